@@ -1,0 +1,37 @@
+/*
+ * cmd/pending.c — TEMPORARY during development: commands whose cmd/<noun>.c
+ * is not written yet.  Whoever implements a command deletes its line here.
+ * This file must be empty (and then deleted) before a release.
+ */
+#include "cli.h"
+
+static int pending(struct lfs_ctx *c, int argc, char **argv)
+{
+	return lfs_error(c, NULL, "not implemented yet");
+}
+#define PENDING(n) const struct lfs_cmd cmd_##n = { .name = #n, .fn = pending, \
+	.synopsis = #n, .summary = "(not implemented yet)", .flags = LFS_CMD_HIDDEN }
+
+PENDING(mkfs);
+PENDING(info);
+PENDING(ls);
+PENDING(stat);
+PENDING(cat);
+PENDING(cp);
+PENDING(mkdir);
+PENDING(rm);
+PENDING(mv);
+PENDING(ln);
+PENDING(truncate);
+PENDING(touch);
+PENDING(tree);
+PENDING(put);
+PENDING(get);
+PENDING(fsck);
+PENDING(compact);
+PENDING(kv);
+PENDING(trace);
+PENDING(replay);
+PENDING(shell);
+PENDING(demo);
+PENDING(complete);
