@@ -1,0 +1,98 @@
+/*
+ * lib/io/io.h — the request channel to the KV engine (LightFS's `cheeze`).
+ *
+ *   vfs → pagecache → fs → txn → [io] → kv → image file
+ *
+ * Callers (the txn layer, and fs for metadata reads) never touch the KV
+ * handle directly: they put requests into fixed, tagged request slots
+ * (queue depth = number of slots), which go into a submission ring in
+ * shared memory (an mmap'ed MAP_SHARED|MAP_ANONYMOUS region, as the seed's
+ * shm.c) served by one KV server thread (as `shm_kthread`).  The server
+ * applies each request to the KV engine and completes it, waking the waiter
+ * (as `complete(&req->acked)`).  A scheduler sits between submission and
+ * dispatch: `noop` (FIFO) or `deadline` (reads first, writes dispatched when
+ * they pass their expiry), and both merge adjacent data-page puts of one
+ * inode (consecutive page indexes) into one request.
+ *
+ * Writes of one transaction are submitted with the same txn id and become
+ * visible / durable only when the COMMIT request of that txn is served: the
+ * server applies all of the txn's items as one KV batch (atomic).  So a
+ * crash never exposes part of a txn.
+ *
+ * When the queue is full, submit blocks until a slot completes.
+ */
+#ifndef LFS_IO_IO_H
+#define LFS_IO_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "kv/kv.h"
+#include "vfs/lightfs.h"   /* enum lfs_sched, struct lfs_hist, struct lfs_event */
+
+struct lfs_io;
+
+struct lfs_io_opts {
+	uint32_t queue_depth;          /* request slots, 0 = 64 */
+	enum lfs_sched sched;          /* noop | deadline */
+	uint64_t read_expire_ns;       /* deadline: 0 = 500 µs */
+	uint64_t write_expire_ns;      /* deadline: 0 = 5 ms */
+	/* Optional explain hook (events IO_SUBMIT, KV_GET, KV_PUT, KV_DEL, KV_SCAN),
+	 * called on the *submitting* thread when the request completes. */
+	void (*hook)(void *arg, const struct lfs_event *ev);
+	void *hook_arg;
+};
+
+struct lfs_io_stats {
+	uint64_t requests;             /* requests dispatched to the server */
+	uint64_t merges;               /* items merged into an existing request */
+	uint64_t max_depth;            /* highest number of busy slots seen */
+	uint64_t reads, writes, commits;
+	struct lfs_hist lat;           /* submit → completion, ns */
+};
+
+/* Start the channel and its server thread over an open KV handle (the
+ * channel does not own kv; close kv after lfs_io_stop). */
+int  lfs_io_start(struct lfs_kv *kv, const struct lfs_io_opts *o,
+		  struct lfs_io **out, struct lfs_err *err);
+/* Drain every pending request, stop the server thread, free. */
+void lfs_io_stop(struct lfs_io *io);
+
+/* ---- synchronous reads (submit, then wait for completion) */
+int lfs_io_get(struct lfs_io *io, const void *key, size_t klen,
+	       void *buf, size_t cap, size_t *vlen, struct lfs_err *err);
+int lfs_io_get_alloc(struct lfs_io *io, const void *key, size_t klen,
+		     void **val, size_t *vlen, struct lfs_err *err);
+/* Ordered scan over [lo, hi); cb runs on the caller's thread for each
+ * record, in order; stop early by returning non-zero (returned as is). */
+int lfs_io_scan(struct lfs_io *io, const void *lo, size_t lolen, const void *hi, size_t hilen,
+		int (*cb)(void *arg, const void *k, size_t kl, const void *v, size_t vl),
+		void *arg, struct lfs_err *err);
+
+/* ---- writes inside a transaction (asynchronous until commit) */
+uint64_t lfs_io_txn_begin(struct lfs_io *io);
+/* Data-page put: (ino, index) lets the scheduler merge adjacent pages. */
+int lfs_io_put_page(struct lfs_io *io, uint64_t txn, uint64_t ino, uint64_t index,
+		    const void *key, size_t klen, const void *val, size_t vlen);
+int lfs_io_put(struct lfs_io *io, uint64_t txn, const void *key, size_t klen,
+	       const void *val, size_t vlen);
+int lfs_io_del(struct lfs_io *io, uint64_t txn, const void *key, size_t klen);
+int lfs_io_del_range(struct lfs_io *io, uint64_t txn, const void *lo, size_t lolen,
+		     const void *hi, size_t hilen);
+/* Commit the txn as one atomic KV batch; with sync, durable on return.
+ * Waits for completion and returns the KV result. */
+int lfs_io_txn_commit(struct lfs_io *io, uint64_t txn, int sync, struct lfs_err *err);
+/* Drop a txn's pending items without applying them. */
+void lfs_io_txn_abort(struct lfs_io *io, uint64_t txn);
+
+/* Make everything committed durable (lfs_kv_sync through the channel). */
+int lfs_io_sync(struct lfs_io *io, struct lfs_err *err);
+
+void lfs_io_stats(struct lfs_io *io, struct lfs_io_stats *st);
+/* KV stats read through the channel (so the server thread owns kv). */
+void lfs_io_kv_stats(struct lfs_io *io, struct lfs_kv_stats *st);
+/* Run fn(kv, arg) on the server thread (fsck, compact, dump use it). */
+int lfs_io_exec(struct lfs_io *io, int (*fn)(struct lfs_kv *kv, void *arg), void *arg);
+
+#endif
