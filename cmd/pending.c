@@ -30,7 +30,6 @@ PENDING(get);
 PENDING(fsck);
 PENDING(compact);
 PENDING(kv);
-PENDING(trace);
 PENDING(replay);
 PENDING(shell);
 PENDING(demo);

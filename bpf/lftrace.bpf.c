@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bpf/lftrace.bpf.c — file-syscall capture for `lightfs trace record`.
+ *
+ * Follows a set of threads (map `pids`, seeded by the recorder with the
+ * target's tids): sched_process_fork adds every new task whose parent is
+ * traced, sched_process_exit removes it.  Syscalls are taken at sys_exit,
+ * where x86-64 still holds the arguments in pt_regs, so one record carries
+ * arguments and return value and no per-call state is kept between entry
+ * and exit.  Only exit/exit_group (which never return) are taken at entry.
+ *
+ * Records go to one ring buffer.  Every syscall record takes a global
+ * sequence number first; a failed reservation bumps the per-CPU `lost`
+ * counter, so a gap in seq always has a count next to it.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "lftrace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u32 data_max = 0;        /* --data=MAX, 0 = off */
+const volatile __s64 nr_exit = 60;        /* syscall numbers taken at entry */
+const volatile __s64 nr_exit_group = 231;
+const volatile __u64 wakeup_bytes = 1 << 20; /* force a wakeup past this backlog */
+
+__u64 seq = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 32 << 20);
+} rb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);      /* tid */
+	__type(value, __u32);    /* tgid */
+} pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LFT_NR_MAX);
+	__type(key, __u32);
+	__type(value, struct lft_sysinfo);
+} systab SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+static __always_inline void count_lost(void)
+{
+	__u32 z = 0;
+	__u64 *l = bpf_map_lookup_elem(&lost, &z);
+	if (l)
+		(*l)++;
+}
+
+static __always_inline __u64 wake_flags(void)
+{
+	return bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill_hdr(struct lft_event *e, __u16 kind, __u16 sys, __u64 id)
+{
+	e->h.kind = kind;
+	e->h.sys = sys;
+	e->h.tid = (__u32)id;
+	e->pid = id >> 32;
+	e->eflags = 0;
+	e->ts = bpf_ktime_get_ns();
+	e->ret = 0;
+}
+
+/* ------------------------------------------------------------ processes */
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(lft_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptid = BPF_CORE_READ(parent, pid);
+	if (!bpf_map_lookup_elem(&pids, &ptid))
+		return 0;
+	__u32 ctid = BPF_CORE_READ(child, pid), ctgid = BPF_CORE_READ(child, tgid);
+	bpf_map_update_elem(&pids, &ctid, &ctgid, BPF_ANY);
+	__u64 s = __sync_fetch_and_add(&seq, 1);
+	struct lft_event *e = bpf_ringbuf_reserve(&rb, sizeof *e, 0);
+	if (!e) {
+		count_lost();
+		return 0;
+	}
+	fill_hdr(e, LFT_K_FORK, 0, (__u64)BPF_CORE_READ(parent, tgid) << 32 | ptid);
+	e->seq = s;
+	e->a[0] = ctgid;
+	e->a[1] = ctid;
+	e->a[2] = ctgid == BPF_CORE_READ(parent, tgid);
+	bpf_ringbuf_submit(e, wake_flags());
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(lft_exit, struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+	if (!bpf_map_lookup_elem(&pids, &tid))
+		return 0;
+	bpf_map_delete_elem(&pids, &tid);
+	__u64 s = __sync_fetch_and_add(&seq, 1);
+	struct lft_event *e = bpf_ringbuf_reserve(&rb, sizeof *e, 0);
+	if (!e) {
+		count_lost();
+		return 0;
+	}
+	fill_hdr(e, LFT_K_EXIT, 0, (__u64)BPF_CORE_READ(p, tgid) << 32 | tid);
+	e->seq = s;
+	e->a[0] = (__u32)BPF_CORE_READ(p, exit_code);
+	e->a[1] = BPF_CORE_READ(p, signal, live.counter) == 0;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(lft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+	if (!bpf_map_lookup_elem(&pids, &tid))
+		return 0;
+	__u64 s = __sync_fetch_and_add(&seq, 1);
+	struct lft_event_path *e = bpf_ringbuf_reserve(&rb, sizeof *e, 0);
+	if (!e) {
+		count_lost();
+		return 0;
+	}
+	fill_hdr(&e->e, LFT_K_EXEC, 0, (__u64)BPF_CORE_READ(p, tgid) << 32 | tid);
+	e->e.seq = s;
+	e->e.a[0] = (__u32)old_pid;
+	const char *fn = BPF_CORE_READ(bprm, filename);
+	if (bpf_probe_read_kernel_str(e->p1, sizeof e->p1, fn) < 0)
+		e->p1[0] = 0;
+	bpf_probe_read_kernel_str(e->p2, 16, p->comm);
+	bpf_ringbuf_submit(e, wake_flags());
+	return 0;
+}
+
+/* ------------------------------------------------------------ syscalls */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(lft_sys_enter, struct pt_regs *regs, long nr)
+{
+	if (nr != nr_exit && nr != nr_exit_group)
+		return 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	if (!bpf_map_lookup_elem(&pids, &tid))
+		return 0;
+	__u32 n = (__u32)nr;
+	struct lft_sysinfo *si = bpf_map_lookup_elem(&systab, &n);
+	if (!si || !si->sys)
+		return 0;
+	__u64 s = __sync_fetch_and_add(&seq, 1);
+	struct lft_event *e = bpf_ringbuf_reserve(&rb, sizeof *e, 0);
+	if (!e) {
+		count_lost();
+		return 0;
+	}
+	fill_hdr(e, LFT_K_SYS, si->sys, id);
+	e->seq = s;
+	e->a[0] = regs->di;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+static __always_inline void stat_fd(struct lft_event *e, long fd)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct file **fds = BPF_CORE_READ(t, files, fdt, fd);
+	struct file *f = NULL;
+	if (bpf_probe_read_kernel(&f, sizeof f, &fds[fd]) || !f)
+		return;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	if (!ino)
+		return;
+	e->ino = BPF_CORE_READ(ino, i_ino);
+	e->size = BPF_CORE_READ(ino, i_size);
+	e->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	e->imode = BPF_CORE_READ(ino, i_mode);
+	e->eflags |= LFT_F_STAT;
+}
+
+static __always_inline void extras(struct lft_event *e, const struct lft_sysinfo *si)
+{
+	__u32 cls = si->cls;
+	if (cls & LFT_C_HOW) {
+		bpf_probe_read_user(e->x, 3 * sizeof(__u64), (void *)e->a[2]);
+	} else if (cls & LFT_C_OFFP1) {
+		if (e->a[2])
+			bpf_probe_read_user(&e->x[0], 8, (void *)e->a[2]);
+	} else if (cls & LFT_C_OFFP2) {
+		if (e->a[1])
+			bpf_probe_read_user(&e->x[0], 8, (void *)e->a[1]);
+		if (e->a[3])
+			bpf_probe_read_user(&e->x[1], 8, (void *)e->a[3]);
+	} else if (cls & LFT_C_CLONE3) {
+		bpf_probe_read_user(&e->x[0], 8, (void *)e->a[0]);
+	} else if (cls & LFT_C_IOV) {
+		struct iovec iv;
+		__u64 sum = 0, cnt = e->a[2];
+		const struct iovec *u = (const struct iovec *)e->a[1];
+		for (int i = 0; i < LFT_IOV_MAX; i++) {
+			if (i >= cnt)
+				break;
+			if (bpf_probe_read_user(&iv, sizeof iv, &u[i]))
+				break;
+			sum += iv.iov_len;
+		}
+		e->x[0] = sum;
+	}
+	if ((cls & LFT_C_OPEN) && e->ret >= 0)
+		stat_fd(e, e->ret);
+}
+
+/* --data: copy up to data_max bytes of buf in chunks ahead of the event. */
+static __always_inline int emit_data(__u64 id, __u16 sys, const __u8 *buf, __u64 len)
+{
+	if (len > data_max)
+		len = data_max;
+	int lostany = 0;
+	for (__u32 i = 0; i < LFT_DATA_CHUNKS_MAX; i++) {
+		__u64 off = (__u64)i * LFT_DATA_CHUNK;
+		if (off >= len)
+			break;
+		__u64 n = len - off;
+		if (n > LFT_DATA_CHUNK)
+			n = LFT_DATA_CHUNK;
+		struct lft_data *d = bpf_ringbuf_reserve(&rb, sizeof *d, 0);
+		if (!d) {
+			lostany = 1;
+			break;
+		}
+		d->h.kind = LFT_K_DATA;
+		d->h.sys = sys;
+		d->h.tid = (__u32)id;
+		d->off = off;
+		d->pad = 0;
+		if (bpf_probe_read_user(d->d, n, buf + off))
+			n = 0;
+		d->len = n;
+		bpf_ringbuf_submit(d, BPF_RB_NO_WAKEUP);
+	}
+	return lostany;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(lft_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	if (!bpf_map_lookup_elem(&pids, &tid))
+		return 0;
+	__u32 nr = (__u32)regs->orig_ax;
+	if (nr >= LFT_NR_MAX)
+		return 0;
+	struct lft_sysinfo *si = bpf_map_lookup_elem(&systab, &nr);
+	if (!si || !si->sys)
+		return 0;
+	__u32 cls = si->cls;
+	if ((cls & LFT_C_CHILD0) && ret == 0)
+		return 0;                     /* the child's side of fork */
+	__u8 p1 = si->p1, p2 = si->p2;
+	if ((cls & LFT_C_EXEC) && ret == 0)
+		p1 = p2 = 0xff;               /* old image gone: sched_process_exec has the path */
+	if ((cls & LFT_C_MMAP) && (((long)regs->r8 < 0) || (regs->r10 & 0x20 /* MAP_ANONYMOUS */)))
+		return 0;
+
+	int datalost = 0;
+	if (data_max && (cls & LFT_C_DATA) && ret > 0)
+		datalost = emit_data(id, si->sys, (const __u8 *)regs->si, ret);
+
+	__u64 s = __sync_fetch_and_add(&seq, 1);
+	struct lft_event *e;
+	struct lft_event_path *ep = NULL;
+	if (p1 < 6 || p2 < 6) {
+		ep = bpf_ringbuf_reserve(&rb, sizeof *ep, 0);
+		e = ep ? &ep->e : NULL;
+	} else {
+		e = bpf_ringbuf_reserve(&rb, sizeof *e, 0);
+	}
+	if (!e) {
+		count_lost();
+		return 0;
+	}
+	fill_hdr(e, ep ? LFT_K_SYS_PATH : LFT_K_SYS, si->sys, id);
+	e->seq = s;
+	e->ret = ret;
+	e->a[0] = regs->di;
+	e->a[1] = regs->si;
+	e->a[2] = regs->dx;
+	e->a[3] = regs->r10;
+	e->a[4] = regs->r8;
+	e->a[5] = regs->r9;
+	e->x[0] = e->x[1] = e->x[2] = 0;
+	e->size = e->ino = 0;
+	e->dev = e->imode = 0;
+	if (datalost)
+		e->eflags |= LFT_F_DATALOST;
+	extras(e, si);
+	if (ep) {
+		ep->p1[0] = ep->p2[0] = 0;
+		if (p1 < 6) {
+			long n = bpf_probe_read_user_str(ep->p1, sizeof ep->p1, (void *)e->a[p1]);
+			if (n < 0)
+				e->eflags |= LFT_F_BAD1;
+			else if (n == sizeof ep->p1)
+				e->eflags |= LFT_F_TRUNC1;
+		}
+		if (p2 < 6) {
+			long n = bpf_probe_read_user_str(ep->p2, sizeof ep->p2, (void *)e->a[p2]);
+			if (n < 0)
+				e->eflags |= LFT_F_BAD2;
+			else if (n == sizeof ep->p2)
+				e->eflags |= LFT_F_TRUNC2;
+		}
+	}
+	bpf_ringbuf_submit(e, wake_flags());
+	return 0;
+}

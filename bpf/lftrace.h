@@ -1,0 +1,85 @@
+/*
+ * bpf/lftrace.h — records shared by bpf/lftrace.bpf.c and the recorder
+ * (cmd/trace_record.c).  Fixed-width types only; little-endian host layout.
+ *
+ * Every ring-buffer record starts with struct lft_hdr.  A syscall record is
+ * struct lft_event (no path) or struct lft_event_path (event + two path
+ * buffers; hdr.kind says which).  With --data, a write's payload precedes
+ * its event as lft_data chunks of the same tid.
+ */
+#ifndef LFS_BPF_LFTRACE_H
+#define LFS_BPF_LFTRACE_H
+
+#define LFT_PATH_MAX   512           /* bytes per captured path (incl. NUL) */
+#define LFT_DATA_CHUNK 4096          /* payload bytes per lft_data record */
+#define LFT_DATA_CHUNKS_MAX 256      /* --data MAX ≤ 1 MiB per event */
+#define LFT_IOV_MAX    16            /* iovecs summed for readv/writev */
+#define LFT_NR_MAX     512           /* syscall numbers in the table */
+
+enum lft_kind {
+	LFT_K_SYS = 1,       /* struct lft_event */
+	LFT_K_SYS_PATH,      /* struct lft_event_path */
+	LFT_K_FORK,          /* struct lft_event: a[0]=child tgid a[1]=child tid a[2]=thread */
+	LFT_K_EXEC,          /* struct lft_event_path: p1=filename, p2=comm */
+	LFT_K_EXIT,          /* struct lft_event: a[0]=exit_code a[1]=group dead */
+	LFT_K_DATA,          /* struct lft_data */
+};
+
+/* Per syscall number (array map `systab`), filled by the recorder. */
+enum lft_sysclass {
+	LFT_C_OPEN    = 1 << 0,  /* success: stat the returned fd */
+	LFT_C_DATA    = 1 << 1,  /* write payload: buf=a[1], len=ret */
+	LFT_C_IOV     = 1 << 2,  /* x[0] = sum of iov_len (a[1], a[2]) */
+	LFT_C_HOW     = 1 << 3,  /* openat2: x[0..2] = struct open_how */
+	LFT_C_OFFP1   = 1 << 4,  /* x[0] = *(loff_t *)a[2] (sendfile) */
+	LFT_C_OFFP2   = 1 << 5,  /* x[0] = *a[1], x[1] = *a[3] (copy_file_range, splice) */
+	LFT_C_CHILD0  = 1 << 6,  /* fork family: skip the child's return (ret 0) */
+	LFT_C_CLONE3  = 1 << 7,  /* x[0] = clone_args.flags */
+	LFT_C_MMAP    = 1 << 8,  /* only file mappings (fd a[4] >= 0, !MAP_ANONYMOUS) */
+	LFT_C_EXEC    = 1 << 9,  /* successful exec reported by sched_process_exec */
+};
+
+struct lft_sysinfo {
+	__u16 sys;           /* enum lfs_tr_sys; 0 = not traced */
+	__u8  p1, p2;        /* argument index of path 1 / 2, 0xff = none */
+	__u32 cls;           /* enum lft_sysclass */
+};
+
+/* lft_event.eflags */
+enum { LFT_F_STAT = 1, LFT_F_TRUNC1 = 2, LFT_F_TRUNC2 = 4, LFT_F_BAD1 = 8, LFT_F_BAD2 = 16,
+       LFT_F_DATALOST = 32 };
+
+struct lft_hdr {
+	__u16 kind;          /* enum lft_kind */
+	__u16 sys;           /* enum lfs_tr_sys */
+	__u32 tid;
+};
+
+struct lft_event {
+	struct lft_hdr h;
+	__u32 pid;           /* tgid */
+	__u32 eflags;        /* LFT_F_* */
+	__u64 seq;           /* global sequence number */
+	__u64 ts;            /* bpf_ktime_get_ns() at syscall exit */
+	__s64 ret;
+	__u64 a[6];          /* raw syscall arguments */
+	__u64 x[3];          /* per-class extra values (see lft_sysclass) */
+	__u64 size, ino;     /* LFT_F_STAT: opened file */
+	__u32 dev, imode;
+};
+
+struct lft_event_path {
+	struct lft_event e;
+	char p1[LFT_PATH_MAX];
+	char p2[LFT_PATH_MAX];
+};
+
+struct lft_data {
+	struct lft_hdr h;
+	__u32 len;           /* bytes used in d */
+	__u32 off;           /* offset of this chunk in the written buffer */
+	__u32 pad;
+	__u8  d[LFT_DATA_CHUNK];
+};
+
+#endif

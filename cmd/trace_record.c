@@ -1,0 +1,1036 @@
+/*
+ * cmd/trace_record.c — `lightfs trace record`: load bpf/lftrace.bpf.c, follow
+ * a command (started stopped until the program is attached) or a running
+ * process tree (-p), and write the events to a trace file.
+ *
+ * libbpf-tools shape: open → set rodata → load → attach → poll → cleanup.
+ * The ring buffer is drained with BPF_RB_NO_WAKEUP records and a short
+ * poll timeout (the BPF side forces a wakeup past 1 MiB of backlog), so a
+ * syscall-heavy target does not pay for a wakeup per event; compression
+ * runs in the writer's second thread.
+ */
+#include "cli.h"
+#include "trace/trace.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../bpf/lftrace.h"
+#include "lftrace.skel.h"
+
+#define DEFAULT_RING (32u << 20)
+
+static volatile sig_atomic_t rec_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	rec_stop = 1;
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------ syscall table */
+
+struct sysdef {
+	long nr;
+	uint16_t sys;
+	uint8_t p1, p2;
+	uint32_t cls;
+};
+
+#define N 0xff
+static const struct sysdef sysdefs[] = {
+#ifdef SYS_open
+	{ SYS_open, LFS_TR_OPEN, 0, N, LFT_C_OPEN },
+#endif
+	{ SYS_openat, LFS_TR_OPENAT, 1, N, LFT_C_OPEN },
+#ifdef SYS_openat2
+	{ SYS_openat2, LFS_TR_OPENAT2, 1, N, LFT_C_OPEN | LFT_C_HOW },
+#endif
+#ifdef SYS_creat
+	{ SYS_creat, LFS_TR_CREAT, 0, N, LFT_C_OPEN },
+#endif
+	{ SYS_close, LFS_TR_CLOSE, N, N, 0 },
+#ifdef SYS_close_range
+	{ SYS_close_range, LFS_TR_CLOSE_RANGE, N, N, 0 },
+#endif
+	{ SYS_read, LFS_TR_READ, N, N, 0 },
+	{ SYS_write, LFS_TR_WRITE, N, N, LFT_C_DATA },
+	{ SYS_pread64, LFS_TR_PREAD64, N, N, 0 },
+	{ SYS_pwrite64, LFS_TR_PWRITE64, N, N, LFT_C_DATA },
+	{ SYS_readv, LFS_TR_READV, N, N, LFT_C_IOV },
+	{ SYS_writev, LFS_TR_WRITEV, N, N, LFT_C_IOV },
+	{ SYS_preadv, LFS_TR_PREADV, N, N, LFT_C_IOV },
+	{ SYS_pwritev, LFS_TR_PWRITEV, N, N, LFT_C_IOV },
+	{ SYS_preadv2, LFS_TR_PREADV2, N, N, LFT_C_IOV },
+	{ SYS_pwritev2, LFS_TR_PWRITEV2, N, N, LFT_C_IOV },
+	{ SYS_lseek, LFS_TR_LSEEK, N, N, 0 },
+	{ SYS_fsync, LFS_TR_FSYNC, N, N, 0 },
+	{ SYS_fdatasync, LFS_TR_FDATASYNC, N, N, 0 },
+	{ SYS_sync_file_range, LFS_TR_SYNC_FILE_RANGE, N, N, 0 },
+	{ SYS_sync, LFS_TR_SYNC, N, N, 0 },
+	{ SYS_syncfs, LFS_TR_SYNCFS, N, N, 0 },
+	{ SYS_ftruncate, LFS_TR_FTRUNCATE, N, N, 0 },
+	{ SYS_truncate, LFS_TR_TRUNCATE, 0, N, 0 },
+	{ SYS_fallocate, LFS_TR_FALLOCATE, N, N, 0 },
+#ifdef SYS_unlink
+	{ SYS_unlink, LFS_TR_UNLINK, 0, N, 0 },
+#endif
+	{ SYS_unlinkat, LFS_TR_UNLINKAT, 1, N, 0 },
+#ifdef SYS_rename
+	{ SYS_rename, LFS_TR_RENAME, 0, 1, 0 },
+#endif
+	{ SYS_renameat, LFS_TR_RENAMEAT, 1, 3, 0 },
+	{ SYS_renameat2, LFS_TR_RENAMEAT2, 1, 3, 0 },
+#ifdef SYS_mkdir
+	{ SYS_mkdir, LFS_TR_MKDIR, 0, N, 0 },
+#endif
+	{ SYS_mkdirat, LFS_TR_MKDIRAT, 1, N, 0 },
+#ifdef SYS_rmdir
+	{ SYS_rmdir, LFS_TR_RMDIR, 0, N, 0 },
+#endif
+#ifdef SYS_link
+	{ SYS_link, LFS_TR_LINK, 0, 1, 0 },
+#endif
+	{ SYS_linkat, LFS_TR_LINKAT, 1, 3, 0 },
+#ifdef SYS_symlink
+	{ SYS_symlink, LFS_TR_SYMLINK, 0, 1, 0 },
+#endif
+	{ SYS_symlinkat, LFS_TR_SYMLINKAT, 0, 2, 0 },
+	{ SYS_dup, LFS_TR_DUP, N, N, 0 },
+#ifdef SYS_dup2
+	{ SYS_dup2, LFS_TR_DUP2, N, N, 0 },
+#endif
+	{ SYS_dup3, LFS_TR_DUP3, N, N, 0 },
+	{ SYS_fcntl, LFS_TR_FCNTL, N, N, 0 },
+	{ SYS_chdir, LFS_TR_CHDIR, 0, N, 0 },
+	{ SYS_fchdir, LFS_TR_FCHDIR, N, N, 0 },
+	{ SYS_sendfile, LFS_TR_SENDFILE, N, N, LFT_C_OFFP1 },
+	{ SYS_copy_file_range, LFS_TR_COPY_FILE_RANGE, N, N, LFT_C_OFFP2 },
+	{ SYS_splice, LFS_TR_SPLICE, N, N, LFT_C_OFFP2 },
+	{ SYS_mmap, LFS_TR_MMAP, N, N, LFT_C_MMAP },
+	{ SYS_munmap, LFS_TR_MUNMAP, N, N, 0 },
+#ifdef SYS_fork
+	{ SYS_fork, LFS_TR_FORK, N, N, LFT_C_CHILD0 },
+#endif
+#ifdef SYS_vfork
+	{ SYS_vfork, LFS_TR_VFORK, N, N, LFT_C_CHILD0 },
+#endif
+	{ SYS_clone, LFS_TR_CLONE, N, N, LFT_C_CHILD0 },
+#ifdef SYS_clone3
+	{ SYS_clone3, LFS_TR_CLONE3, N, N, LFT_C_CHILD0 | LFT_C_CLONE3 },
+#endif
+	{ SYS_execve, LFS_TR_EXECVE, 0, N, LFT_C_EXEC },
+	{ SYS_execveat, LFS_TR_EXECVEAT, 1, N, LFT_C_EXEC },
+	{ SYS_exit, LFS_TR_EXIT, N, N, 0 },
+	{ SYS_exit_group, LFS_TR_EXIT_GROUP, N, N, 0 },
+};
+#undef N
+
+/* ------------------------------------------------------------ recorder state */
+
+struct pend {                 /* --data payload being assembled for a tid */
+	uint32_t tid;
+	uint8_t *buf;
+	size_t len, cap;
+};
+
+struct fmap {                 /* a recorded file mapping (for munmap filtering) */
+	int32_t pid;
+	uint64_t addr, len;
+};
+
+struct rec {
+	struct lfs_trace_writer *w;
+	struct lfs_trace_paths *paths;
+	uint64_t mono0;
+	uint32_t data_max;
+	struct pend pend[64];
+	struct fmap *maps;
+	size_t nmaps, capmaps;
+	struct { int32_t pid; char path[LFT_PATH_MAX]; } exec[64]; /* last exec per pid */
+	unsigned exec_next;
+	int32_t root_pid;
+	int root_exited;
+	char p1[LFT_PATH_MAX], p2[LFT_PATH_MAX];
+	int go_fd;               /* the held child's pipe: its read() is ours */
+	int seen_root;           /* an event of the root came already */
+	int err;
+	struct lfs_err lerr;
+};
+
+static struct pend *pend_for(struct rec *r, uint32_t tid, int create)
+{
+	struct pend *free_slot = NULL;
+	for (int i = 0; i < 64; i++) {
+		if (r->pend[i].tid == tid && (r->pend[i].len || create))
+			return &r->pend[i];
+		if (!r->pend[i].len && !free_slot)
+			free_slot = &r->pend[i];
+	}
+	if (!create)
+		return NULL;
+	if (!free_slot)
+		free_slot = &r->pend[tid % 64];   /* overwrite: payload dropped */
+	free_slot->tid = tid;
+	free_slot->len = 0;
+	return free_slot;
+}
+
+static void fmap_add(struct rec *r, int32_t pid, uint64_t addr, uint64_t len)
+{
+	if (r->nmaps == r->capmaps) {
+		size_t nc = r->capmaps ? r->capmaps * 2 : 64;
+		struct fmap *nm = realloc(r->maps, nc * sizeof *nm);
+		if (!nm)
+			return;
+		r->maps = nm;
+		r->capmaps = nc;
+	}
+	r->maps[r->nmaps++] = (struct fmap){ pid, addr, len };
+}
+
+/* Does munmap(addr, len) of pid touch a file mapping?  Drops covered ones. */
+static int fmap_unmap(struct rec *r, int32_t pid, uint64_t addr, uint64_t len)
+{
+	int hit = 0;
+	for (size_t i = 0; i < r->nmaps; i++) {
+		struct fmap *m = &r->maps[i];
+		if (m->pid != pid || addr >= m->addr + m->len || addr + len <= m->addr)
+			continue;
+		hit = 1;
+		if (addr <= m->addr && addr + len >= m->addr + m->len)
+			r->maps[i--] = r->maps[--r->nmaps];
+	}
+	return hit;
+}
+
+static const char *exec_path(struct rec *r, int32_t pid)
+{
+	for (int i = 0; i < 64; i++)
+		if (r->exec[i].pid == pid)
+			return r->exec[i].path;
+	return NULL;
+}
+
+static void put_event(struct rec *r, struct lfs_trace_event *ev)
+{
+	if (r->err)
+		return;
+	lfs_trace_paths_apply(r->paths, ev);
+	r->err = lfs_trace_write(r->w, ev, &r->lerr);
+}
+
+static int64_t adv_off(uint64_t ptr, uint64_t val, int64_t ret)
+{
+	if (!ptr)
+		return -1;
+	return (int64_t)val - (ret > 0 ? ret : 0);
+}
+
+/* Decode one kernel syscall record into a trace event. */
+static int decode_sys(struct rec *r, const struct lft_event *e, const char *p1, const char *p2,
+		      struct lfs_trace_event *ev)
+{
+	const __u64 *a = e->a;
+	lfs_trace_event_init(ev);
+	ev->seq = e->seq + 1;
+	ev->ts_ns = e->ts > r->mono0 ? e->ts - r->mono0 : 0;
+	ev->pid = (int32_t)e->pid;
+	ev->tid = (int32_t)e->h.tid;
+	ev->sys = e->h.sys;
+	ev->ret = e->ret;
+	ev->eflags = LFS_TREV_NODUR;
+	if (p1 && (e->eflags & LFT_F_BAD1))
+		p1 = NULL, ev->eflags |= LFS_TREV_BADPATH;
+	if (p2 && (e->eflags & LFT_F_BAD2))
+		p2 = NULL, ev->eflags |= LFS_TREV_BADPATH;
+	if (e->eflags & (LFT_F_TRUNC1 | LFT_F_TRUNC2))
+		ev->eflags |= LFS_TREV_PATHTRUNC;
+	if (e->eflags & LFT_F_STAT) {
+		ev->eflags |= LFS_TREV_STAT;
+		ev->size = e->size;
+		ev->ino = e->ino;
+		ev->dev = e->dev;
+		ev->ftype = e->imode;
+	}
+	int fd0 = (int32_t)a[0];
+	switch (ev->sys) {
+	case LFS_TR_OPEN: ev->dirfd = LFS_TR_AT_FDCWD; ev->path = p1; ev->flags = (uint32_t)a[1]; ev->mode = (uint32_t)a[2]; break;
+	case LFS_TR_OPENAT: ev->dirfd = fd0; ev->path = p1; ev->flags = (uint32_t)a[2]; ev->mode = (uint32_t)a[3]; break;
+	case LFS_TR_OPENAT2: ev->dirfd = fd0; ev->path = p1; ev->flags = e->x[0]; ev->mode = (uint32_t)e->x[1]; ev->arg = e->x[2]; break;
+	case LFS_TR_CREAT: ev->dirfd = LFS_TR_AT_FDCWD; ev->path = p1; ev->mode = (uint32_t)a[1];
+		ev->flags = O_CREAT | O_WRONLY | O_TRUNC; break;
+	case LFS_TR_CLOSE: ev->fd = fd0; break;
+	case LFS_TR_CLOSE_RANGE: ev->fd = fd0; ev->fd2 = (int32_t)a[1]; ev->flags = a[2]; break;
+	case LFS_TR_READ: case LFS_TR_WRITE: ev->fd = fd0; ev->count = a[2]; break;
+	case LFS_TR_PREAD64: case LFS_TR_PWRITE64: ev->fd = fd0; ev->count = a[2]; ev->offset = (int64_t)a[3]; break;
+	case LFS_TR_READV: case LFS_TR_WRITEV: ev->fd = fd0; ev->count = e->x[0]; ev->arg = a[2]; break;
+	case LFS_TR_PREADV: case LFS_TR_PWRITEV: ev->fd = fd0; ev->count = e->x[0]; ev->arg = a[2]; ev->offset = (int64_t)a[3]; break;
+	case LFS_TR_PREADV2: case LFS_TR_PWRITEV2: ev->fd = fd0; ev->count = e->x[0]; ev->arg = a[2];
+		ev->offset = (int64_t)a[3]; ev->flags = a[5]; break;
+	case LFS_TR_LSEEK: ev->fd = fd0; ev->offset = (int64_t)a[1]; ev->whence = (int32_t)a[2]; break;
+	case LFS_TR_FSYNC: case LFS_TR_FDATASYNC: case LFS_TR_SYNCFS: case LFS_TR_FCHDIR: case LFS_TR_DUP:
+		ev->fd = fd0; break;
+	case LFS_TR_SYNC_FILE_RANGE: ev->fd = fd0; ev->offset = (int64_t)a[1]; ev->count = a[2]; ev->flags = a[3]; break;
+	case LFS_TR_FTRUNCATE: ev->fd = fd0; ev->offset = (int64_t)a[1]; break;
+	case LFS_TR_TRUNCATE: ev->dirfd = LFS_TR_AT_FDCWD; ev->path = p1; ev->offset = (int64_t)a[1]; break;
+	case LFS_TR_FALLOCATE: ev->fd = fd0; ev->mode = (uint32_t)a[1]; ev->offset = (int64_t)a[2]; ev->count = a[3]; break;
+	case LFS_TR_UNLINK: case LFS_TR_RMDIR: case LFS_TR_CHDIR:
+		ev->dirfd = LFS_TR_AT_FDCWD; ev->path = p1; break;
+	case LFS_TR_MKDIR: ev->dirfd = LFS_TR_AT_FDCWD; ev->path = p1; ev->mode = (uint32_t)a[1]; break;
+	case LFS_TR_UNLINKAT: ev->dirfd = fd0; ev->path = p1; ev->flags = a[2]; break;
+	case LFS_TR_MKDIRAT: ev->dirfd = fd0; ev->path = p1; ev->mode = (uint32_t)a[2]; break;
+	case LFS_TR_RENAME: case LFS_TR_LINK:
+		ev->dirfd = ev->dirfd2 = LFS_TR_AT_FDCWD; ev->path = p1; ev->path2 = p2; break;
+	case LFS_TR_RENAMEAT: case LFS_TR_RENAMEAT2: case LFS_TR_LINKAT:
+		ev->dirfd = fd0; ev->path = p1; ev->dirfd2 = (int32_t)a[2]; ev->path2 = p2;
+		if (ev->sys != LFS_TR_RENAMEAT)
+			ev->flags = a[4];
+		break;
+	case LFS_TR_SYMLINK: ev->path = p1; ev->dirfd2 = LFS_TR_AT_FDCWD; ev->path2 = p2; break;
+	case LFS_TR_SYMLINKAT: ev->path = p1; ev->dirfd2 = (int32_t)a[1]; ev->path2 = p2; break;
+	case LFS_TR_DUP2: ev->fd = fd0; ev->fd2 = (int32_t)a[1]; break;
+	case LFS_TR_DUP3: ev->fd = fd0; ev->fd2 = (int32_t)a[1]; ev->flags = a[2]; break;
+	case LFS_TR_FCNTL: ev->fd = fd0; ev->cmd = (int32_t)a[1]; ev->arg = a[2];
+		if (ev->cmd == F_SETFL)
+			ev->flags = a[2];
+		break;
+	case LFS_TR_SENDFILE: ev->fd = (int32_t)a[1]; ev->fd2 = fd0;
+		ev->offset = adv_off(a[2], e->x[0], ev->ret); ev->count = a[3]; break;
+	case LFS_TR_COPY_FILE_RANGE: case LFS_TR_SPLICE:
+		ev->fd = fd0; ev->offset = adv_off(a[1], e->x[0], ev->ret);
+		ev->fd2 = (int32_t)a[2]; ev->offset2 = adv_off(a[3], e->x[1], ev->ret);
+		ev->count = a[4]; ev->flags = a[5]; break;
+	case LFS_TR_MMAP:
+		ev->fd = (int32_t)a[4]; ev->arg = a[0]; ev->count = a[1]; ev->mode = (uint32_t)a[2];
+		ev->flags = a[3]; ev->offset = (int64_t)a[5];
+		if (ev->ret >= 0 || ev->ret < -4095)
+			fmap_add(r, ev->pid, (uint64_t)ev->ret, a[1]);
+		break;
+	case LFS_TR_MUNMAP:
+		ev->arg = a[0]; ev->count = a[1];
+		if (!fmap_unmap(r, ev->pid, a[0], a[1]))
+			return 0;
+		break;
+	case LFS_TR_CLONE: ev->flags = a[0]; break;
+	case LFS_TR_CLONE3: ev->flags = e->x[0]; break;
+	case LFS_TR_FORK: case LFS_TR_VFORK: break;
+	case LFS_TR_EXECVE:
+		ev->dirfd = LFS_TR_AT_FDCWD;
+		ev->path = ev->ret == 0 ? exec_path(r, ev->pid) : p1;
+		break;
+	case LFS_TR_EXECVEAT:
+		ev->dirfd = fd0; ev->flags = a[4];
+		ev->path = ev->ret == 0 ? exec_path(r, ev->pid) : p1;
+		break;
+	case LFS_TR_EXIT: case LFS_TR_EXIT_GROUP: ev->exit_code = (int32_t)a[0]; break;
+	}
+	return 1;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct rec *r = ctx;
+	const struct lft_hdr *h = data;
+	struct lfs_trace_event ev;
+	if (size < sizeof *h || r->err)
+		return 0;
+	switch (h->kind) {
+	case LFT_K_DATA: {
+		const struct lft_data *d = data;
+		if (size < sizeof *d || d->len > LFT_DATA_CHUNK)
+			return 0;
+		struct pend *p = pend_for(r, d->h.tid, d->off == 0);
+		if (!p || p->len != d->off)
+			return 0;
+		if (p->len + d->len > p->cap) {
+			size_t nc = p->cap ? p->cap * 2 : 65536;
+			while (nc < p->len + d->len)
+				nc *= 2;
+			uint8_t *nb = realloc(p->buf, nc);
+			if (!nb)
+				return 0;
+			p->buf = nb;
+			p->cap = nc;
+		}
+		memcpy(p->buf + p->len, d->d, d->len);
+		p->len += d->len;
+		return 0;
+	}
+	case LFT_K_SYS:
+	case LFT_K_SYS_PATH: {
+		const struct lft_event *e = data;
+		const struct lft_event_path *ep = data;
+		const char *p1 = NULL, *p2 = NULL;
+		if (h->kind == LFT_K_SYS_PATH) {
+			if (size < sizeof *ep)
+				return 0;
+			/* the ring is mapped read-only: copy, NUL-terminated */
+			size_t l1 = strnlen(ep->p1, LFT_PATH_MAX - 1), l2 = strnlen(ep->p2, LFT_PATH_MAX - 1);
+			memcpy(r->p1, ep->p1, l1);
+			r->p1[l1] = 0;
+			memcpy(r->p2, ep->p2, l2);
+			r->p2[l2] = 0;
+			p1 = r->p1;
+			p2 = r->p2;
+		} else if (size < sizeof *e) {
+			return 0;
+		}
+		if (!decode_sys(r, e, p1, p2, &ev))
+			return 0;
+		if (ev.pid == r->root_pid && !r->seen_root) {
+			r->seen_root = 1;
+			/* the release read() of spawn_stopped, not the command's */
+			if (ev.sys == LFS_TR_READ && ev.fd == r->go_fd && r->go_fd > 0)
+				return 0;
+		}
+		if (lfs_trace_sys_is_write(ev.sys) && r->data_max) {
+			struct pend *p = pend_for(r, h->tid, 0);
+			if (p && p->len) {
+				ev.data = p->buf;
+				ev.data_len = (uint32_t)p->len;
+				p->len = 0;
+			}
+			if (ev.ret > 0 && ev.data_len < (uint64_t)ev.ret)
+				ev.eflags |= LFS_TREV_DATATRUNC;
+		}
+		put_event(r, &ev);
+		return 0;
+	}
+	case LFT_K_FORK: {
+		const struct lft_event *e = data;
+		lfs_trace_event_init(&ev);
+		ev.seq = e->seq + 1;
+		ev.ts_ns = e->ts > r->mono0 ? e->ts - r->mono0 : 0;
+		ev.pid = (int32_t)e->pid;
+		ev.tid = (int32_t)e->h.tid;
+		ev.sys = LFS_TR_PROC_FORK;
+		ev.child_pid = (int32_t)e->a[0];
+		ev.child_tid = (int32_t)e->a[1];
+		if (e->a[2])
+			ev.eflags |= LFS_TREV_THREAD;
+		put_event(r, &ev);
+		return 0;
+	}
+	case LFT_K_EXIT: {
+		const struct lft_event *e = data;
+		lfs_trace_event_init(&ev);
+		ev.seq = e->seq + 1;
+		ev.ts_ns = e->ts > r->mono0 ? e->ts - r->mono0 : 0;
+		ev.pid = (int32_t)e->pid;
+		ev.tid = (int32_t)e->h.tid;
+		ev.sys = LFS_TR_PROC_EXIT;
+		ev.exit_code = (int32_t)e->a[0];
+		if (e->a[1])
+			ev.eflags |= LFS_TREV_GROUP;
+		if (e->a[1] && ev.pid == r->root_pid)
+			r->root_exited = 1;
+		put_event(r, &ev);
+		return 0;
+	}
+	case LFT_K_EXEC: {
+		const struct lft_event_path *ep = data;
+		if (size < sizeof *ep)
+			return 0;
+		size_t l1 = strnlen(ep->p1, LFT_PATH_MAX - 1), l2 = strnlen(ep->p2, 15);
+		memcpy(r->p1, ep->p1, l1);
+		r->p1[l1] = 0;
+		memcpy(r->p2, ep->p2, l2);
+		r->p2[l2] = 0;
+		unsigned i = r->exec_next++ % 64;
+		for (unsigned j = 0; j < 64; j++)
+			if (r->exec[j].pid == (int32_t)ep->e.pid)
+				i = j;
+		r->exec[i].pid = (int32_t)ep->e.pid;
+		memcpy(r->exec[i].path, r->p1, l1 + 1);
+		lfs_trace_event_init(&ev);
+		ev.seq = ep->e.seq + 1;
+		ev.ts_ns = ep->e.ts > r->mono0 ? ep->e.ts - r->mono0 : 0;
+		ev.pid = (int32_t)ep->e.pid;
+		ev.tid = (int32_t)ep->e.h.tid;
+		ev.sys = LFS_TR_PROC_EXEC;
+		ev.dirfd = LFS_TR_AT_FDCWD;
+		ev.path = r->p1;
+		ev.comm = r->p2;
+		put_event(r, &ev);
+		return 0;
+	}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ -p snapshot */
+
+static int add_tids(int map_fd, int32_t pid)
+{
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%d/task", pid);
+	DIR *d = opendir(p);
+	if (!d)
+		return -errno;
+	struct dirent *de;
+	uint32_t tgid = (uint32_t)pid;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		uint32_t tid = (uint32_t)atoi(de->d_name);
+		bpf_map_update_elem(map_fd, &tid, &tgid, BPF_ANY);
+	}
+	closedir(d);
+	return 0;
+}
+
+/* pid and its descendants, via /proc/PID/task/TID/children. */
+static int collect_tree(int32_t pid, int32_t **out, size_t *n, size_t *cap)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 32;
+		int32_t *nb = realloc(*out, nc * sizeof *nb);
+		if (!nb)
+			return -ENOMEM;
+		*out = nb;
+		*cap = nc;
+	}
+	(*out)[(*n)++] = pid;
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%d/task", pid);
+	DIR *d = opendir(p);
+	if (!d)
+		return 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		char cp[400];
+		snprintf(cp, sizeof cp, "/proc/%d/task/%.255s/children", pid, de->d_name);
+		FILE *f = fopen(cp, "r");
+		if (!f)
+			continue;
+		int c;
+		while (fscanf(f, "%d", &c) == 1)
+			if (*n < 100000)
+				collect_tree(c, out, n, cap);
+		fclose(f);
+	}
+	closedir(d);
+	return 0;
+}
+
+static void snapshot_proc(struct rec *r, int32_t pid)
+{
+	struct lfs_trace_event ev;
+	char p[96], target[PATH_MAX];
+	uint64_t ts = now_ns(CLOCK_MONOTONIC) - r->mono0;
+	snprintf(p, sizeof p, "/proc/%d/cwd", pid);
+	ssize_t n = readlink(p, target, sizeof target - 1);
+	if (n >= 0) {
+		target[n] = 0;
+		lfs_trace_event_init(&ev);
+		ev.sys = LFS_TR_CWD_SNAP;
+		ev.pid = ev.tid = pid;
+		ev.ts_ns = ts;
+		ev.path = target;
+		put_event(r, &ev);
+	}
+	snprintf(p, sizeof p, "/proc/%d/fd", pid);
+	DIR *d = opendir(p);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		int fd = atoi(de->d_name);
+		snprintf(p, sizeof p, "/proc/%d/fd/%d", pid, fd);
+		n = readlink(p, target, sizeof target - 1);
+		if (n < 0)
+			continue;
+		target[n] = 0;
+		lfs_trace_event_init(&ev);
+		ev.sys = LFS_TR_FD_SNAP;
+		ev.pid = ev.tid = pid;
+		ev.ts_ns = ts;
+		ev.fd = fd;
+		ev.path = target;
+		struct stat st;
+		if (stat(p, &st) == 0) {
+			ev.eflags |= LFS_TREV_STAT;
+			ev.size = (uint64_t)st.st_size;
+			ev.ino = st.st_ino;
+			/* kernel-internal dev_t encoding, as the BPF side reports */
+			ev.dev = ((uint64_t)major(st.st_dev) << 20) | minor(st.st_dev);
+			ev.ftype = st.st_mode;
+		}
+		char ip[96], line[256];
+		snprintf(ip, sizeof ip, "/proc/%d/fdinfo/%d", pid, fd);
+		FILE *f = fopen(ip, "r");
+		if (f) {
+			while (fgets(line, sizeof line, f)) {
+				unsigned long long v;
+				if (sscanf(line, "pos: %llu", &v) == 1)
+					ev.offset = (int64_t)v;
+				else if (sscanf(line, "flags: %llo", &v) == 1)
+					ev.flags = v;
+				else if (sscanf(line, "mnt_id: %llu", &v) == 1)
+					ev.arg = v;
+			}
+			fclose(f);
+		}
+		put_event(r, &ev);
+	}
+	closedir(d);
+}
+
+/* ------------------------------------------------------------ options */
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end++;
+	if (*end == 'B')
+		end++;
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN && getenv("LFS_BPF_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return getenv("LFS_BPF_DEBUG") ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+/* Start argv stopped: it blocks on a pipe until we release it, after the
+ * BPF program is attached, so its very first syscall (execve) is traced. */
+static pid_t spawn_stopped(char **argv, int *release_fd, int *errpipe_rd, int *go_fd)
+{
+	int go[2], ep[2];
+	if (pipe2(go, O_CLOEXEC) || pipe2(ep, O_CLOEXEC))
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		close(go[1]);
+		close(ep[0]);
+		signal(SIGPIPE, SIG_DFL);
+		const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
+		if (geteuid() == 0 && su && sg && atoi(su) > 0) {
+			if (setgroups(0, NULL) || setgid((gid_t)atoi(sg)) || setuid((uid_t)atoi(su))) {
+				int e = errno;
+				(void)!write(ep[1], &e, sizeof e);
+				_exit(126);
+			}
+		}
+		char c;
+		if (read(go[0], &c, 1) != 1)
+			_exit(126);
+		execvp(argv[0], argv);
+		int e = errno;
+		(void)!write(ep[1], &e, sizeof e);
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	*go_fd = go[0];
+	close(go[0]);
+	close(ep[1]);
+	*release_fd = go[1];
+	*errpipe_rd = ep[0];
+	return pid;
+}
+
+static void read_lost(struct lftrace_bpf *skel, struct lfs_trace_header *h)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		return;
+	uint64_t *vals = calloc((size_t)ncpu, sizeof *vals);
+	uint32_t z = 0;
+	if (vals && bpf_map_lookup_elem(bpf_map__fd(skel->maps.lost), &z, vals) == 0) {
+		h->lost = 0;
+		for (int i = 0; i < ncpu; i++) {
+			if (i < LFS_TRACE_MAX_CPUS)
+				h->lost_cpu[i] = vals[i];
+			h->lost += vals[i];
+		}
+		h->ncpu = (uint32_t)(ncpu < LFS_TRACE_MAX_CPUS ? ncpu : LFS_TRACE_MAX_CPUS);
+	}
+	free(vals);
+}
+
+static void fill_header(struct lfs_trace_header *h, int argc, char **argv)
+{
+	struct utsname u;
+	memset(h, 0, sizeof *h);
+	h->exit_status = -1;
+	if (uname(&u) == 0) {
+		size_t l = strnlen(u.nodename, sizeof h->host - 1);
+		memcpy(h->host, u.nodename, l);
+		h->host[l] = 0;
+		l = strnlen(u.release, sizeof h->kernel - 1);
+		memcpy(h->kernel, u.release, l);
+		h->kernel[l] = 0;
+	}
+	snprintf(h->source, sizeof h->source, "ebpf");
+	if (!getcwd(h->cwd, sizeof h->cwd))
+		h->cwd[0] = 0;
+	size_t o = 0;
+	for (int i = 0; i < argc && o + 2 < sizeof h->cmdline; i++)
+		o += (size_t)snprintf(h->cmdline + o, sizeof h->cmdline - o, "%s%s", i ? " " : "", argv[i]);
+	if (o >= sizeof h->cmdline)
+		h->cmdline[sizeof h->cmdline - 1] = 0;
+}
+
+int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "data", optional_argument, NULL, 'D' },
+		{ "buffer", required_argument, NULL, 'b' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *out = "lightfs.trace";
+	uint64_t data_max = 0, ring = DEFAULT_RING;
+	double duration = 0;
+	int32_t attach_pid = 0;
+	int quiet = 0, opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+o:b:d:p:qh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'o': out = optarg; break;
+		case 'D':
+			data_max = 64 * 1024;
+			if (optarg && (parse_size(optarg, &data_max) || data_max == 0 ||
+				       data_max > (uint64_t)LFT_DATA_CHUNK * LFT_DATA_CHUNKS_MAX))
+				return lfs_usage(c, "--data=%s: expected a size from 1 to 1M", optarg);
+			break;
+		case 'b':
+			if (parse_size(optarg, &ring) || ring < 4096 || ring > (1ull << 30))
+				return lfs_usage(c, "--buffer %s: expected a size from 4K to 1G", optarg);
+			break;
+		case 'd': {
+			char *end;
+			duration = strtod(optarg, &end);
+			if (*end || duration <= 0)
+				return lfs_usage(c, "-d %s: expected a positive number of seconds", optarg);
+			break;
+		}
+		case 'p': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v <= 0 || v > INT32_MAX)
+				return lfs_usage(c, "-p %s: expected a process id", optarg);
+			attach_pid = (int32_t)v;
+			break;
+		}
+		case 'q': quiet = 1; break;
+		case 'h': lfs_print_cmd_help(stdout, c->cmd); return LFS_EXIT_OK;
+		default: return lfs_usage(c, "record: unknown option");
+		}
+	}
+	char **cmdv = argv + optind;
+	int cmdc = argc - optind;
+	if (!attach_pid && cmdc == 0)
+		return lfs_usage(c, "record: give -p PID or -- COMMAND [ARGS...]");
+	if (attach_pid && cmdc)
+		return lfs_usage(c, "record: -p and a command are exclusive");
+	if (attach_pid && kill(attach_pid, 0) && errno == ESRCH)
+		return lfs_error(c, NULL, "-p %d: no such process", attach_pid);
+	/* ring size: a power of two and a multiple of the page size */
+	uint64_t rs = 4096;
+	while (rs < ring)
+		rs <<= 1;
+	ring = rs;
+
+	struct rec r;
+	memset(&r, 0, sizeof r);
+	r.go_fd = -1;
+	r.data_max = (uint32_t)data_max;
+	struct lfs_trace_header hdr;
+	if (attach_pid) {
+		char p[64], buf[1024];
+		snprintf(p, sizeof p, "/proc/%d/cmdline", attach_pid);
+		FILE *f = fopen(p, "r");
+		size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+		if (f)
+			fclose(f);
+		buf[n] = 0;
+		for (size_t i = 0; i + 1 < n; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		char *one[] = { buf };
+		fill_header(&hdr, 1, one);
+		hdr.flags |= LFS_TRH_ATTACHED;
+	} else {
+		fill_header(&hdr, cmdc, cmdv);
+	}
+	hdr.ring_bytes = ring;
+	hdr.data_max = r.data_max;
+	if (r.data_max)
+		hdr.flags |= LFS_TRH_DATA;
+
+	int rc = LFS_EXIT_FAIL, release_fd = -1, errpipe = -1, status = 0, have_status = 0;
+	pid_t child = -1;
+	struct lftrace_bpf *skel = NULL;
+	struct ring_buffer *rb = NULL;
+	struct lfs_err err = { 0 };
+
+	libbpf_set_print(libbpf_quiet);
+	if (!attach_pid) {
+		child = spawn_stopped(cmdv, &release_fd, &errpipe, &r.go_fd);
+		if (child < 0)
+			return lfs_error(c, cmdv[0], "cannot start: %s", strerror(errno));
+	}
+	skel = lftrace_bpf__open();
+	if (!skel) {
+		rc = lfs_error(c, NULL, "cannot open the BPF program: %s", strerror(errno));
+		goto cleanup;
+	}
+	skel->rodata->data_max = r.data_max;
+	skel->rodata->nr_exit = SYS_exit;
+	skel->rodata->nr_exit_group = SYS_exit_group;
+	skel->rodata->wakeup_bytes = ring / 8;
+	bpf_map__set_max_entries(skel->maps.rb, (uint32_t)ring);
+	int lerr = lftrace_bpf__load(skel);
+	if (lerr) {
+		rc = lfs_error(c, NULL, "cannot load the BPF program: %s%s", strerror(-lerr),
+			       geteuid() ? " (run as root, e.g. with sudo)" : " (LFS_BPF_DEBUG=1 shows the verifier log)");
+		goto cleanup;
+	}
+	int systab_fd = bpf_map__fd(skel->maps.systab), pids_fd = bpf_map__fd(skel->maps.pids);
+	for (size_t i = 0; i < sizeof sysdefs / sizeof sysdefs[0]; i++) {
+		uint32_t nr = (uint32_t)sysdefs[i].nr;
+		struct lft_sysinfo si = { sysdefs[i].sys, sysdefs[i].p1, sysdefs[i].p2, sysdefs[i].cls };
+		if (nr < LFT_NR_MAX)
+			bpf_map_update_elem(systab_fd, &nr, &si, BPF_ANY);
+	}
+	if (lfs_trace_paths_new(&r.paths)) {
+		rc = lfs_error(c, NULL, "out of memory");
+		goto cleanup;
+	}
+	r.mono0 = now_ns(CLOCK_MONOTONIC);
+	hdr.start_mono_ns = r.mono0;
+	hdr.start_real_ns = now_ns(CLOCK_REALTIME);
+	hdr.root_pid = attach_pid ? attach_pid : child;
+	r.root_pid = hdr.root_pid;
+	struct lfs_trace_wopts wo = { .threaded = 1 };
+	if (lfs_trace_create(&r.w, out, &hdr, &wo, &err)) {
+		rc = lfs_error_code(c, out, err.code ? err.code : -EIO, &err);
+		goto cleanup;
+	}
+	const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
+	if (geteuid() == 0 && su && sg && atoi(su) > 0)
+		(void)!chown(out, (uid_t)atoi(su), (gid_t)atoi(sg));
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, &r, NULL);
+	if (!rb) {
+		rc = lfs_error(c, NULL, "cannot set up the ring buffer: %s", strerror(errno));
+		goto cleanup;
+	}
+	if ((lerr = lftrace_bpf__attach(skel))) {
+		rc = lfs_error(c, NULL, "cannot attach the BPF program: %s", strerror(-lerr));
+		goto cleanup;
+	}
+
+	/* targets */
+	if (attach_pid) {
+		int32_t *tree = NULL;
+		size_t nt = 0, ct = 0;
+		collect_tree(attach_pid, &tree, &nt, &ct);
+		for (size_t i = 0; i < nt; i++)
+			add_tids(pids_fd, tree[i]);
+		for (size_t i = 0; i < nt; i++)
+			snapshot_proc(&r, tree[i]);
+		free(tree);
+	} else {
+		uint32_t tid = (uint32_t)child, tgid = (uint32_t)child;
+		bpf_map_update_elem(pids_fd, &tid, &tgid, BPF_ANY);
+		lfs_trace_paths_set_cwd(r.paths, child, hdr.cwd);
+		struct lfs_trace_event ev;
+		lfs_trace_event_init(&ev);
+		ev.sys = LFS_TR_CWD_SNAP;
+		ev.pid = ev.tid = child;
+		ev.path = hdr.cwd;
+		put_event(&r, &ev);
+	}
+
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	sigemptyset(&sa.sa_mask);
+	rec_stop = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	if (!attach_pid) {
+		char go = 1;
+		if (write(release_fd, &go, 1) != 1) {
+			rc = lfs_error(c, cmdv[0], "cannot start: %s", strerror(errno));
+			goto restore;
+		}
+		close(release_fd);
+		release_fd = -1;
+	}
+
+	uint64_t t_end = duration > 0 ? r.mono0 + (uint64_t)(duration * 1e9) : 0;
+	uint64_t last_flush = r.mono0, lost_seen = 0;
+	int interrupted = 0;
+	for (;;) {
+		int n = ring_buffer__poll(rb, 20);
+		if (n < 0 && n != -EINTR)
+			break;
+		if (r.err)
+			break;
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		if (!attach_pid && !have_status) {
+			pid_t w = waitpid(child, &status, WNOHANG);
+			if (w == child)
+				have_status = 1;
+		}
+		if (have_status || (attach_pid && kill(attach_pid, 0) && errno == ESRCH)) {
+			ring_buffer__consume(rb);
+			break;
+		}
+		if (rec_stop) {
+			interrupted = 1;
+			ring_buffer__consume(rb);
+			break;
+		}
+		if (t_end && now >= t_end) {
+			ring_buffer__consume(rb);
+			break;
+		}
+		if (now - last_flush > 1000000000ull) {
+			/* keep a readable prefix on disk and report losses as they happen */
+			struct lfs_trace_header tmp = hdr;
+			read_lost(skel, &tmp);
+			if (tmp.lost > lost_seen) {
+				struct lfs_trace_event ev;
+				lfs_trace_event_init(&ev);
+				ev.sys = LFS_TR_LOST;
+				ev.ts_ns = now - r.mono0;
+				ev.count = tmp.lost - lost_seen;
+				ev.ret = (int64_t)ev.count;
+				ev.pid = ev.tid = r.root_pid;
+				put_event(&r, &ev);
+				lost_seen = tmp.lost;
+			}
+			if (!r.err)
+				r.err = lfs_trace_flush(r.w, &r.lerr);
+			last_flush = now;
+		}
+	}
+	lftrace_bpf__detach(skel);
+	ring_buffer__consume(rb);
+
+	read_lost(skel, &hdr);
+	if (hdr.lost > lost_seen) {
+		struct lfs_trace_event ev;
+		lfs_trace_event_init(&ev);
+		ev.sys = LFS_TR_LOST;
+		ev.ts_ns = now_ns(CLOCK_MONOTONIC) - r.mono0;
+		ev.count = hdr.lost - lost_seen;
+		ev.ret = (int64_t)ev.count;
+		ev.pid = ev.tid = r.root_pid;
+		put_event(&r, &ev);
+	}
+	hdr.duration_ns = now_ns(CLOCK_MONOTONIC) - r.mono0;
+	if (!attach_pid && !have_status && !interrupted) {
+		/* -d elapsed: the command keeps running untraced; wait for it */
+		if (waitpid(child, &status, 0) == child)
+			have_status = 1;
+	}
+	hdr.exit_status = have_status ? status : -1;
+	if (r.err) {
+		rc = lfs_error_code(c, out, r.err, &r.lerr);
+		lfs_trace_finish(r.w, &hdr, NULL);
+		r.w = NULL;
+		goto restore;
+	}
+	uint64_t nev = lfs_trace_written_events(r.w);
+	if (lfs_trace_finish(r.w, &hdr, &err)) {
+		r.w = NULL;
+		rc = lfs_error_code(c, out, err.code, &err);
+		goto restore;
+	}
+	r.w = NULL;
+	if (!quiet) {
+		struct stat st;
+		uint64_t bytes = stat(out, &st) == 0 ? (uint64_t)st.st_size : 0;
+		fprintf(stderr, "lightfs: trace: %llu events, %llu lost, %.2f s, %llu bytes (%.2f bytes/event) -> %s\n",
+			(unsigned long long)nev, (unsigned long long)hdr.lost, hdr.duration_ns / 1e9,
+			(unsigned long long)bytes, nev ? (double)(bytes - LFS_TRACE_HDR_SIZE) / (double)nev : 0.0, out);
+		if (hdr.lost)
+			fprintf(stderr, "lightfs: trace: warning: %llu events lost; use a larger --buffer\n",
+				(unsigned long long)hdr.lost);
+	}
+	if (interrupted)
+		rc = 130;
+	else if (attach_pid)
+		rc = LFS_EXIT_OK;
+	else if (have_status) {
+		int e = 0;
+		if (errpipe >= 0 && read(errpipe, &e, sizeof e) == (ssize_t)sizeof e)
+			lfs_error(c, cmdv[0], "cannot run: %s", strerror(e));
+		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	} else {
+		rc = LFS_EXIT_OK;
+	}
+restore:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+cleanup:
+	if (r.w)
+		lfs_trace_finish(r.w, &hdr, NULL);
+	ring_buffer__free(rb);
+	lftrace_bpf__destroy(skel);
+	lfs_trace_paths_free(r.paths);
+	for (int i = 0; i < 64; i++)
+		free(r.pend[i].buf);
+	free(r.maps);
+	if (release_fd >= 0)
+		close(release_fd);       /* the stopped child reads EOF and exits */
+	if (errpipe >= 0)
+		close(errpipe);
+	if (child > 0 && !have_status && rc != 130 && rc != LFS_EXIT_OK)
+		waitpid(child, NULL, 0);
+	return rc;
+}
