@@ -823,7 +823,12 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		if (child < 0)
 			return lfs_error(c, cmdv[0], "cannot start: %s", strerror(errno));
 	}
+	int dbg = getenv("LFS_TRACE_DEBUG") != NULL;
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+#define PHASE(what) do { if (dbg) fprintf(stderr, "lightfs: trace: %-8s %.1f ms\n", what, \
+	(now_ns(CLOCK_MONOTONIC) - t0) / 1e6); } while (0)
 	skel = lftrace_bpf__open();
+	PHASE("open");
 	if (!skel) {
 		rc = lfs_error(c, NULL, "cannot open the BPF program: %s", strerror(errno));
 		goto cleanup;
@@ -832,8 +837,10 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 	skel->rodata->nr_exit = SYS_exit;
 	skel->rodata->nr_exit_group = SYS_exit_group;
 	skel->rodata->wakeup_bytes = ring / 8;
+	bpf_map__set_max_entries(skel->maps.pids, 16384);
 	bpf_map__set_max_entries(skel->maps.rb, (uint32_t)ring);
 	int lerr = lftrace_bpf__load(skel);
+	PHASE("load");
 	if (lerr) {
 		rc = lfs_error(c, NULL, "cannot load the BPF program: %s%s", strerror(-lerr),
 			       geteuid() ? " (run as root, e.g. with sudo)" : " (LFS_BPF_DEBUG=1 shows the verifier log)");
@@ -868,6 +875,7 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		rc = lfs_error(c, NULL, "cannot set up the ring buffer: %s", strerror(errno));
 		goto cleanup;
 	}
+	PHASE("ring");
 	if ((lerr = lftrace_bpf__attach(skel))) {
 		rc = lfs_error(c, NULL, "cannot attach the BPF program: %s", strerror(-lerr));
 		goto cleanup;
@@ -910,11 +918,18 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		release_fd = -1;
 	}
 
+	PHASE("attached");
 	uint64_t t_end = duration > 0 ? r.mono0 + (uint64_t)(duration * 1e9) : 0;
 	uint64_t last_flush = r.mono0, lost_seen = 0;
 	int interrupted = 0;
+	int pidfd = (int)syscall(SYS_pidfd_open, attach_pid ? attach_pid : child, 0);
 	for (;;) {
-		int n = ring_buffer__poll(rb, 20);
+		/* wait for ring data (forced wakeups only past a backlog) or for
+		 * the target to exit (pidfd), at most 20 ms */
+		struct pollfd pfd[2] = { { ring_buffer__epoll_fd(rb), POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+		if (poll(pfd, pidfd >= 0 ? 2 : 1, 20) < 0 && errno != EINTR)
+			break;
+		int n = ring_buffer__consume(rb);
 		if (n < 0 && n != -EINTR)
 			break;
 		if (r.err)
@@ -958,6 +973,9 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 			last_flush = now;
 		}
 	}
+	PHASE("ended");
+	if (pidfd >= 0)
+		close(pidfd);
 	lftrace_bpf__detach(skel);
 	ring_buffer__consume(rb);
 
