@@ -32,5 +32,4 @@ PENDING(compact);
 PENDING(kv);
 PENDING(replay);
 PENDING(shell);
-PENDING(demo);
 PENDING(complete);
