@@ -354,7 +354,7 @@ static void fmt_json(FILE *f, const struct lfs_trace_event *ev)
 	if (ev->dirfd2 != LFS_TR_NOFD) fprintf(f, ",\"dirfd2\":%d", ev->dirfd2);
 	if (ev->flags) fprintf(f, ",\"flags\":%" PRIu64, ev->flags);
 	if (ev->mode) fprintf(f, ",\"mode\":%u", ev->mode);
-	if (ev->cmd) fprintf(f, ",\"cmd\":%d", ev->cmd);
+	if (ev->cmd || ev->sys == LFS_TR_FCNTL) fprintf(f, ",\"cmd\":%d", ev->cmd);
 	if (ev->sys == LFS_TR_LSEEK) fprintf(f, ",\"whence\":%d", ev->whence);
 	if (ev->offset != -1) fprintf(f, ",\"offset\":%" PRId64, ev->offset);
 	if (ev->offset2 != -1) fprintf(f, ",\"offset2\":%" PRId64, ev->offset2);
@@ -373,7 +373,7 @@ static void fmt_json(FILE *f, const struct lfs_trace_event *ev)
 			ev->size, ev->ino, ev->dev, ev->ftype);
 	if (ev->child_pid || ev->child_tid)
 		fprintf(f, ",\"child_pid\":%d,\"child_tid\":%d", ev->child_pid, ev->child_tid);
-	if (ev->exit_code || ev->sys == LFS_TR_EXIT_GROUP || ev->sys == LFS_TR_PROC_EXIT)
+	if (ev->exit_code || ev->sys == LFS_TR_EXIT_GROUP || ev->sys == LFS_TR_EXIT || ev->sys == LFS_TR_PROC_EXIT)
 		fprintf(f, ",\"exit_code\":%d", ev->exit_code);
 	if (ev->eflags) fprintf(f, ",\"eflags\":%u", ev->eflags);
 	if (ev->data_len) fprintf(f, ",\"data_len\":%u", ev->data_len);
