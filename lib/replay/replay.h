@@ -107,7 +107,9 @@ struct lfs_replay_sample {
 struct lfs_replay_explain {
 	uint64_t event;
 	uint32_t pid;
-	char     call[200];        /* "read(3</a/b>, 4096) = 4096" */
+	char     call[200];        /* "read(3</a/b>, 4096 bytes) = 4096" */
+	char     entry[96];        /* the kernel-style entry path of that syscall:
+	                              "vfs_read → generic_file_read_iter → filemap_read" */
 	size_t   nev;
 	struct lfs_event *ev;      /* the engine's events, in order */
 	int      truncated;        /* more than LFS_REPLAY_EXPLAIN_MAX_EV events */

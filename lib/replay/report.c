@@ -331,9 +331,6 @@ static int ev_layer(enum lfs_ev_kind k)
 	}
 }
 
-static const char *const layer_label[] = {
-	"page cache", "aops", "writeback", "txn", "request channel", "kv",
-};
 
 static const char *wb_reason(int f)
 {
@@ -362,57 +359,81 @@ static void explain_one(struct lfs_sbuf *sb, const struct lfs_replay_explain *x)
 {
 	char h[32];
 	lfs_sbuf_addf(sb, "#%" PRIu64 " pid %u  %s\n", x->event, x->pid, x->call);
+	if (x->entry[0])
+		lfs_sbuf_addf(sb, "    %s\n", x->entry);
 	if (!x->nev) {
-		lfs_sbuf_addf(sb, "    (no page cache or KV activity)\n");
+		lfs_sbuf_addf(sb, "      (no page cache or KV activity)\n");
 		return;
 	}
 	size_t i = 0;
 	while (i < x->nev) {
 		const struct lfs_event *s = &x->ev[i];
 		size_t j = i + 1;
-		uint64_t bytes = s->bytes, count = s->count;
+		uint64_t bytes = s->bytes;
 		while (j < x->nev && ev_joins(s, &x->ev[j - 1], &x->ev[j])) {
 			bytes += x->ev[j].bytes;
-			count += x->ev[j].count;
 			j++;
 		}
 		size_t n = j - i;
 		const struct lfs_event *e = &x->ev[j - 1];
 		int L = ev_layer(s->kind);
-		lfs_sbuf_addf(sb, "    %*s└→ %-15s ", 2 * L, "", layer_label[L]);
+		lfs_sbuf_addf(sb, "      %*s└→ ", 2 * L, "");
 		switch (s->kind) {
-		case LFS_EV_PC_HIT: case LFS_EV_PC_MISS: case LFS_EV_READPAGE: case LFS_EV_DIRTY:
-		case LFS_EV_RMW: case LFS_EV_EVICT:
-			if (n == 1)
-				lfs_sbuf_addf(sb, "%s ino %" PRIu64 " page %" PRIu64 "\n", ev_name(s->kind),
-					      s->ino, s->index);
-			else
-				lfs_sbuf_addf(sb, "%s ino %" PRIu64 " pages %" PRIu64 "..%" PRIu64 " (%zu)\n",
-					      ev_name(s->kind), s->ino, s->index, e->index, n);
+		case LFS_EV_PC_HIT: case LFS_EV_PC_MISS:
+			lfs_sbuf_addf(sb, "find_get_page: %s ino %" PRIu64, s->kind == LFS_EV_PC_HIT ?
+				      "hit" : "miss", s->ino);
+			break;
+		case LFS_EV_READPAGE:
+			lfs_sbuf_addf(sb, "lightfs_readpage → lightfs_cache_get_data: ino %" PRIu64, s->ino);
+			break;
+		case LFS_EV_DIRTY:
+			lfs_sbuf_addf(sb, "lightfs_write_end: PG_dirty ino %" PRIu64, s->ino);
+			break;
+		case LFS_EV_RMW:
+			lfs_sbuf_addf(sb, "lightfs_write_begin: read-modify-write ino %" PRIu64, s->ino);
+			break;
+		case LFS_EV_EVICT:
+			lfs_sbuf_addf(sb, "LRU evict: ino %" PRIu64, s->ino);
 			break;
 		case LFS_EV_READAHEAD:
-			lfs_sbuf_addf(sb, "readahead ino %" PRIu64 " pages %" PRIu64 "..%" PRIu64 " (%" PRIu64
-				      ", %s)\n", s->ino, s->index, s->index + (s->count ? s->count - 1 : 0),
-				      s->count, s->flag ? "async, PG_readahead hit" : "sync");
+			lfs_sbuf_addf(sb, "%s → lightfs_readahead: ino %" PRIu64 " pages %" PRIu64 "..%" PRIu64
+				      " (%" PRIu64 ")\n", s->flag ? "page_cache_async_ra (PG_readahead hit)" :
+				      "page_cache_sync_ra", s->ino, s->index,
+				      s->index + (s->count ? s->count - 1 : 0), s->count);
 			break;
 		case LFS_EV_WRITEBACK:
-			lfs_sbuf_addf(sb, "writepages ino %" PRIu64 " from page %" PRIu64 ", %" PRIu64
-				      " pages (%s)\n", s->ino, s->index, s->count, wb_reason(s->flag));
+			lfs_sbuf_addf(sb, "writepages (%s): ino %" PRIu64 " pages %" PRIu64 "..%" PRIu64
+				      " (%" PRIu64 ") → lightfs_cache_insert_data\n", wb_reason(s->flag), s->ino,
+				      s->index, s->index + (s->count ? s->count - 1 : 0), s->count);
 			break;
 		case LFS_EV_TXN_COMMIT:
-			lfs_sbuf_addf(sb, "commit: %" PRIu64 " pages + %" PRIu64 " meta ops\n", s->count, s->value);
+			lfs_sbuf_addf(sb, "txn_hdlr commit: %" PRIu64 " pages + %" PRIu64 " meta ops → "
+				      "lightfs_io_transfer\n", s->count, s->value);
 			break;
 		case LFS_EV_IO_SUBMIT:
-			lfs_sbuf_addf(sb, "%s request, %" PRIu64 " items\n", s->flag ? "write" : "read", s->count);
+			lfs_sbuf_addf(sb, "cheeze_io → send_req: %s request, %" PRIu64 " item%s\n",
+				      s->flag ? "write" : "read", s->count, s->count == 1 ? "" : "s");
 			break;
-		case LFS_EV_KV_GET: case LFS_EV_KV_PUT: case LFS_EV_KV_DEL: case LFS_EV_KV_SCAN:
-			lfs_sbuf_addf(sb, "%s ×%zu", ev_name(s->kind), n);
+		case LFS_EV_KV_GET: case LFS_EV_KV_PUT: case LFS_EV_KV_DEL: case LFS_EV_KV_SCAN: {
+			static const char *db[] = { "db_get", "db_put", "db_del", "db_scan" };
+			lfs_sbuf_addf(sb, "shm_kthread → %s ×%zu", db[s->kind - LFS_EV_KV_GET], n);
 			if (bytes)
 				lfs_sbuf_addf(sb, " (%s)", lfs_replay_human(h, sizeof h, bytes));
 			lfs_sbuf_add(sb, "\n", 1);
 			break;
 		}
-		(void)count;
+		}
+		switch (s->kind) {
+		case LFS_EV_PC_HIT: case LFS_EV_PC_MISS: case LFS_EV_READPAGE: case LFS_EV_DIRTY:
+		case LFS_EV_RMW: case LFS_EV_EVICT:
+			if (n == 1)
+				lfs_sbuf_addf(sb, " page %" PRIu64 "\n", s->index);
+			else
+				lfs_sbuf_addf(sb, " pages %" PRIu64 "..%" PRIu64 " (%zu)\n", s->index, e->index, n);
+			break;
+		default:
+			break;
+		}
 		i = j;
 	}
 	if (x->truncated)
@@ -735,7 +756,7 @@ static void svg_chart(struct lfs_sbuf *sb, const char *title, const char *xlabel
 		      const double *x, size_t n, const struct series *ser, int ns, int logx,
 		      double ymax_fixed)
 {
-	const double W = 760, H = 240, L = 70, R = 20, T = 30, B = 40;
+	const double W = 760, H = 250, L = 70, R = 20, T = 40, B = 40;
 	double x0 = n ? x[0] : 0, x1 = n ? x[n - 1] : 1;
 	if (logx && n) {
 		x0 = log2(x0 > 0 ? x0 : 1);
@@ -753,13 +774,13 @@ static void svg_chart(struct lfs_sbuf *sb, const char *title, const char *xlabel
 		      "viewBox=\"0 0 %.0f %.0f\" role=\"img\"><title>", W, H, W, H);
 	hesc(sb, title);
 	lfs_sbuf_addf(sb, "</title><rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>", W, H);
-	lfs_sbuf_addf(sb, "<text x=\"%.0f\" y=\"18\" class=\"t\">", L);
+	lfs_sbuf_addf(sb, "<text x=\"%.0f\" y=\"18\" font-size=\"14\" font-weight=\"bold\" font-family=\"sans-serif\">", L);
 	hesc(sb, title);
 	lfs_sbuf_addf(sb, "</text>");
 	for (int g = 0; g <= 4; g++) {
 		double yv = ym * g / 4, py = H - B - (H - T - B) * g / 4;
-		lfs_sbuf_addf(sb, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" class=\"g\"/>"
-			      "<text x=\"%.0f\" y=\"%.1f\" class=\"yl\">%.4g</text>", L, py, W - R, py,
+		lfs_sbuf_addf(sb, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>"
+			      "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" font-family=\"sans-serif\">%.4g</text>", L, py, W - R, py,
 			      L - 6, py + 4, yv);
 	}
 	for (int g = 0; g <= 4; g++) {
@@ -773,14 +794,14 @@ static void svg_chart(struct lfs_sbuf *sb, const char *title, const char *xlabel
 		} else {
 			snprintf(lab, sizeof lab, "%.3g", xv);
 		}
-		lfs_sbuf_addf(sb, "<text x=\"%.1f\" y=\"%.0f\" class=\"xl\">%s</text>", px, H - B + 16, lab);
+		lfs_sbuf_addf(sb, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"11\" font-family=\"sans-serif\">%s</text>", px, H - B + 16, lab);
 	}
-	lfs_sbuf_addf(sb, "<text x=\"%.0f\" y=\"%.0f\" class=\"xl\">", (W + L) / 2, H - 6);
+	lfs_sbuf_addf(sb, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"11\" font-family=\"sans-serif\">", (W + L) / 2, H - 6);
 	hesc(sb, xlabel);
-	lfs_sbuf_addf(sb, "</text><text x=\"14\" y=\"%.0f\" class=\"yt\" transform=\"rotate(-90 14 %.0f)\">",
+	lfs_sbuf_addf(sb, "</text><text x=\"14\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"11\" font-family=\"sans-serif\" transform=\"rotate(-90 14 %.0f)\">",
 		      (H) / 2, (H) / 2);
 	hesc(sb, ylabel);
-	lfs_sbuf_addf(sb, "</text><line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"ax\"/>",
+	lfs_sbuf_addf(sb, "</text><line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#555\"/>",
 		      L, H - B, W - R, H - B);
 	for (int k = 0; k < ns; k++) {
 		lfs_sbuf_addf(sb, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.8\" points=\"",
@@ -803,7 +824,7 @@ static void svg_chart(struct lfs_sbuf *sb, const char *title, const char *xlabel
 			}
 		}
 		lfs_sbuf_addf(sb, "<rect x=\"%.0f\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-			      "<text x=\"%.0f\" y=\"%d\" class=\"lg\">", W - R - 200, 8 + 14 * k, ser[k].color,
+			      "<text x=\"%.0f\" y=\"%d\" font-size=\"11\" font-family=\"sans-serif\">", W - R - 200, 8 + 14 * k, ser[k].color,
 			      W - R - 185, 17 + 14 * k);
 		hesc(sb, ser[k].name);
 		lfs_sbuf_addf(sb, "</text>");
