@@ -436,7 +436,7 @@ static int trace_show(struct lfs_ctx *c, int argc, char **argv)
 	int fmt = 0, opt;                /* 0 text, 1 json, 2 strace */
 	long pid = 0;
 	const char *sys = NULL;
-	optind = 1;
+	optind = 0;   /* 0: full getopt re-initialisation (GNU), as argv changed */
 	while ((opt = getopt_long(argc, argv, "f:p:s:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
@@ -502,7 +502,7 @@ static int trace_stat(struct lfs_ctx *c, int argc, char **argv)
 		{ 0 }
 	};
 	int json = 0, opt;
-	optind = 1;
+	optind = 0;   /* 0: full getopt re-initialisation (GNU), as argv changed */
 	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': json = 1; break;

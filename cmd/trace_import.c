@@ -39,7 +39,7 @@ int lfs_trace_import(struct lfs_ctx *c, int argc, char **argv)
 	};
 	const char *out = NULL, *cwd = NULL;
 	int opt;
-	optind = 1;
+	optind = 0;   /* 0: full getopt re-initialisation (GNU), as argv changed */
 	while ((opt = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':

@@ -736,7 +736,7 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 	double duration = 0;
 	int32_t attach_pid = 0;
 	int quiet = 0, opt;
-	optind = 1;
+	optind = 0;   /* 0: full getopt re-initialisation (GNU), as argv changed */
 	while ((opt = getopt_long(argc, argv, "+o:b:d:p:qh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'o': out = optarg; break;

@@ -536,10 +536,13 @@ static int emit_call(struct lfs_strace *s, int32_t tid, uint64_t ts, const char 
 		tgid_set(s, (int32_t)ev.ret, ev.pid);
 	ev.path = p1;
 	ev.path2 = p2;
-	if (lfs_trace_sys_is_open(sys) && s->annot_ret[0] && ev.ret >= 0)
-		ev.path_abs = s->annot_ret[0] == '/' ? s->annot_ret : NULL;
-	if (!ev.path_abs && sys != LFS_TR_SYMLINK && sys != LFS_TR_SYMLINKAT)
+	/* lexical resolution, as the eBPF recorder does; the kernel's name of
+	 * the opened file (-y on the result, symlinks resolved) only when the
+	 * directory is unknown */
+	if (sys != LFS_TR_SYMLINK && sys != LFS_TR_SYMLINKAT)
 		ev.path_abs = abs_from(s->a1, d1, p1);
+	if (!ev.path_abs && lfs_trace_sys_is_open(sys) && s->annot_ret[0] == '/' && ev.ret >= 0)
+		ev.path_abs = s->annot_ret;
 	if (p2)
 		ev.path2_abs = abs_from(s->a2, d2, p2);
 	s->calls++;
