@@ -13,7 +13,9 @@
  * ROLE is M (main thread), C (forked child) or T (second thread).  The test
  * compares these with the recorded events (every listed key must match).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
