@@ -887,14 +887,15 @@ int lfs_trace_next(struct lfs_trace_reader *r, struct lfs_trace_event *ev, struc
 				r->strs[r->nstrs++] = s;
 				r->str_bytes += len + 1;
 			} else {
-				if (r->data_cap < len) {
+				if (len && r->data_cap < len) {
 					uint8_t *nd = realloc(r->data, len);
 					if (!nd)
 						return lfs_seterr(err, -ENOMEM, "out of memory");
 					r->data = nd;
 					r->data_cap = len;
 				}
-				memcpy(r->data, p, len);
+				if (len)
+					memcpy(r->data, p, len);
 				r->data_len = len;
 				have_data = 1;
 			}

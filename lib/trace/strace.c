@@ -429,8 +429,14 @@ static int emit_call(struct lfs_strace *s, int32_t tid, uint64_t ts, const char 
 						d = r;
 						break;
 					}
-				if (d && isdigit((unsigned char)*d)) {
-					double sec = strtod(d, NULL);
+				if (d && d < end && isdigit((unsigned char)*d)) {
+					char tmpd[32];
+					size_t dl = 0;
+					while (d + dl < end && dl < sizeof tmpd - 1 && (isdigit((unsigned char)d[dl]) || d[dl] == '.'))
+						dl++;
+					memcpy(tmpd, d, dl);
+					tmpd[dl] = 0;
+					double sec = strtod(tmpd, NULL);
 					if (sec >= 0 && sec < 1e9) {
 						ev.dur_ns = (uint64_t)(sec * 1e9 + 0.5);
 						ev.eflags &= ~LFS_TREV_NODUR;
@@ -634,8 +640,12 @@ int lfs_strace_line(struct lfs_strace *s, const char *line, size_t len, lfs_stra
 		ev.ts_ns = ts - s->start_ns;
 		if (ev.pid == ev.tid)
 			ev.eflags |= LFS_TREV_GROUP;
-		if (ex)
-			ev.exit_code = (int32_t)((strtol(ex + 12, NULL, 10) & 0xff) << 8);
+		if (ex) {
+			int v = 0;
+			for (const char *q = ex + 12; q < end && isdigit((unsigned char)*q); q++)
+				v = (v * 10 + (*q - '0')) & 0xffff;
+			ev.exit_code = (v & 0xff) << 8;
+		}
 		else
 			ev.exit_code = 9;   /* signal name → number is not kept; SIGKILL-like */
 		return emit(ctx, &ev);
