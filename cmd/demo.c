@@ -97,7 +97,7 @@ static int cmp_one(const char *path, const struct stat *st, int flag, struct FTW
 static int cmd_demo_fn(struct lfs_ctx *c, int argc, char **argv)
 {
 	const char *dir = argc > 2 ? NULL : argv[1];
-	char top[PATH_MAX], src[PATH_MAX], trace[PATH_MAX], img[PATH_MAX], out[PATH_MAX],
+	char top[PATH_MAX / 2], src[PATH_MAX], trace[PATH_MAX], img[PATH_MAX], out[PATH_MAX],
 	     report[PATH_MAX], imgsrc[PATH_MAX + 8], dirbuf[64];
 	if (argc > 2)
 		return lfs_usage(c, "at most one DIR");
