@@ -1,0 +1,105 @@
+#!/bin/sh
+# tests/bench/trace_overhead.sh — what capturing file syscalls costs the
+# traced program: plain vs `lightfs trace record` vs `strace -f` (same
+# syscall set) vs `perf trace` vs a bpftrace script printing the same
+# fields, side by side on
+#   dd if=/dev/zero of=FILE bs=512 count=500000   (1,000,000 syscalls)
+#   tar xf of a tarball of /usr/include
+# and events captured / lost, bytes per event, and start-up time of
+# `lightfs trace record -- /bin/true`.
+# Targets: ≤ 1.3× on dd, ≤ 1.1× on tar, 0 lost, start-up < 0.1 s,
+# ≤ 4 bytes/event on dd.  Runs in $BENCH_DIR (a fresh journaled ext4).
+LF=${LIGHTFS:?run through make bench}
+W=${BENCH_DIR:-/var/tmp}/trace-bench
+rm -rf "$W"; mkdir -p "$W"
+cd "$W" || exit 1
+REPS=${TRACE_BENCH_REPS:-3}
+SET=open,openat,openat2,creat,close,close_range,read,write,pread64,pwrite64,readv,writev,preadv,pwritev,preadv2,pwritev2,lseek,fsync,fdatasync,sync_file_range,sync,syncfs,ftruncate,truncate,fallocate,unlink,unlinkat,rename,renameat,renameat2,mkdir,mkdirat,rmdir,link,linkat,symlink,symlinkat,dup,dup2,dup3,fcntl,chdir,fchdir,sendfile,copy_file_range,splice,mmap,munmap,execve,execveat,clone,clone3,fork,vfork,exit,exit_group
+
+now() { date +%s.%N; }
+# median wall time (s) of REPS runs of "$@" (after a prep command in $PREP)
+timeit() {
+	reps=$1; shift
+	ts=""
+	for i in $(seq "$reps"); do
+		[ -n "${PREP:-}" ] && sh -c "$PREP"
+		t0=$(now); "$@" >/dev/null 2>&1; t1=$(now)
+		ts="$ts $(echo "$t1 - $t0" | bc -l)"
+	done
+	echo $ts | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
+}
+ratio() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2fx", $1 / $2; else print "-" }'; }
+
+bpftrace_script() {   # COMM: print time, pid, tid, syscall nr, 3 args, ret of COMM's syscalls
+	cat <<EOF
+tracepoint:raw_syscalls:sys_enter /comm == "$1"/ { @a0[tid] = args->args[0]; @a1[tid] = args->args[1]; @a2[tid] = args->args[2]; }
+tracepoint:raw_syscalls:sys_exit /comm == "$1"/ { printf("%llu %d %d %d %d %d %d %d\n", nsecs, pid, tid, args->id, @a0[tid], @a1[tid], @a2[tid], args->ret); }
+EOF
+}
+
+# run_peers NAME COMM CMD...: one line per tool
+run_peers() {
+	name=$1; comm=$2; shift 2
+	echo
+	echo "--- $name: $*"
+	printf '%-22s %9s %9s %12s %10s %s\n' tool seconds slowdown events lost note
+	plain=$(timeit "$REPS" "$@")
+	printf '%-22s %9s %9s %12s %10s\n' plain "$plain" 1.00x - -
+	# lightfs
+	lt=$(timeit "$REPS" "$LF" trace record -q -o "$W/$name.trace" -- "$@")
+	js=$("$LF" trace stat --json "$W/$name.trace")
+	ev=$(echo "$js" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
+	lo=$(echo "$js" | python3 -c 'import json,sys; print(json.load(sys.stdin)["lost"])')
+	sz=$(stat -c %s "$W/$name.trace")
+	bpe=$(echo "$sz $ev" | awk '{ printf "%.2f", ($1 - 4096) / $2 }')
+	printf '%-22s %9s %9s %12s %10s %s\n' "lightfs trace record" "$lt" "$(ratio "$lt" "$plain")" "$ev" "$lo" "$bpe bytes/event, file $sz B"
+	eval "LT_$name=\$lt; PLAIN_$name=\$plain; LOST_$name=\$lo; BPE_$name=\$bpe"
+	# strace -f, same syscall set, output to a file
+	st=$(timeit 1 strace -f -qq -ttt -T -y -e trace=$SET -o "$W/$name.strace" "$@")
+	printf '%-22s %9s %9s %12s %10s\n' "strace -f" "$st" "$(ratio "$st" "$plain")" "$(wc -l <"$W/$name.strace")" 0
+	rm -f "$W/$name.strace"
+	# perf trace (same set)
+	if perf trace -e read -o /dev/null -- true >/dev/null 2>&1; then
+		pt=$(timeit 1 perf trace -e "$SET" -o "$W/$name.perf" -- "$@")
+		pl=$(grep -c LOST "$W/$name.perf")
+		pe=$(grep -vc LOST "$W/$name.perf")
+		pn=$(grep -o 'LOST [0-9]* events' "$W/$name.perf" | awk '{s += $2} END {print s + 0}')
+		printf '%-22s %9s %9s %12s %10s %s\n' "perf trace" "$pt" "$(ratio "$pt" "$plain")" "$pe" "$pn" "($pl LOST records)"
+		rm -f "$W/$name.perf"
+	else
+		printf '%-22s %9s\n' "perf trace" "does not work here"
+	fi
+	# bpftrace printing the same fields (time, pid, tid, syscall, args, ret)
+	if command -v bpftrace >/dev/null; then
+		bpftrace_script "$comm" >"$W/bt.bt"
+		bpftrace "$W/bt.bt" >"$W/$name.bt" 2>"$W/$name.bt.err" &
+		bp=$!
+		i=0; while ! grep -q Attaching "$W/$name.bt" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+		sleep 0.5
+		bt=$(timeit 1 "$@")
+		sleep 0.5
+		kill -INT $bp; wait $bp
+		be=$(grep -c '^[0-9]' "$W/$name.bt")
+		bl=$(cat "$W/$name.bt" "$W/$name.bt.err" | grep -o 'Lost [0-9]* events' | awk '{s += $2} END {print s + 0}')
+		printf '%-22s %9s %9s %12s %10s %s\n' "bpftrace printf" "$bt" "$(ratio "$bt" "$plain")" "$be" "$bl" "(all syscalls of $comm; start-up not timed)"
+		rm -f "$W/$name.bt"
+	fi
+}
+
+PREP="rm -f '$W/dd.out'" run_peers dd dd dd if=/dev/zero of="$W/dd.out" bs=512 count=500000
+rm -f "$W/dd.out"
+
+tar cf "$W/inc.tar" -C /usr include 2>/dev/null
+echo; echo "(tarball of /usr/include: $(du -m "$W/inc.tar" | cut -f1) MiB, $(tar tf "$W/inc.tar" | wc -l) entries)"
+PREP="rm -rf '$W/x'; mkdir -p '$W/x'" run_peers tar tar tar xf "$W/inc.tar" -C "$W/x"
+rm -rf "$W/x"
+
+echo
+su=$(timeit 11 "$LF" trace record -q -o "$W/true.trace" -- /bin/true)
+pt=$(timeit 11 /bin/true)
+echo "start-up: lightfs trace record -- /bin/true: ${su} s (median of 11; /bin/true alone ${pt} s)"
+
+echo
+echo "summary (targets): dd $(ratio "$LT_dd" "$PLAIN_dd") (<= 1.3x), tar $(ratio "$LT_tar" "$PLAIN_tar") (<= 1.1x)," \
+     "lost dd=$LOST_dd tar=$LOST_tar (0), dd $BPE_dd bytes/event (<= 4), start-up $su s (< 0.1)"
+rm -rf "$W"
