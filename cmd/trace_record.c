@@ -834,8 +834,8 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		goto cleanup;
 	}
 	skel->rodata->data_max = r.data_max;
-	skel->rodata->nr_exit = SYS_exit;
-	skel->rodata->nr_exit_group = SYS_exit_group;
+	skel->rodata->sys_exit = LFS_TR_EXIT;
+	skel->rodata->sys_exit_group = LFS_TR_EXIT_GROUP;
 	skel->rodata->wakeup_bytes = ring / 8;
 	bpf_map__set_max_entries(skel->maps.pids, 16384);
 	bpf_map__set_max_entries(skel->maps.rb, (uint32_t)ring);
