@@ -22,7 +22,9 @@
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u32 data_max = 0;        /* --data=MAX, 0 = off */
-const volatile __u16 sys_exit = 0;        /* enum lfs_tr_sys of exit, exit_group */
+const volatile __s64 nr_exit = 60;        /* syscall numbers taken at entry */
+const volatile __s64 nr_exit_group = 231;
+const volatile __u16 sys_exit = 0;        /* their enum lfs_tr_sys values */
 const volatile __u16 sys_exit_group = 0;
 const volatile __u64 wakeup_bytes = 1 << 20; /* force a wakeup past this backlog */
 
@@ -150,10 +152,14 @@ int BPF_PROG(lft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm
 
 /* ------------------------------------------------------------ syscalls */
 
-/* exit/exit_group never return: taken at entry, from their own syscall
- * tracepoints so that no program runs on the entry of any other syscall */
-static __always_inline int on_exit_call(__u16 sys, long status)
+/* exit/exit_group never return: taken at entry.  (Their own syscall
+ * tracepoints would spare this program on other entries, but detaching
+ * perf-event tracepoints costs 20-60 ms each at the end of every record.) */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(lft_sys_enter, struct pt_regs *regs, long nr)
 {
+	if (nr != nr_exit && nr != nr_exit_group)
+		return 0;
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 	if (!bpf_map_lookup_elem(&pids, &tid))
@@ -164,23 +170,11 @@ static __always_inline int on_exit_call(__u16 sys, long status)
 		count_lost();
 		return 0;
 	}
-	fill_hdr(e, LFT_K_SYS, sys, id);
+	fill_hdr(e, LFT_K_SYS, nr == nr_exit ? sys_exit : sys_exit_group, id);
 	e->seq = s;
-	e->a[0] = status;
+	e->a[0] = regs->di;
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_enter_exit_group")
-int lft_enter_exit_group(struct trace_event_raw_sys_enter *ctx)
-{
-	return on_exit_call(sys_exit_group, ctx->args[0]);
-}
-
-SEC("tracepoint/syscalls/sys_enter_exit")
-int lft_enter_exit(struct trace_event_raw_sys_enter *ctx)
-{
-	return on_exit_call(sys_exit, ctx->args[0]);
 }
 
 static __always_inline void stat_fd(struct lft_event *e, long fd)

@@ -834,6 +834,8 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		goto cleanup;
 	}
 	skel->rodata->data_max = r.data_max;
+	skel->rodata->nr_exit = SYS_exit;
+	skel->rodata->nr_exit_group = SYS_exit_group;
 	skel->rodata->sys_exit = LFS_TR_EXIT;
 	skel->rodata->sys_exit_group = LFS_TR_EXIT_GROUP;
 	skel->rodata->wakeup_bytes = ring / 8;
@@ -977,6 +979,7 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 	if (pidfd >= 0)
 		close(pidfd);
 	lftrace_bpf__detach(skel);
+	PHASE("detached");
 	ring_buffer__consume(rb);
 
 	read_lost(skel, &hdr);
@@ -1039,7 +1042,9 @@ cleanup:
 	if (r.w)
 		lfs_trace_finish(r.w, &hdr, NULL);
 	ring_buffer__free(rb);
+	PHASE("finished");
 	lftrace_bpf__destroy(skel);
+	PHASE("destroyed");
 	lfs_trace_paths_free(r.paths);
 	for (int i = 0; i < 64; i++)
 		free(r.pend[i].buf);
