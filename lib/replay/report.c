@@ -190,8 +190,9 @@ void lfs_replay_text(struct lfs_sbuf *sb, const struct lfs_replay_result *r, uns
 	char h1[32], h2[32], h3[32], d1[32], d2[32];
 
 	lfs_sbuf_addf(sb, "lightfs replay: %s\n", r->trace);
-	lfs_sbuf_addf(sb, "  trace      %s%s%s, %" PRIu64 " events (%" PRIu64 " lost), %.3f s, %u processes\n",
+	lfs_sbuf_addf(sb, "  trace      %s%.90s%s%s, %" PRIu64 " events (%" PRIu64 " lost), %.3f s, %u processes\n",
 		      r->command[0] ? "`" : "", r->command[0] ? r->command : "(no command)",
+		      strlen(r->command) > 90 ? "…" : "",
 		      r->command[0] ? "`" : "", r->trace_events, r->lost_events,
 		      (double)r->duration_ns / 1e9, r->processes);
 	lfs_sbuf_addf(sb, "  engine     %s, cache %s, page %s, readahead %s, dirty %.0f%%/%.0f%%, "
