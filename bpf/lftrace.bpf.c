@@ -2,6 +2,11 @@
 /*
  * bpf/lftrace.bpf.c — file-syscall capture for `lightfs trace record`.
  *
+ * Programs are raw tracepoints (not tp_btf) so that loading needs no parse
+ * of the kernel's 6 MB BTF: the recorder hands libbpf a minimal CO-RE BTF
+ * generated at build time (bpftool gen min_core_btf) when the running
+ * kernel is the one it was made from.
+ *
  * Follows a set of threads (map `pids`, seeded by the recorder with the
  * target's tids): sched_process_fork adds every new task whose parent is
  * traced, sched_process_exit removes it.  Syscalls are taken at sys_exit,
@@ -83,7 +88,7 @@ static __always_inline void fill_hdr(struct lft_event *e, __u16 kind, __u16 sys,
 
 /* ------------------------------------------------------------ processes */
 
-SEC("tp_btf/sched_process_fork")
+SEC("raw_tp/sched_process_fork")
 int BPF_PROG(lft_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptid = BPF_CORE_READ(parent, pid);
@@ -106,7 +111,7 @@ int BPF_PROG(lft_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
+SEC("raw_tp/sched_process_exit")
 int BPF_PROG(lft_exit, struct task_struct *p)
 {
 	__u32 tid = BPF_CORE_READ(p, pid);
@@ -127,7 +132,7 @@ int BPF_PROG(lft_exit, struct task_struct *p)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exec")
+SEC("raw_tp/sched_process_exec")
 int BPF_PROG(lft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	__u32 tid = BPF_CORE_READ(p, pid);
@@ -145,7 +150,7 @@ int BPF_PROG(lft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm
 	const char *fn = BPF_CORE_READ(bprm, filename);
 	if (bpf_probe_read_kernel_str(e->p1, sizeof e->p1, fn) < 0)
 		e->p1[0] = 0;
-	bpf_probe_read_kernel_str(e->p2, 16, p->comm);
+	bpf_probe_read_kernel_str(e->p2, 16, __builtin_preserve_access_index(&p->comm));
 	bpf_ringbuf_submit(e, wake_flags());
 	return 0;
 }
@@ -155,7 +160,7 @@ int BPF_PROG(lft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm
 /* exit/exit_group never return: taken at entry.  (Their own syscall
  * tracepoints would spare this program on other entries, but detaching
  * perf-event tracepoints costs 20-60 ms each at the end of every record.) */
-SEC("tp_btf/sys_enter")
+SEC("raw_tp/sys_enter")
 int BPF_PROG(lft_sys_enter, struct pt_regs *regs, long nr)
 {
 	if (nr != nr_exit && nr != nr_exit_group)
@@ -172,14 +177,14 @@ int BPF_PROG(lft_sys_enter, struct pt_regs *regs, long nr)
 	}
 	fill_hdr(e, LFT_K_SYS, nr == nr_exit ? sys_exit : sys_exit_group, id);
 	e->seq = s;
-	e->a[0] = regs->di;
+	e->a[0] = BPF_CORE_READ(regs, di);
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
 static __always_inline void stat_fd(struct lft_event *e, long fd)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct file **fds = BPF_CORE_READ(t, files, fdt, fd);
 	struct file *f = NULL;
 	if (bpf_probe_read_kernel(&f, sizeof f, &fds[fd]) || !f)
@@ -257,14 +262,17 @@ static __always_inline int emit_data(__u64 id, __u16 sys, const __u8 *buf, __u64
 	return lostany;
 }
 
-SEC("tp_btf/sys_exit")
+SEC("raw_tp/sys_exit")
 int BPF_PROG(lft_sys_exit, struct pt_regs *regs, long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 	if (!bpf_map_lookup_elem(&pids, &tid))
 		return 0;
-	__u32 nr = (__u32)regs->orig_ax;
+	struct pt_regs rg;                /* one read: raw_tp pointers are not BTF-typed */
+	if (bpf_probe_read_kernel(&rg, sizeof rg, regs))
+		return 0;
+	__u32 nr = (__u32)rg.orig_ax;
 	if (nr >= LFT_NR_MAX)
 		return 0;
 	struct lft_sysinfo *si = bpf_map_lookup_elem(&systab, &nr);
@@ -276,12 +284,12 @@ int BPF_PROG(lft_sys_exit, struct pt_regs *regs, long ret)
 	__u8 p1 = si->p1, p2 = si->p2;
 	if ((cls & LFT_C_EXEC) && ret == 0)
 		p1 = p2 = 0xff;               /* old image gone: sched_process_exec has the path */
-	if ((cls & LFT_C_MMAP) && (((long)regs->r8 < 0) || (regs->r10 & 0x20 /* MAP_ANONYMOUS */)))
+	if ((cls & LFT_C_MMAP) && (((long)rg.r8 < 0) || (rg.r10 & 0x20 /* MAP_ANONYMOUS */)))
 		return 0;
 
 	int datalost = 0;
 	if (data_max && (cls & LFT_C_DATA) && ret > 0)
-		datalost = emit_data(id, si->sys, (const __u8 *)regs->si, ret);
+		datalost = emit_data(id, si->sys, (const __u8 *)rg.si, ret);
 
 	__u64 s = __sync_fetch_and_add(&seq, 1);
 	struct lft_event *e;
@@ -299,12 +307,12 @@ int BPF_PROG(lft_sys_exit, struct pt_regs *regs, long ret)
 	fill_hdr(e, ep ? LFT_K_SYS_PATH : LFT_K_SYS, si->sys, id);
 	e->seq = s;
 	e->ret = ret;
-	e->a[0] = regs->di;
-	e->a[1] = regs->si;
-	e->a[2] = regs->dx;
-	e->a[3] = regs->r10;
-	e->a[4] = regs->r8;
-	e->a[5] = regs->r9;
+	e->a[0] = rg.di;
+	e->a[1] = rg.si;
+	e->a[2] = rg.dx;
+	e->a[3] = rg.r10;
+	e->a[4] = rg.r8;
+	e->a[5] = rg.r9;
 	e->x[0] = e->x[1] = e->x[2] = 0;
 	e->size = e->ino = 0;
 	e->dev = e->imode = 0;

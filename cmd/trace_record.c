@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -35,6 +36,7 @@
 
 #include "../bpf/lftrace.h"
 #include "lftrace.skel.h"
+#include "lftrace.btf.h"
 
 #define DEFAULT_RING (32u << 20)
 
@@ -823,26 +825,49 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		if (child < 0)
 			return lfs_error(c, cmdv[0], "cannot start: %s", strerror(errno));
 	}
-	int dbg = getenv("LFS_TRACE_DEBUG") != NULL;
+	int dbg = getenv("LFS_TRACE_DEBUG") != NULL, lerr = 0;
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 #define PHASE(what) do { if (dbg) fprintf(stderr, "lightfs: trace: %-8s %.1f ms\n", what, \
 	(now_ns(CLOCK_MONOTONIC) - t0) / 1e6); } while (0)
-	skel = lftrace_bpf__open();
-	PHASE("open");
+	/* the minimal CO-RE BTF made at build time, if this is its kernel */
+	char btfpath[64] = "";
+	int btf_fd = -1;
+	struct utsname un;
+	if (sizeof lftrace_btf > 1 && uname(&un) == 0 && !strcmp(un.release, lftrace_btf_kernel) &&
+	    !getenv("LFS_TRACE_FULL_BTF")) {
+		btf_fd = memfd_create("lftrace-btf", MFD_CLOEXEC);
+		if (btf_fd >= 0 && write(btf_fd, lftrace_btf, sizeof lftrace_btf) == (ssize_t)sizeof lftrace_btf)
+			snprintf(btfpath, sizeof btfpath, "/proc/self/fd/%d", btf_fd);
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btfpath[0] ? btfpath : NULL);
+		skel = lftrace_bpf__open_opts(&oo);
+		if (!skel)
+			break;
+		PHASE("open");
+		skel->rodata->data_max = r.data_max;
+		skel->rodata->nr_exit = SYS_exit;
+		skel->rodata->nr_exit_group = SYS_exit_group;
+		skel->rodata->sys_exit = LFS_TR_EXIT;
+		skel->rodata->sys_exit_group = LFS_TR_EXIT_GROUP;
+		skel->rodata->wakeup_bytes = ring / 8;
+		bpf_map__set_max_entries(skel->maps.pids, 16384);
+		bpf_map__set_max_entries(skel->maps.rb, (uint32_t)ring);
+		lerr = lftrace_bpf__load(skel);
+		PHASE(btfpath[0] ? "load/min" : "load/full");
+		if (!lerr || !btfpath[0])
+			break;
+		/* the embedded BTF did not fit after all: use the kernel's */
+		lftrace_bpf__destroy(skel);
+		skel = NULL;
+		btfpath[0] = 0;
+	}
+	if (btf_fd >= 0)
+		close(btf_fd);
 	if (!skel) {
 		rc = lfs_error(c, NULL, "cannot open the BPF program: %s", strerror(errno));
 		goto cleanup;
 	}
-	skel->rodata->data_max = r.data_max;
-	skel->rodata->nr_exit = SYS_exit;
-	skel->rodata->nr_exit_group = SYS_exit_group;
-	skel->rodata->sys_exit = LFS_TR_EXIT;
-	skel->rodata->sys_exit_group = LFS_TR_EXIT_GROUP;
-	skel->rodata->wakeup_bytes = ring / 8;
-	bpf_map__set_max_entries(skel->maps.pids, 16384);
-	bpf_map__set_max_entries(skel->maps.rb, (uint32_t)ring);
-	int lerr = lftrace_bpf__load(skel);
-	PHASE("load");
 	if (lerr) {
 		rc = lfs_error(c, NULL, "cannot load the BPF program: %s%s", strerror(-lerr),
 			       geteuid() ? " (run as root, e.g. with sudo)" : " (LFS_BPF_DEBUG=1 shows the verifier log)");
