@@ -11,8 +11,9 @@
  * target's tids): sched_process_fork adds every new task whose parent is
  * traced, sched_process_exit removes it.  Syscalls are taken at sys_exit,
  * where x86-64 still holds the arguments in pt_regs, so one record carries
- * arguments and return value and no per-call state is kept between entry
- * and exit.  Only exit/exit_group (which never return) are taken at entry.
+ * arguments and return value, no per-call state is kept between entry and
+ * exit, and no program runs at syscall entry.  exit/exit_group, which never
+ * return, are recognised at sched_process_exit (see lft_exit).
  *
  * Records go to one ring buffer.  Every syscall record takes a global
  * sequence number first; a failed reservation bumps the per-CPU `lost`
@@ -27,10 +28,6 @@
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u32 data_max = 0;        /* --data=MAX, 0 = off */
-const volatile __s64 nr_exit = 60;        /* syscall numbers taken at entry */
-const volatile __s64 nr_exit_group = 231;
-const volatile __u16 sys_exit = 0;        /* their enum lfs_tr_sys values */
-const volatile __u16 sys_exit_group = 0;
 const volatile __u64 wakeup_bytes = 1 << 20; /* force a wakeup past this backlog */
 
 __u64 seq = 0;
@@ -118,16 +115,30 @@ int BPF_PROG(lft_exit, struct task_struct *p)
 	if (!bpf_map_lookup_elem(&pids, &tid))
 		return 0;
 	bpf_map_delete_elem(&pids, &tid);
-	__u64 s = __sync_fetch_and_add(&seq, 1);
+	/* Which exit call ended the task, if any: a fatal signal leaves its
+	 * number in the low 7 bits; exit_group sets SIGNAL_GROUP_EXIT (4) and
+	 * sends SIGKILL to the other threads, so the caller is the one
+	 * without a pending SIGKILL.  (Taking exit/exit_group at sys_enter
+	 * would run a program on every syscall entry.)  Two sequence numbers:
+	 * the exit call, then the task's end. */
+	__u32 code = BPF_CORE_READ(p, exit_code);
+	__u32 sflags = BPF_CORE_READ(p, signal, flags);
+	__u64 pend = BPF_CORE_READ(p, pending.signal.sig[0]);
+	__u64 how = 0;
+	if (!(code & 0x7f))
+		how = (sflags & 4) && !(pend & (1ull << (9 - 1))) ? 2 : ((sflags & 4) ? 0 : 1);
+	__u64 s = __sync_fetch_and_add(&seq, 2);
 	struct lft_event *e = bpf_ringbuf_reserve(&rb, sizeof *e, 0);
 	if (!e) {
+		count_lost();
 		count_lost();
 		return 0;
 	}
 	fill_hdr(e, LFT_K_EXIT, 0, (__u64)BPF_CORE_READ(p, tgid) << 32 | tid);
 	e->seq = s;
-	e->a[0] = (__u32)BPF_CORE_READ(p, exit_code);
+	e->a[0] = code;
 	e->a[1] = BPF_CORE_READ(p, signal, live.counter) == 0;
+	e->a[2] = how;                   /* 0 signal/killed, 1 exit(), 2 exit_group() */
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
@@ -156,31 +167,6 @@ int BPF_PROG(lft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm
 }
 
 /* ------------------------------------------------------------ syscalls */
-
-/* exit/exit_group never return: taken at entry.  (Their own syscall
- * tracepoints would spare this program on other entries, but detaching
- * perf-event tracepoints costs 20-60 ms each at the end of every record.) */
-SEC("raw_tp/sys_enter")
-int BPF_PROG(lft_sys_enter, struct pt_regs *regs, long nr)
-{
-	if (nr != nr_exit && nr != nr_exit_group)
-		return 0;
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	if (!bpf_map_lookup_elem(&pids, &tid))
-		return 0;
-	__u64 s = __sync_fetch_and_add(&seq, 1);
-	struct lft_event *e = bpf_ringbuf_reserve(&rb, sizeof *e, 0);
-	if (!e) {
-		count_lost();
-		return 0;
-	}
-	fill_hdr(e, LFT_K_SYS, nr == nr_exit ? sys_exit : sys_exit_group, id);
-	e->seq = s;
-	e->a[0] = BPF_CORE_READ(regs, di);
-	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
-	return 0;
-}
 
 static __always_inline void stat_fd(struct lft_event *e, long fd)
 {

@@ -21,7 +21,9 @@ enum lft_kind {
 	LFT_K_SYS_PATH,      /* struct lft_event_path */
 	LFT_K_FORK,          /* struct lft_event: a[0]=child tgid a[1]=child tid a[2]=thread */
 	LFT_K_EXEC,          /* struct lft_event_path: p1=filename, p2=comm */
-	LFT_K_EXIT,          /* struct lft_event: a[0]=exit_code a[1]=group dead */
+	LFT_K_EXIT,          /* struct lft_event: a[0]=exit_code a[1]=group dead
+	                        a[2]=ended by 0 signal, 1 exit(), 2 exit_group();
+	                        seq = the exit call's, seq + 1 = the task end's */
 	LFT_K_DATA,          /* struct lft_data */
 };
 

@@ -441,8 +441,20 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	case LFT_K_EXIT: {
 		const struct lft_event *e = data;
+		if (e->a[2] == 1 || e->a[2] == 2) {
+			/* the exit call itself (taken here, it never returns) */
+			lfs_trace_event_init(&ev);
+			ev.seq = e->seq + 1;
+			ev.ts_ns = e->ts > r->mono0 ? e->ts - r->mono0 : 0;
+			ev.pid = (int32_t)e->pid;
+			ev.tid = (int32_t)e->h.tid;
+			ev.sys = e->a[2] == 2 ? LFS_TR_EXIT_GROUP : LFS_TR_EXIT;
+			ev.exit_code = (int32_t)((e->a[0] >> 8) & 0xff);
+			ev.eflags = LFS_TREV_NODUR;
+			put_event(r, &ev);
+		}
 		lfs_trace_event_init(&ev);
-		ev.seq = e->seq + 1;
+		ev.seq = e->seq + 2;
 		ev.ts_ns = e->ts > r->mono0 ? e->ts - r->mono0 : 0;
 		ev.pid = (int32_t)e->pid;
 		ev.tid = (int32_t)e->h.tid;
@@ -846,10 +858,6 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 			break;
 		PHASE("open");
 		skel->rodata->data_max = r.data_max;
-		skel->rodata->nr_exit = SYS_exit;
-		skel->rodata->nr_exit_group = SYS_exit_group;
-		skel->rodata->sys_exit = LFS_TR_EXIT;
-		skel->rodata->sys_exit_group = LFS_TR_EXIT_GROUP;
 		skel->rodata->wakeup_bytes = ring / 8;
 		bpf_map__set_max_entries(skel->maps.pids, 16384);
 		bpf_map__set_max_entries(skel->maps.rb, (uint32_t)ring);
