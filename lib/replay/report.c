@@ -63,7 +63,7 @@ static const char *dur(char *buf, size_t cap, uint64_t ns)
 		snprintf(buf, cap, "%" PRIu64 " ns", ns);
 	else if (ns < 10000000)
 		snprintf(buf, cap, "%.1f µs", (double)ns / 1e3);
-	else if (ns < 10000000000ull)
+	else if (ns < 1000000000ull)
 		snprintf(buf, cap, "%.1f ms", (double)ns / 1e6);
 	else
 		snprintf(buf, cap, "%.2f s", (double)ns / 1e9);
@@ -210,8 +210,8 @@ void lfs_replay_text(struct lfs_sbuf *sb, const struct lfs_replay_result *r, uns
 		      r->opt.warm ? ", warm cache" : ", cold cache",
 		      r->opt.verify ? ", verify" : "");
 	if (r->opt.root[0] || r->opt.pid)
-		lfs_sbuf_addf(sb, "  filter     root %s, pid %d\n", r->opt.root[0] ? r->opt.root : "/",
-			      r->opt.pid);
+		lfs_sbuf_addf(sb, "  filter     root %s, %s%.0d\n", r->opt.root[0] ? r->opt.root : "/",
+			      r->opt.pid ? "pid " : "all processes", r->opt.pid);
 	lfs_sbuf_addf(sb, "  replayed   %" PRIu64 " syscalls; %" PRIu64 " out of scope, %" PRIu64
 		      " unsupported; set-up %" PRIu64 " files, %" PRIu64 " dirs, %s (not counted)\n",
 		      r->replayed, r->out_of_scope, r->unsupported, r->setup_files, r->setup_dirs,
