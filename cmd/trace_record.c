@@ -500,7 +500,14 @@ static int on_record(void *ctx, void *data, size_t size)
 
 /* ------------------------------------------------------------ -p snapshot */
 
-static int add_tids(int map_fd, int32_t pid)
+/* Mark tid traced in the BPF side's bitmap (the mmapped .bss). */
+static void trace_tid(struct lftrace_bpf *skel, uint32_t tid)
+{
+	if (tid < sizeof skel->bss->pidbits * 8)
+		__atomic_fetch_or(&skel->bss->pidbits[tid >> 6], 1ull << (tid & 63), __ATOMIC_SEQ_CST);
+}
+
+static int add_tids(struct lftrace_bpf *skel, int32_t pid)
 {
 	char p[64];
 	snprintf(p, sizeof p, "/proc/%d/task", pid);
@@ -508,12 +515,10 @@ static int add_tids(int map_fd, int32_t pid)
 	if (!d)
 		return -errno;
 	struct dirent *de;
-	uint32_t tgid = (uint32_t)pid;
 	while ((de = readdir(d))) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		uint32_t tid = (uint32_t)atoi(de->d_name);
-		bpf_map_update_elem(map_fd, &tid, &tgid, BPF_ANY);
+		trace_tid(skel, (uint32_t)atoi(de->d_name));
 	}
 	closedir(d);
 	return 0;
@@ -859,7 +864,6 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		PHASE("open");
 		skel->rodata->data_max = r.data_max;
 		skel->rodata->wakeup_bytes = ring / 8;
-		bpf_map__set_max_entries(skel->maps.pids, 16384);
 		bpf_map__set_max_entries(skel->maps.rb, (uint32_t)ring);
 		lerr = lftrace_bpf__load(skel);
 		PHASE(btfpath[0] ? "load/min" : "load/full");
@@ -881,7 +885,7 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 			       geteuid() ? " (run as root, e.g. with sudo)" : " (LFS_BPF_DEBUG=1 shows the verifier log)");
 		goto cleanup;
 	}
-	int systab_fd = bpf_map__fd(skel->maps.systab), pids_fd = bpf_map__fd(skel->maps.pids);
+	int systab_fd = bpf_map__fd(skel->maps.systab);
 	for (size_t i = 0; i < sizeof sysdefs / sizeof sysdefs[0]; i++) {
 		uint32_t nr = (uint32_t)sysdefs[i].nr;
 		struct lft_sysinfo si = { sysdefs[i].sys, sysdefs[i].p1, sysdefs[i].p2, sysdefs[i].cls };
@@ -922,13 +926,12 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		size_t nt = 0, ct = 0;
 		collect_tree(attach_pid, &tree, &nt, &ct);
 		for (size_t i = 0; i < nt; i++)
-			add_tids(pids_fd, tree[i]);
+			add_tids(skel, tree[i]);
 		for (size_t i = 0; i < nt; i++)
 			snapshot_proc(&r, tree[i]);
 		free(tree);
 	} else {
-		uint32_t tid = (uint32_t)child, tgid = (uint32_t)child;
-		bpf_map_update_elem(pids_fd, &tid, &tgid, BPF_ANY);
+		trace_tid(skel, (uint32_t)child);
 		lfs_trace_paths_set_cwd(r.paths, child, hdr.cwd);
 		struct lfs_trace_event ev;
 		lfs_trace_event_init(&ev);
