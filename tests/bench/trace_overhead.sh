@@ -23,6 +23,7 @@ timeit() {
 	ts=""
 	for i in $(seq "$reps"); do
 		[ -n "${PREP:-}" ] && sh -c "$PREP"
+		sync
 		t0=$(now); "$@" >/dev/null 2>&1; t1=$(now)
 		ts="$ts $(echo "$t1 - $t0" | bc -l)"
 	done
@@ -43,16 +44,22 @@ run_peers() {
 	echo
 	echo "--- $name: $*"
 	printf '%-22s %9s %9s %12s %10s %s\n' tool seconds slowdown events lost note
-	plain=$(timeit "$REPS" "$@")
-	printf '%-22s %9s %9s %12s %10s\n' plain "$plain" 1.00x - -
-	# lightfs
-	lt=$(timeit "$REPS" "$LF" trace record -q -o "$W/$name.trace" -- "$@")
+	# plain and lightfs runs alternate, each after the same preparation
+	# (PREP, then sync so no writeback of an earlier run is timed)
+	pl=""; ll=""
+	for i in $(seq "$REPS"); do
+		pl="$pl $(timeit 1 "$@")"
+		ll="$ll $(timeit 1 "$LF" trace record -q -o "$W/$name.trace" -- "$@")"
+	done
+	plain=$(echo $pl | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}')
+	lt=$(echo $ll | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}')
+	printf '%-22s %9s %9s %12s %10s %s\n' plain "$plain" 1.00x - - "runs:$pl"
 	js=$("$LF" trace stat --json "$W/$name.trace")
 	ev=$(echo "$js" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
 	lo=$(echo "$js" | python3 -c 'import json,sys; print(json.load(sys.stdin)["lost"])')
 	sz=$(stat -c %s "$W/$name.trace")
 	bpe=$(echo "$sz $ev" | awk '{ printf "%.2f", ($1 - 4096) / $2 }')
-	printf '%-22s %9s %9s %12s %10s %s\n' "lightfs trace record" "$lt" "$(ratio "$lt" "$plain")" "$ev" "$lo" "$bpe bytes/event, file $sz B"
+	printf '%-22s %9s %9s %12s %10s %s\n' "lightfs trace record" "$lt" "$(ratio "$lt" "$plain")" "$ev" "$lo" "$bpe bytes/event, file $sz B, runs:$ll"
 	eval "LT_$name=\$lt; PLAIN_$name=\$plain; LOST_$name=\$lo; BPE_$name=\$bpe"
 	# strace -f, same syscall set, output to a file
 	st=$(timeit 1 strace -f -qq -ttt -T -y -e trace=$SET -o "$W/$name.strace" "$@")
@@ -86,15 +93,22 @@ run_peers() {
 	fi
 }
 
-PREP="rm -f '$W/dd.out'" run_peers dd dd dd if=/dev/zero of="$W/dd.out" bs=512 count=500000
-rm -f "$W/dd.out"
+# Every run writes to a fresh file / directory (through a symlink set up,
+# untimed, by PREP): deleting the previous run's 256 MB or 118 MB first
+# makes the next run pay for block freeing / discard, and that drift is
+# larger than the overhead being measured.
+PREP="n=\$(ls -d '$W'/dd.* 2>/dev/null | wc -l); ln -sfn '$W'/dd.\$n '$W/dd.out'" \
+	run_peers dd dd dd if=/dev/zero of="$W/dd.out" bs=512 count=500000
+rm -f "$W"/dd.*
 
 tar cf "$W/inc.tar" -C /usr include 2>/dev/null
 echo; echo "(tarball of /usr/include: $(du -m "$W/inc.tar" | cut -f1) MiB, $(tar tf "$W/inc.tar" | wc -l) entries)"
-PREP="rm -rf '$W/x'; mkdir -p '$W/x'" run_peers tar tar tar xf "$W/inc.tar" -C "$W/x"
-rm -rf "$W/x"
+PREP="n=\$(ls -d '$W'/x.* 2>/dev/null | wc -l); mkdir '$W'/x.\$n; ln -sfn '$W'/x.\$n '$W/x'" \
+	run_peers tar tar tar xf "$W/inc.tar" -C "$W/x/"
+rm -rf "$W"/x.* "$W/x"
 
 echo
+unset PREP
 su=$(timeit 11 "$LF" trace record -q -o "$W/true.trace" -- /bin/true)
 pt=$(timeit 11 /bin/true)
 echo "start-up: lightfs trace record -- /bin/true: ${su} s (median of 11; /bin/true alone ${pt} s)"
