@@ -376,7 +376,20 @@ static void fmt_json(FILE *f, const struct lfs_trace_event *ev)
 	if (ev->exit_code || ev->sys == LFS_TR_EXIT_GROUP || ev->sys == LFS_TR_EXIT || ev->sys == LFS_TR_PROC_EXIT)
 		fprintf(f, ",\"exit_code\":%d", ev->exit_code);
 	if (ev->eflags) fprintf(f, ",\"eflags\":%u", ev->eflags);
-	if (ev->data_len) fprintf(f, ",\"data_len\":%u", ev->data_len);
+	if (ev->data_len) {
+		/* the payload as a JSON string (bytes ≥ 0x80 as \u00XX, i.e. latin-1) */
+		fprintf(f, ",\"data_len\":%u,\"data\":\"", ev->data_len);
+		for (uint32_t i = 0; i < ev->data_len; i++) {
+			uint8_t ch = ev->data[i];
+			if (ch == '"' || ch == '\\')
+				fprintf(f, "\\%c", ch);
+			else if (ch < 32 || ch >= 127)
+				fprintf(f, "\\u%04x", ch);
+			else
+				fputc(ch, f);
+		}
+		fputc('"', f);
+	}
 	fputs("}\n", f);
 }
 

@@ -25,7 +25,7 @@ timeit() {
 		[ -n "${PREP:-}" ] && sh -c "$PREP"
 		sync
 		t0=$(now); "$@" >/dev/null 2>&1; t1=$(now)
-		ts="$ts $(echo "$t1 - $t0" | bc -l)"
+		ts="$ts $(echo "$t1 $t0" | awk '{ printf "%.3f", $1 - $2 }')"
 	done
 	echo $ts | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
 }
