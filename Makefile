@@ -20,7 +20,7 @@ Q         := $(if $(filter 1,$(V)),,@)
 
 PKGS_BUILD := build-essential clang llvm libbpf-dev libzstd-dev libreadline-dev libelf-dev \
               zlib1g-dev bpftool pkg-config libclang-rt-14-dev
-PKGS_TEST  := strace tmux zsh fish e2fsprogs valgrind zstd python3 sqlite3 bash-completion
+PKGS_TEST  := strace tmux zsh fish e2fsprogs valgrind zstd python3 sqlite3 bash-completion man-db groff-base
 PKGS_BENCH := liblmdb-dev libsqlite3-dev mtools squashfs-tools bpftrace linux-perf hyperfine
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
