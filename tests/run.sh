@@ -13,8 +13,10 @@ cd "$top" || exit 1
 filter=${1:-}
 jobs=${JOBS:-2}
 logs=build/test-logs
-rm -rf "$logs"
-mkdir -p "$logs"
+if [ -z "${LFS_RUN_ONE:-}" ]; then   # not in the per-test re-invocations below
+	rm -rf "$logs"
+	mkdir -p "$logs"
+fi
 export LIGHTFS="$top/build/asan/lightfs"
 export LIGHTFS_REL="$top/build/rel/lightfs"
 export TOOLS="$top/build/asan/tests/tools"
@@ -23,6 +25,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:allocator_m
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 list=$logs/.list
+if [ -z "${LFS_RUN_ONE:-}" ]; then   # (re-invocations must not rewrite it while xargs reads it)
 : >"$list"
 for t in build/asan/tests/test_*; do
 	[ -x "$t" ] && [ -f "$t" ] && echo "$t" >>"$list"
@@ -32,6 +35,7 @@ for t in tests/cli/*.sh; do
 done
 if [ -n "$filter" ]; then
 	grep -- "$filter" "$list" >"$list.f"; mv "$list.f" "$list"
+fi
 fi
 
 run_one() {

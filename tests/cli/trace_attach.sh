@@ -2,7 +2,7 @@
 # the fds are snapshotted (path, position, flags, size) and the operations
 # on them after attaching are captured and attributed to those files.
 . "$TOP/tests/cli/lib.sh"
-. "$TOP/tests/cli/trace_lib.sh"
+. "$TOP/tests/cli/trace_lib.inc"
 trace_need_bpf || exit 0
 d=$TMPDIR/h
 mkdir -p "$d"

@@ -2,7 +2,7 @@
 # fork and a thread) and check the recorded events one by one against the
 # sequence the program reports; then show/stat/export/json on that trace.
 . "$TOP/tests/cli/lib.sh"
-. "$TOP/tests/cli/trace_lib.sh"
+. "$TOP/tests/cli/trace_lib.inc"
 trace_need_bpf || exit 0
 # built here without sanitizers: ASan would add its own syscalls
 cc -O2 -pthread -o "$TMPDIR/child" "$TOP/tests/tools/trace_child.c" || { fail trace_child_build "cc failed"; exit 0; }

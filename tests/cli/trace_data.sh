@@ -1,7 +1,7 @@
 # --data records write payloads: the bytes a program wrote can be rebuilt
 # from the trace exactly; --data=MAX cuts each payload at MAX and flags it.
 . "$TOP/tests/cli/lib.sh"
-. "$TOP/tests/cli/trace_lib.sh"
+. "$TOP/tests/cli/trace_lib.inc"
 trace_need_bpf || exit 0
 head -c 50000 /dev/urandom >"$TMPDIR/src"
 "$LF" trace record -q --data=64K -o "$TMPDIR/d.trace" -- dd if="$TMPDIR/src" of="$TMPDIR/dst" bs=4000 status=none || fail trace_data_record "record failed"

@@ -2,7 +2,7 @@
 # (eBPF) and by `strace -f -ttt -T -y -yy` under it.  `trace import` of the
 # strace log must give the same events, call by call, per thread.
 . "$TOP/tests/cli/lib.sh"
-. "$TOP/tests/cli/trace_lib.sh"
+. "$TOP/tests/cli/trace_lib.inc"
 trace_need_bpf || exit 0
 command -v strace >/dev/null || { skip trace_import "strace not installed"; exit 0; }
 cc -O2 -pthread -o "$TMPDIR/child" "$TOP/tests/tools/trace_child.c" || { fail trace_import_build "cc failed"; exit 0; }

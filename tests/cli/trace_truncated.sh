@@ -2,7 +2,7 @@
 # read the events up to the last flush and say the trace is truncated; a
 # file cut in the middle reads the same way; Ctrl-C (SIGINT) ends cleanly.
 . "$TOP/tests/cli/lib.sh"
-. "$TOP/tests/cli/trace_lib.sh"
+. "$TOP/tests/cli/trace_lib.inc"
 trace_need_bpf || exit 0
 "$LF" trace record -q -o "$TMPDIR/k.trace" -- dd if=/dev/zero of="$TMPDIR/z" bs=512 count=100000000 2>/dev/null &
 rp=$!

@@ -2,7 +2,7 @@
 # (lightfs records strace and its tracee) and check that lightfs saw exactly
 # as many calls of each traced syscall as strace counted, with 0 lost.
 . "$TOP/tests/cli/lib.sh"
-. "$TOP/tests/cli/trace_lib.sh"
+. "$TOP/tests/cli/trace_lib.inc"
 trace_need_bpf || exit 0
 command -v strace >/dev/null || { skip trace_vs_strace "strace not installed"; exit 0; }
 SET=open,openat,openat2,creat,close,close_range,read,write,pread64,pwrite64,readv,writev,preadv,pwritev,preadv2,pwritev2,lseek,fsync,fdatasync,sync_file_range,sync,syncfs,ftruncate,truncate,fallocate,unlink,unlinkat,rename,renameat,renameat2,mkdir,mkdirat,rmdir,link,linkat,symlink,symlinkat,dup,dup2,dup3,fcntl,chdir,fchdir,sendfile,copy_file_range,splice,execve,execveat,clone,clone3,fork,vfork
