@@ -70,3 +70,11 @@ import json,sys
 e=[json.loads(l) for l in sys.stdin]
 print(len(e), e[0]["syscall"], e[0].get("dur_ns"), e[1]["syscall"], e[1].get("path_abs"), e[1]["eflags"] & 64)')
 [ "$out" = "2 read 3000 openat /t/a 64" ] && pass trace_import_unfinished || fail trace_import_unfinished "$out"
+# show --format strace is plain strace syntax: importing it gives the same
+# calls (count, errors, bytes per syscall) as the trace it came from
+"$LF" trace show --format strace "$TMPDIR/bpf.trace" >"$TMPDIR/again.log"
+"$LF" trace import "$TMPDIR/again.log" -o "$TMPDIR/again.trace" 2>/dev/null
+"$LF" trace stat "$TMPDIR/bpf.trace" | sed -n '/^syscall/,/^$/p' | grep -v -e '^proc_' -e '^cwd_snap' >"$TMPDIR/s1"
+"$LF" trace stat "$TMPDIR/again.trace" | sed -n '/^syscall/,/^$/p' | grep -v -e '^proc_' -e '^cwd_snap' >"$TMPDIR/s2"
+if [ "$(wc -l <"$TMPDIR/s1")" -gt 10 ] && cmp -s "$TMPDIR/s1" "$TMPDIR/s2"; then pass trace_show_strace_roundtrip
+else fail trace_show_strace_roundtrip "$(diff "$TMPDIR/s1" "$TMPDIR/s2" | head -5)"; fi
