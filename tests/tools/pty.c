@@ -10,8 +10,9 @@
  *   absent TEXT MS wait MS milliseconds; fail if TEXT shows in that time
  *   sleep MS       wait
  *   wait           wait for CMD to exit and print `exit N` (or `signal N`)
+ *   kill SIG       send signal number SIG to CMD
  *   # comment
- * The output is matched with terminal escape sequences and \r removed.
+ * The output is matched with terminal escape sequences, \r and NULs removed.
  * On a timeout or an `absent` match the driver prints what it saw since the
  * last match to stderr, kills CMD and exits 3.  -o writes the whole
  * (cleaned) transcript.  Exit 0 when every action succeeded.
@@ -72,7 +73,7 @@ static void clean(const char *p, size_t n)
 			esc_state = 1;
 			continue;
 		}
-		if (ch == '\r' || ch == 7)
+		if (ch == '\r' || ch == 7 || ch == 0)
 			continue;
 		out_put((char)ch);
 	}
@@ -233,6 +234,9 @@ int main(int argc, char **argv)
 			while (now() < end)
 				if (!eof && pump(end - now()) < 0)
 					eof = 1;
+		} else if (!strcmp(line, "kill")) {
+			if (child > 0)
+				kill(child, atoi(arg));
 		} else if (!strcmp(line, "wait")) {
 			while (!eof)
 				if (pump(1) < 0)
