@@ -34,3 +34,20 @@ wait $rp; rc=$?
 st=$("$LF" trace stat --json "$TMPDIR/i.trace" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["complete"], s["truncated"])')
 [ $rc -eq 130 ] && [ "$st" = "True False" ] && pass trace_sigint_clean || fail trace_sigint_clean "exit $rc, $st"
 true
+# lost events are counted and said, never silent: a 4 KiB ring cannot hold
+# dd's stream; events + lost must account for every sequence number
+"$LF" trace record -o "$TMPDIR/l.trace" --buffer 4K -- dd if=/dev/zero of="$TMPDIR/z" bs=512 count=100000 2>"$TMPDIR/l.err" >/dev/null
+if grep -q "events lost; use a larger --buffer" "$TMPDIR/l.err" &&
+   "$LF" trace show --format json "$TMPDIR/l.trace" | python3 -c '
+import json, sys
+ev = [json.loads(l) for l in sys.stdin]
+lost = sum(e.get("count", 0) for e in ev if e["syscall"] == "lost")
+seqs = [e["seq"] for e in ev if e["syscall"] not in ("lost", "cwd_snap")]
+assert lost > 0, "nothing lost with a 4K ring?"
+# every kernel sequence number is either delivered or counted lost
+assert max(seqs) - min(seqs) + 1 <= len(seqs) + lost + 2, (max(seqs), min(seqs), len(seqs), lost)
+assert len(set(seqs)) == len(seqs), "duplicate sequence numbers"
+'; then pass trace_lost_counted; else fail trace_lost_counted "$(cat "$TMPDIR/l.err")"; fi
+# under sudo the command runs as the invoking user
+u=$(SUDO_UID=65534 SUDO_GID=65534 "$LF" trace record -q -o "$TMPDIR/u.trace" -- id -u)
+[ "$u" = 65534 ] && pass trace_sudo_runs_as_user || fail trace_sudo_runs_as_user "ran as uid $u"
