@@ -784,18 +784,20 @@ static void svg_chart(struct lfs_sbuf *sb, const char *title, const char *xlabel
 			      "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" font-family=\"sans-serif\">%.4g</text>", L, py, W - R, py,
 			      L - 6, py + 4, yv);
 	}
-	for (int g = 0; g <= 4; g++) {
-		double xv = x0 + (x1 - x0) * g / 4, px = L + (W - L - R) * g / 4;
-		if (logx)
-			xv = pow(2, xv);
-		char lab[32];
-		if (logx) {
+	if (logx) {                          /* a label at each measured size */
+		size_t step = n > 8 ? (n + 7) / 8 : 1;
+		for (size_t i = 0; i < n; i += step) {
 			char h[32];
-			snprintf(lab, sizeof lab, "%s", lfs_replay_human(h, sizeof h, (uint64_t)xv));
-		} else {
-			snprintf(lab, sizeof lab, "%.3g", xv);
+			double px = L + (W - L - R) * (log2(x[i] > 0 ? x[i] : 1) - x0) / (x1 - x0);
+			lfs_sbuf_addf(sb, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"11\" "
+				      "font-family=\"sans-serif\">%s</text>", px, H - B + 16,
+				      lfs_replay_human(h, sizeof h, (uint64_t)x[i]));
 		}
-		lfs_sbuf_addf(sb, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"11\" font-family=\"sans-serif\">%s</text>", px, H - B + 16, lab);
+	}
+	for (int g = 0; g <= 4 && !logx; g++) {
+		double xv = x0 + (x1 - x0) * g / 4, px = L + (W - L - R) * g / 4;
+		lfs_sbuf_addf(sb, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"11\" "
+			      "font-family=\"sans-serif\">%.3g</text>", px, H - B + 16, xv);
 	}
 	lfs_sbuf_addf(sb, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"11\" font-family=\"sans-serif\">", (W + L) / 2, H - 6);
 	hesc(sb, xlabel);
