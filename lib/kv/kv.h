@@ -162,4 +162,31 @@ int lfs_kv_verify(struct lfs_kv *kv,
 		  void (*cb)(void *arg, uint64_t offset, const char *msg), void *arg,
 		  struct lfs_err *err);
 
+/* ---- debugging access (lightfs kv dump / verify) ---- */
+enum lfs_kv_rec_kind {
+	LFS_KV_REC_PUT = 1, LFS_KV_REC_DEL = 2, LFS_KV_REC_DELRANGE = 3,
+	LFS_KV_REC_INDEX = 4,    /* a checkpointed index (count entries, vlen bytes) */
+	LFS_KV_REC_BAD = 5,      /* damaged record at offset (msg says why) */
+};
+struct lfs_kv_rec {
+	uint64_t offset;         /* file offset of the operation (or record) */
+	uint64_t seq;            /* sequence number of its record */
+	int kind;                /* enum lfs_kv_rec_kind */
+	const void *key;         /* PUT/DEL key, DELRANGE low bound */
+	size_t klen;
+	const void *val;         /* PUT stored value, DELRANGE high bound */
+	size_t vlen;             /* stored bytes */
+	size_t raw_len;          /* PUT raw value bytes */
+	int compressed;          /* PUT value is a zstd frame */
+	int has_hi;              /* DELRANGE has a high bound */
+	uint64_t count;          /* INDEX entries */
+	const char *msg;         /* BAD: the problem */
+};
+/* Call cb for every raw record in file order (history included); a non-zero
+ * return from cb stops the walk and is returned.  MEMORY images have none. */
+int lfs_kv_walk(struct lfs_kv *kv, int (*cb)(void *arg, const struct lfs_kv_rec *r), void *arg,
+		struct lfs_err *err);
+/* Key as printable text (non-printables as \xNN) for messages. */
+void lfs_kv_key_text(const void *key, size_t klen, char *buf, size_t cap);
+
 #endif

@@ -1,0 +1,2233 @@
+/*
+ * lib/kv/kv.c — the KV engine: a red-black-tree memtable over a persisted
+ * sorted index, values in an append-only checksummed log (WiscKey style:
+ * the index holds keys and value locations, values stay where they were
+ * logged).  Layout: FORMAT.md.
+ *
+ * State of an open image:
+ *   base      the sorted index of the last checkpoint (one buffer, read at
+ *             open: its size depends on the number of live keys, never on
+ *             history);
+ *   memtable  red-black tree of every key changed since (value location or
+ *             tombstone), nodes in an arena freed at the next checkpoint;
+ *   log       records appended since the checkpoint; replayed at open.
+ * A checkpoint merges memtable + base into a new INDEX record at the end of
+ * the log, syncs, then flips the header slot (gen + 1) to point at it: a
+ * crash anywhere leaves the previous slot valid, whose replay region still
+ * holds every record.  Compaction writes live values into a new file and
+ * renames it over the image (the new file is locked before the rename).
+ *
+ * Why a torn tail is told apart from corruption: every record carries the
+ * offset known durable (synced) when it was written.  A bad record at X
+ * followed by any valid record claiming synced > X was durable once, so it
+ * is corruption; otherwise it is an unsynced tail and is cut off.
+ */
+#include "kv/kv.h"
+#include "kv/kv_int.h"
+#include "kv/kv_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "common/crc32c.h"
+
+#define WBUF_CAP        (1u << 20)
+#define DEF_MEMTABLE    (16u << 20)
+#define AUTO_COMPACT_MIN (8u << 20)
+#define ARENA_CHUNK     (1u << 20)
+
+/* ------------------------------------------------------------ file ops */
+static ssize_t real_pread(void *ctx, int fd, void *buf, size_t n, off_t off)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = pread(fd, (char *)buf + done, n - done, off + (off_t)done);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+static ssize_t real_pwrite(void *ctx, int fd, const void *buf, size_t n, off_t off)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = pwrite(fd, (const char *)buf + done, n - done, off + (off_t)done);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+static int real_fsync(void *ctx, int fd)
+{
+	return fdatasync(fd) ? -errno : 0;
+}
+static int real_ftruncate(void *ctx, int fd, off_t len)
+{
+	return ftruncate(fd, len) ? -errno : 0;
+}
+static const struct lfs_kv_file_ops real_fops = {
+	real_pread, real_pwrite, real_fsync, real_ftruncate, NULL,
+};
+
+/* ------------------------------------------------------------ helpers */
+static int keycmp(const void *a, size_t al, const void *b, size_t bl)
+{
+	size_t n = al < bl ? al : bl;
+	int c = n ? memcmp(a, b, n) : 0;
+	if (c)
+		return c;
+	return al < bl ? -1 : al > bl;
+}
+
+/* Key as printable text for messages (escapes non-printables). */
+void lfs_kv_key_text(const void *key, size_t klen, char *buf, size_t cap)
+{
+	const unsigned char *k = key;
+	size_t o = 0;
+	if (!cap)
+		return;
+	for (size_t i = 0; i < klen && o + 5 < cap; i++) {
+		if (k[i] >= 0x20 && k[i] < 0x7f && k[i] != '\\')
+			buf[o++] = (char)k[i];
+		else
+			o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", k[i]);
+	}
+	buf[o < cap ? o : cap - 1] = 0;
+}
+
+static uint64_t entry_size(size_t klen, uint32_t slen)
+{
+	return sizeof(struct kv_ophdr) + klen + slen;
+}
+
+static size_t align8(size_t n)
+{
+	return (n + KV_REC_ALIGN - 1) & ~(size_t)(KV_REC_ALIGN - 1);
+}
+
+/* ------------------------------------------------------------ memtable */
+static void *arena_alloc(struct lfs_kv *kv, size_t n)
+{
+	n = (n + 7) & ~(size_t)7;
+	if (!kv->arena || kv->arena->used + n > kv->arena->cap) {
+		size_t cap = n > ARENA_CHUNK - sizeof(struct arena) ? n : ARENA_CHUNK - sizeof(struct arena);
+		struct arena *a = malloc(sizeof *a + cap);
+		if (!a)
+			return NULL;
+		a->next = kv->arena;
+		a->used = 0;
+		a->cap = cap;
+		kv->arena = a;
+		kv->mt_bytes += sizeof *a + cap;
+	}
+	void *p = kv->arena->data + kv->arena->used;
+	kv->arena->used += n;
+	return p;
+}
+
+static void mt_free_all(struct lfs_kv *kv)
+{
+	if (kv->memory) {
+		/* values owned by nodes are freed by the merge (moved to base). */
+	}
+	while (kv->arena) {
+		struct arena *a = kv->arena;
+		kv->arena = a->next;
+		free(a);
+	}
+	kv->root = NULL;
+	kv->mt_bytes = 0;
+	kv->mt_count = 0;
+}
+
+static struct mnode *mt_find(struct lfs_kv *kv, const void *key, size_t klen)
+{
+	struct mnode *n = kv->root;
+	while (n) {
+		int c = keycmp(key, klen, n->key, n->klen);
+		if (!c)
+			return n;
+		n = c < 0 ? n->l : n->r;
+	}
+	return NULL;
+}
+
+/* First node with key >= k (or > k when strict). */
+static struct mnode *mt_lower(struct lfs_kv *kv, const void *key, size_t klen, int strict)
+{
+	struct mnode *n = kv->root, *best = NULL;
+	while (n) {
+		int c = keycmp(n->key, n->klen, key, klen);
+		if (c > 0 || (c == 0 && !strict)) {
+			best = n;
+			n = n->l;
+		} else {
+			n = n->r;
+		}
+	}
+	return best;
+}
+
+static struct mnode *mt_next(struct mnode *n)
+{
+	if (n->r) {
+		n = n->r;
+		while (n->l)
+			n = n->l;
+		return n;
+	}
+	while (n->p && n == n->p->r)
+		n = n->p;
+	return n->p;
+}
+
+static void rot_left(struct lfs_kv *kv, struct mnode *x)
+{
+	struct mnode *y = x->r;
+	x->r = y->l;
+	if (y->l)
+		y->l->p = x;
+	y->p = x->p;
+	if (!x->p)
+		kv->root = y;
+	else if (x == x->p->l)
+		x->p->l = y;
+	else
+		x->p->r = y;
+	y->l = x;
+	x->p = y;
+}
+
+static void rot_right(struct lfs_kv *kv, struct mnode *x)
+{
+	struct mnode *y = x->l;
+	x->l = y->r;
+	if (y->r)
+		y->r->p = x;
+	y->p = x->p;
+	if (!x->p)
+		kv->root = y;
+	else if (x == x->p->r)
+		x->p->r = y;
+	else
+		x->p->l = y;
+	y->r = x;
+	x->p = y;
+}
+
+/* Find or insert the node of key; *created says which. */
+static struct mnode *mt_upsert(struct lfs_kv *kv, const void *key, size_t klen, int *created)
+{
+	struct mnode **link = &kv->root, *parent = NULL;
+	while (*link) {
+		int c = keycmp(key, klen, (*link)->key, (*link)->klen);
+		if (!c) {
+			*created = 0;
+			return *link;
+		}
+		parent = *link;
+		link = c < 0 ? &(*link)->l : &(*link)->r;
+	}
+	struct mnode *z = arena_alloc(kv, sizeof *z + klen);
+	if (!z)
+		return NULL;
+	memset(z, 0, sizeof *z);
+	z->klen = (uint16_t)klen;
+	memcpy(z->key, key, klen);
+	z->p = parent;
+	z->red = 1;
+	*link = z;
+	*created = 1;
+	kv->mt_count++;
+	struct mnode *made = z;
+	/* red-black insert fix-up (CLRS 13.3) */
+	while (z->p && z->p->red) {
+		struct mnode *g = z->p->p;
+		if (z->p == g->l) {
+			struct mnode *y = g->r;
+			if (y && y->red) {
+				z->p->red = 0; y->red = 0; g->red = 1; z = g;
+			} else {
+				if (z == z->p->r) {
+					z = z->p;
+					rot_left(kv, z);
+				}
+				z->p->red = 0; z->p->p->red = 1;
+				rot_right(kv, z->p->p);
+			}
+		} else {
+			struct mnode *y = g->l;
+			if (y && y->red) {
+				z->p->red = 0; y->red = 0; g->red = 1; z = g;
+			} else {
+				if (z == z->p->l) {
+					z = z->p;
+					rot_right(kv, z);
+				}
+				z->p->red = 0; z->p->p->red = 1;
+				rot_left(kv, z->p->p);
+			}
+		}
+	}
+	kv->root->red = 0;
+	return made;
+}
+
+/* ------------------------------------------------------------ base index */
+static const struct kv_ient *base_ent(const struct base *b, size_t i)
+{
+	return (const struct kv_ient *)(b->buf + b->offs[i]);
+}
+static const uint8_t *ient_key(const struct kv_ient *e)
+{
+	return (const uint8_t *)(e + 1);
+}
+
+/* First index i with key(i) >= k (or > k when strict). */
+static size_t base_lower(const struct base *b, const void *key, size_t klen, int strict)
+{
+	size_t lo = 0, hi = b->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct kv_ient *e = base_ent(b, mid);
+		int c = keycmp(ient_key(e), e->klen, key, klen);
+		if (c > 0 || (c == 0 && !strict))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+static void base_free(struct lfs_kv *kv, struct base *b)
+{
+	if (kv->memory && b->buf) {
+		for (size_t i = 0; i < b->n; i++) {
+			const struct kv_ient *e = base_ent(b, i);
+			free((void *)(uintptr_t)e->off);
+		}
+	}
+	free(b->buf);
+	free(b->offs);
+	memset(b, 0, sizeof *b);
+}
+
+/* Parse an INDEX payload (takes ownership of buf). */
+static int base_load(struct lfs_kv *kv, struct base *b, uint8_t *buf, size_t len,
+		     uint64_t count, uint64_t index_off, struct lfs_err *err)
+{
+	memset(b, 0, sizeof *b);
+	if (count > len / sizeof(struct kv_ient)) {
+		free(buf);
+		return lfs_seterr(err, LFS_E_CORRUPT, "index at offset %" PRIu64 ": bad entry count", index_off);
+	}
+	b->buf = buf;
+	b->len = len;
+	b->offs = malloc((count ? count : 1) * sizeof *b->offs);
+	if (!b->offs) {
+		free(buf);
+		b->buf = NULL;
+		return lfs_seterr(err, -ENOMEM, "index: out of memory");
+	}
+	size_t pos = 0;
+	const struct kv_ient *prev = NULL;
+	uint64_t live = 0;
+	for (uint64_t i = 0; i < count; i++) {
+		if (len - pos < sizeof(struct kv_ient))
+			goto bad;
+		const struct kv_ient *e = (const struct kv_ient *)(buf + pos);
+		if (e->klen > LFS_KV_MAX_KEY || len - pos - sizeof *e < e->klen || e->vlen > LFS_KV_MAX_VALUE
+		    || e->slen > LFS_KV_MAX_VALUE + 1024 || (e->flags & ~KV_OPF_ZSTD))
+			goto bad;
+		if (prev && keycmp(ient_key(prev), prev->klen, ient_key(e), e->klen) >= 0)
+			goto bad;
+		b->offs[i] = pos;
+		live += entry_size(e->klen, e->slen);
+		prev = e;
+		pos += align8(sizeof *e + e->klen);
+	}
+	if (pos != len)
+		goto bad;
+	b->n = count;
+	kv->live_bytes = live;
+	kv->live_keys = count;
+	return 0;
+bad:
+	free(b->buf);
+	free(b->offs);
+	memset(b, 0, sizeof *b);
+	return lfs_seterr(err, LFS_E_CORRUPT, "index at offset %" PRIu64 ": malformed entry", index_off);
+}
+
+/* ------------------------------------------------------------ merged cursor */
+/* Position over memtable + base: the smaller key of the two sources, the
+ * memtable winning ties; tombstones are skipped unless want_dead. */
+struct mcur {
+	struct mnode *m;
+	size_t bi;
+	/* current */
+	const uint8_t *key;
+	size_t klen;
+	struct loc loc;
+	int from_mt;
+	int dead;
+};
+
+static void cur_settle(struct lfs_kv *kv, struct mcur *c, int want_dead)
+{
+	for (;;) {
+		const struct kv_ient *be = c->bi < kv->base.n ? base_ent(&kv->base, c->bi) : NULL;
+		if (!c->m && !be) {
+			c->key = NULL;
+			return;
+		}
+		int cmp;
+		if (!c->m)
+			cmp = 1;
+		else if (!be)
+			cmp = -1;
+		else
+			cmp = keycmp(c->m->key, c->m->klen, ient_key(be), be->klen);
+		if (cmp <= 0) {
+			c->key = c->m->key;
+			c->klen = c->m->klen;
+			c->loc = c->m->loc;
+			c->from_mt = 1;
+			c->dead = c->m->del;
+			if (cmp == 0)
+				c->bi++;   /* shadowed */
+			if (c->dead && !want_dead) {
+				c->m = mt_next(c->m);
+				continue;
+			}
+			return;
+		}
+		c->key = ient_key(be);
+		c->klen = be->klen;
+		c->loc.off = be->off;
+		c->loc.slen = be->slen;
+		c->loc.vlen = be->vlen;
+		c->loc.flags = be->flags;
+		c->from_mt = 0;
+		c->dead = 0;
+		return;
+	}
+}
+
+static void cur_seek(struct lfs_kv *kv, struct mcur *c, const void *key, size_t klen, int strict, int want_dead)
+{
+	if (key) {
+		c->m = mt_lower(kv, key, klen, strict);
+		c->bi = base_lower(&kv->base, key, klen, strict);
+	} else {
+		c->m = kv->root;
+		if (c->m)
+			while (c->m->l)
+				c->m = c->m->l;
+		c->bi = 0;
+	}
+	cur_settle(kv, c, want_dead);
+}
+
+static void cur_next(struct lfs_kv *kv, struct mcur *c, int want_dead)
+{
+	if (c->from_mt)
+		c->m = mt_next(c->m);
+	else
+		c->bi++;
+	cur_settle(kv, c, want_dead);
+}
+
+/* Current live location of key: 1 found, 0 absent. */
+static int lookup(struct lfs_kv *kv, const void *key, size_t klen, struct loc *loc)
+{
+	struct mnode *n = mt_find(kv, key, klen);
+	if (n) {
+		if (n->del)
+			return 0;
+		*loc = n->loc;
+		return 1;
+	}
+	size_t i = base_lower(&kv->base, key, klen, 0);
+	if (i < kv->base.n) {
+		const struct kv_ient *e = base_ent(&kv->base, i);
+		if (!keycmp(ient_key(e), e->klen, key, klen)) {
+			loc->off = e->off;
+			loc->slen = e->slen;
+			loc->vlen = e->vlen;
+			loc->flags = e->flags;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ applying ops */
+/* Set key to loc (del = tombstone).  In memory mode loc.off is a malloc'd
+ * value now owned by the memtable. */
+static int apply_set(struct lfs_kv *kv, const void *key, size_t klen, const struct loc *loc, int del)
+{
+	struct loc old;
+	int had = lookup(kv, key, klen, &old);
+	int created;
+	struct mnode *n = mt_upsert(kv, key, klen, &created);
+	if (!n)
+		return -ENOMEM;
+	if (!created && !n->del && kv->memory)
+		free((void *)(uintptr_t)n->loc.off);
+	if (had) {
+		kv->live_keys--;
+		kv->live_bytes -= entry_size(klen, old.slen);
+		kv->raw_value_bytes -= old.vlen;
+		kv->stored_value_bytes -= old.slen;
+	}
+	if (del) {
+		n->del = 1;
+		memset(&n->loc, 0, sizeof n->loc);
+	} else {
+		n->del = 0;
+		n->loc = *loc;
+		kv->live_keys++;
+		kv->live_bytes += entry_size(klen, loc->slen);
+		kv->raw_value_bytes += loc->vlen;
+		kv->stored_value_bytes += loc->slen;
+	}
+	kv->version++;
+	return 0;
+}
+
+static int apply_delrange(struct lfs_kv *kv, const void *lo, size_t lolen, const void *hi, size_t hilen, int has_hi)
+{
+	uint8_t cur[LFS_KV_MAX_KEY];
+	size_t clen = lolen;
+	int strict = 0;
+	memcpy(cur, lo, lolen);
+	for (;;) {
+		struct mcur c;
+		cur_seek(kv, &c, cur, clen, strict, 0);
+		if (!c.key)
+			break;
+		if (has_hi && keycmp(c.key, c.klen, hi, hilen) >= 0)
+			break;
+		clen = c.klen;
+		memcpy(cur, c.key, clen);
+		strict = 1;
+		int rc = apply_set(kv, cur, clen, NULL, 1);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ writer */
+static int wr_flush(struct lfs_kv *kv, struct wr *w)
+{
+	if (!w->len)
+		return 0;
+	ssize_t r = kv->fops->pwrite(kv->fops->ctx, w->fd, w->buf, w->len, (off_t)w->off);
+	if (r < 0)
+		return (int)r;
+	if ((size_t)r != w->len)
+		return -EIO;
+	kv->st.file_bytes_written += w->len;
+	w->off += w->len;
+	w->len = 0;
+	return 0;
+}
+
+/* Make room for n contiguous bytes at the end of the buffer. */
+static int wr_reserve(struct lfs_kv *kv, struct wr *w, size_t n)
+{
+	if (w->len + n > w->cap) {
+		int rc = wr_flush(kv, w);
+		if (rc)
+			return rc;
+	}
+	if (n > w->cap) {
+		uint8_t *nb = realloc(w->buf, n);
+		if (!nb)
+			return -ENOMEM;
+		w->buf = nb;
+		w->cap = n;
+	}
+	return 0;
+}
+
+static uint64_t wr_end(const struct wr *w)
+{
+	return w->off + w->len;
+}
+
+/* Finish the record whose header starts at buf[start]: fill the header,
+ * pad to 8 bytes. */
+static void wr_seal(struct lfs_kv *kv, struct wr *w, size_t start, uint8_t type, uint32_t nops, uint64_t synced)
+{
+	struct kv_rhdr h;
+	size_t plen = w->len - start - sizeof h;
+	memset(&h, 0, sizeof h);
+	h.magic = KV_REC_MAGIC;
+	h.type = type;
+	h.len = (uint32_t)plen;
+	h.nops = nops;
+	h.seq = kv->seq++;
+	h.synced = synced;
+	h.pcrc = lfs_crc32c(0, w->buf + start + sizeof h, plen);
+	h.hcrc = lfs_crc32c(0, &h, offsetof(struct kv_rhdr, hcrc));
+	memcpy(w->buf + start, &h, sizeof h);
+	size_t pad = align8(w->len) - w->len;
+	memset(w->buf + w->len, 0, pad);
+	w->len += pad;
+}
+
+static size_t put_op(struct lfs_kv *kv, uint8_t *dst, uint8_t type, uint8_t flags,
+		     const void *key, size_t klen, const void *val, size_t slen, size_t vlen)
+{
+	struct kv_ophdr o;
+	o.type = type;
+	o.flags = flags;
+	o.klen = (uint16_t)klen;
+	o.slen = (uint32_t)slen;
+	o.vlen = (uint32_t)vlen;
+	uint32_t crc = lfs_crc32c(0, &o, offsetof(struct kv_ophdr, crc));
+	crc = lfs_crc32c(crc, key, klen);
+	o.crc = lfs_crc32c(crc, val, slen);
+	memcpy(dst, &o, sizeof o);
+	memcpy(dst + sizeof o, key, klen);
+	if (slen)
+		memcpy(dst + sizeof o + klen, val, slen);
+	return sizeof o + klen + slen;
+}
+
+/* ------------------------------------------------------------ reading values */
+static int read_at(struct lfs_kv *kv, void *buf, size_t n, uint64_t off)
+{
+	if (off >= kv->log.off) {
+		if (off - kv->log.off + n > kv->log.len)
+			return -EIO;
+		memcpy(buf, kv->log.buf + (off - kv->log.off), n);
+		return 0;
+	}
+	ssize_t r = kv->fops->pread(kv->fops->ctx, kv->fd, buf, n, (off_t)off);
+	if (r < 0)
+		return (int)r;
+	kv->st.file_bytes_read += (uint64_t)r;
+	return (size_t)r == n ? 0 : LFS_E_TRUNCATED;
+}
+
+static int scratch(struct lfs_kv *kv, size_t n)
+{
+	if (n <= kv->scap)
+		return 0;
+	uint8_t *p = realloc(kv->sbuf, n);
+	if (!p)
+		return -ENOMEM;
+	kv->sbuf = p;
+	kv->scap = n;
+	return 0;
+}
+
+/* Load the raw value of key at loc into out (vlen bytes, caller-sized). */
+static int load_value(struct lfs_kv *kv, const void *key, size_t klen, const struct loc *loc,
+		      void *out, struct lfs_err *err)
+{
+	char kt[160];
+	if (kv->memory) {
+		if (loc->vlen)
+			memcpy(out, (const void *)(uintptr_t)loc->off, loc->vlen);
+		return 0;
+	}
+	size_t n = sizeof(struct kv_ophdr) + klen + loc->slen;
+	int rc = scratch(kv, n);
+	if (rc)
+		return lfs_seterr(err, rc, "out of memory");
+	rc = read_at(kv, kv->sbuf, n, loc->off);
+	if (rc) {
+		lfs_kv_key_text(key, klen, kt, sizeof kt);
+		if (rc == LFS_E_TRUNCATED)
+			return lfs_seterr(err, LFS_E_CORRUPT, "key %s: value at offset %" PRIu64 " lies past the end of the image", kt, loc->off);
+		return lfs_seterr(err, rc, "key %s: read at offset %" PRIu64 ": %s", kt, loc->off, lfs_strerror(rc));
+	}
+	struct kv_ophdr o;
+	memcpy(&o, kv->sbuf, sizeof o);
+	uint32_t crc = lfs_crc32c(0, kv->sbuf, offsetof(struct kv_ophdr, crc));
+	crc = lfs_crc32c(crc, kv->sbuf + sizeof o, klen + loc->slen);
+	if (o.type != KV_OP_PUT || o.klen != klen || o.slen != loc->slen || o.vlen != loc->vlen || crc != o.crc
+	    || memcmp(kv->sbuf + sizeof o, key, klen)) {
+		lfs_kv_key_text(key, klen, kt, sizeof kt);
+		return lfs_seterr(err, LFS_E_CORRUPT, "key %s: checksum mismatch in value at offset %" PRIu64, kt, loc->off);
+	}
+	const uint8_t *sv = kv->sbuf + sizeof o + klen;
+	if (loc->flags & KV_OPF_ZSTD) {
+		if (!kv->dctx && !(kv->dctx = ZSTD_createDCtx()))
+			return lfs_seterr(err, -ENOMEM, "out of memory");
+		size_t r = ZSTD_decompressDCtx(kv->dctx, out, loc->vlen, sv, loc->slen);
+		if (ZSTD_isError(r) || r != loc->vlen) {
+			lfs_kv_key_text(key, klen, kt, sizeof kt);
+			return lfs_seterr(err, LFS_E_CORRUPT, "key %s: bad compressed value at offset %" PRIu64, kt, loc->off);
+		}
+	} else if (loc->vlen) {
+		memcpy(out, sv, loc->vlen);
+	}
+	kv->st.bytes_got += loc->vlen;
+	return 0;
+}
+
+/* ------------------------------------------------------------ header slots */
+static void slot_fill(struct lfs_kv *kv, struct kv_slot *s, uint64_t gen, uint64_t index_off,
+		      uint64_t index_count, uint64_t replay_off)
+{
+	memset(s, 0, sizeof *s);
+	memcpy(s->magic, KV_MAGIC, 8);
+	s->version = KV_VERSION;
+	s->slot_size = KV_SLOT_SIZE;
+	s->gen = gen;
+	s->compress = (uint32_t)kv->compress;
+	s->level = kv->level;
+	s->index_off = index_off;
+	s->index_count = index_count;
+	s->replay_off = replay_off;
+	s->next_seq = kv->seq;
+	s->ctime = kv->ctime;
+	s->crc = lfs_crc32c(0, s, offsetof(struct kv_slot, crc));
+}
+
+static int slot_write(struct lfs_kv *kv, int fd, const struct kv_slot *s)
+{
+	uint64_t off = (s->gen & 1) ? KV_SLOT1 : KV_SLOT0;
+	ssize_t r = kv->fops->pwrite(kv->fops->ctx, fd, s, sizeof *s, (off_t)off);
+	if (r < 0)
+		return (int)r;
+	kv->st.file_bytes_written += sizeof *s;
+	return (size_t)r == sizeof *s ? 0 : -EIO;
+}
+
+/* 1 valid, 0 invalid; *why: 0 corrupt, 1 bad magic, 2 version */
+static int slot_valid(const struct kv_slot *s, int *why)
+{
+	if (memcmp(s->magic, KV_MAGIC, 8)) {
+		*why = 1;
+		return 0;
+	}
+	if (s->crc != lfs_crc32c(0, s, offsetof(struct kv_slot, crc))) {
+		*why = 0;
+		return 0;
+	}
+	if (s->version != KV_VERSION || s->slot_size != KV_SLOT_SIZE) {
+		*why = 2;
+		return 0;
+	}
+	if (s->replay_off < KV_LOG_START || (s->index_off && s->index_off < KV_LOG_START)
+	    || s->compress > LFS_KV_COMPRESS_ZSTD) {
+		*why = 0;
+		return 0;
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------ checkpoint */
+/* Serialize the merged view as an INDEX payload into w (record started). */
+static int build_index(struct lfs_kv *kv, struct wr *w, uint64_t *count, int free_shadowed)
+{
+	struct mcur c;
+	uint64_t n = 0;
+	cur_seek(kv, &c, NULL, 0, 0, 1);
+	while (c.key) {
+		if (free_shadowed && kv->memory && c.from_mt && c.bi > 0) {
+			/* a base entry equal to this key was skipped: free its value */
+			const struct kv_ient *be = base_ent(&kv->base, c.bi - 1);
+			if (!keycmp(ient_key(be), be->klen, c.key, c.klen))
+				free((void *)(uintptr_t)be->off);
+		}
+		if (!c.dead) {
+			size_t sz = align8(sizeof(struct kv_ient) + c.klen);
+			if (w->len + sz > w->cap) {
+				size_t ncap = w->cap * 2 > w->len + sz ? w->cap * 2 : w->len + sz;
+				uint8_t *nb = realloc(w->buf, ncap);
+				if (!nb)
+					return -ENOMEM;
+				w->buf = nb;
+				w->cap = ncap;
+			}
+			struct kv_ient e;
+			memset(&e, 0, sizeof e);
+			e.klen = (uint16_t)c.klen;
+			e.flags = c.loc.flags;
+			e.slen = c.loc.slen;
+			e.vlen = c.loc.vlen;
+			e.off = c.loc.off;
+			memset(w->buf + w->len, 0, sz);
+			memcpy(w->buf + w->len, &e, sizeof e);
+			memcpy(w->buf + w->len + sizeof e, c.key, c.klen);
+			w->len += sz;
+			n++;
+		}
+		cur_next(kv, &c, 1);
+	}
+	*count = n;
+	return 0;
+}
+
+static int do_checkpoint(struct lfs_kv *kv, struct lfs_err *err)
+{
+	int rc;
+	struct wr iw = { .fd = kv->fd };
+	uint64_t count = 0;
+
+	if (kv->broken)
+		return lfs_seterr(err, kv->broken, "image write failed earlier");
+	iw.cap = 1 << 16;
+	iw.buf = malloc(iw.cap);
+	if (!iw.buf)
+		return lfs_seterr(err, -ENOMEM, "out of memory");
+	iw.len = sizeof(struct kv_rhdr);
+	rc = build_index(kv, &iw, &count, kv->memory);
+	if (rc) {
+		free(iw.buf);
+		return lfs_seterr(err, rc, "checkpoint: out of memory");
+	}
+	if (kv->memory) {
+		/* the payload becomes the new base directly */
+		struct base nb;
+		size_t plen = iw.len - sizeof(struct kv_rhdr);
+		uint8_t *p = malloc(plen ? plen : 1);
+		if (!p) {
+			free(iw.buf);
+			return lfs_seterr(err, -ENOMEM, "out of memory");
+		}
+		memcpy(p, iw.buf + sizeof(struct kv_rhdr), plen);
+		free(iw.buf);
+		uint64_t lb = kv->live_bytes, lk = kv->live_keys;
+		free(kv->base.buf);
+		free(kv->base.offs);
+		memset(&kv->base, 0, sizeof kv->base);
+		mt_free_all(kv);
+		rc = base_load(kv, &nb, p, plen, count, 0, err);
+		if (rc)
+			return rc;
+		kv->base = nb;
+		kv->live_bytes = lb;
+		kv->live_keys = lk;
+		kv->version++;
+		return 0;
+	}
+	/* append the INDEX record at the end of the log */
+	if ((rc = wr_flush(kv, &kv->log)) != 0)
+		goto fail;
+	iw.off = wr_end(&kv->log);
+	wr_seal(kv, &iw, 0, KV_REC_INDEX, (uint32_t)count, kv->synced_end);
+	if (count > UINT32_MAX) {
+		rc = LFS_E_TOOBIG;
+		goto fail;
+	}
+	uint64_t index_off = iw.off;
+	size_t payload = iw.len;
+	if ((rc = wr_flush(kv, &iw)) != 0)
+		goto fail;
+	kv->log.off = iw.off;
+	if ((rc = kv->fops->fsync(kv->fops->ctx, kv->fd)) != 0)
+		goto fail;
+	kv->synced_end = kv->log.off;
+	struct kv_slot s;
+	slot_fill(kv, &s, kv->gen + 1, index_off, count, kv->log.off);
+	if ((rc = slot_write(kv, kv->fd, &s)) != 0)
+		goto fail;
+	if ((rc = kv->fops->fsync(kv->fops->ctx, kv->fd)) != 0)
+		goto fail;
+	kv->gen++;
+	kv->st.syncs++;
+	kv->dirty = 0;
+	/* the payload (minus header and pad) becomes the base */
+	{
+		struct kv_rhdr h;
+		memcpy(&h, iw.buf, sizeof h);
+		(void)payload;
+		size_t plen = h.len;
+		uint8_t *p = malloc(plen ? plen : 1);
+		if (!p) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		memcpy(p, iw.buf + sizeof h, plen);
+		free(iw.buf);
+		iw.buf = NULL;
+		uint64_t lb = kv->live_bytes, lk = kv->live_keys;
+		struct base nb;
+		base_free(kv, &kv->base);
+		mt_free_all(kv);
+		rc = base_load(kv, &nb, p, plen, count, index_off, err);
+		if (rc) {
+			kv->broken = rc;
+			return rc;
+		}
+		kv->base = nb;
+		kv->live_bytes = lb;
+		kv->live_keys = lk;
+		kv->version++;
+	}
+	return 0;
+fail:
+	free(iw.buf);
+	kv->broken = rc;
+	return lfs_seterr(err, rc, "checkpoint: %s", lfs_strerror(rc));
+}
+
+/* ------------------------------------------------------------ locking */
+pid_t lfs_kv_lock_owner(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st))
+		return 0;
+	FILE *f = fopen("/proc/locks", "r");
+	if (!f)
+		return 0;
+	char line[256];
+	pid_t found = 0;
+	while (fgets(line, sizeof line, f)) {
+		char kind[16], adv[16], rw[16];
+		int pid;
+		unsigned maj, min;
+		unsigned long ino;
+		if (strstr(line, "->"))
+			continue;
+		if (sscanf(line, "%*d: %15s %15s %15s %d %x:%x:%lu", kind, adv, rw, &pid, &maj, &min, &ino) != 7)
+			continue;
+		if (strcmp(kind, "FLOCK") || strcmp(rw, "WRITE"))
+			continue;
+		if (ino == (unsigned long)st.st_ino && maj == major(st.st_dev) && min == minor(st.st_dev)) {
+			found = pid;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static int take_lock(int fd, const char *path, int excl, struct lfs_err *err)
+{
+	if (flock(fd, (excl ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK)
+		return lfs_seterr(err, -errno, "%s: flock: %s", path, strerror(errno));
+	pid_t pid = lfs_kv_lock_owner(path);
+	if (pid)
+		return lfs_seterr(err, LFS_E_LOCKED, "image is in use by pid %d", (int)pid);
+	return lfs_seterr(err, LFS_E_LOCKED, "image is in use by another process");
+}
+
+/* ------------------------------------------------------------ replay */
+/* Is there a valid record after bad offset x claiming synced > x? */
+static int durable_after(struct lfs_kv *kv, uint64_t x, uint64_t fsize)
+{
+	uint8_t *buf = malloc(1 << 20);
+	int found = 0;
+	if (!buf)
+		return 0;
+	for (uint64_t pos = x + KV_REC_ALIGN; pos + sizeof(struct kv_rhdr) <= fsize && !found;) {
+		size_t n = fsize - pos > (1 << 20) ? (1 << 20) : (size_t)(fsize - pos);
+		ssize_t r = kv->fops->pread(kv->fops->ctx, kv->fd, buf, n, (off_t)pos);
+		if (r <= 0)
+			break;
+		n = (size_t)r;
+		size_t i;
+		for (i = 0; i + sizeof(struct kv_rhdr) <= n; i += KV_REC_ALIGN) {
+			struct kv_rhdr h;
+			memcpy(&h, buf + i, sizeof h);
+			if (h.magic == KV_REC_MAGIC && h.hcrc == lfs_crc32c(0, &h, offsetof(struct kv_rhdr, hcrc))
+			    && h.synced > x) {
+				found = 1;
+				break;
+			}
+		}
+		if (n < sizeof(struct kv_rhdr))
+			break;
+		pos += i;
+	}
+	free(buf);
+	return found;
+}
+
+static int replay_batch(struct lfs_kv *kv, const uint8_t *p, size_t len, uint32_t nops, uint64_t off,
+			struct lfs_err *err)
+{
+	size_t pos = 0;
+	for (uint32_t i = 0; i < nops; i++) {
+		struct kv_ophdr o;
+		if (len - pos < sizeof o)
+			goto bad;
+		memcpy(&o, p + pos, sizeof o);
+		if (o.klen > LFS_KV_MAX_KEY || len - pos - sizeof o < (size_t)o.klen + o.slen)
+			goto bad;
+		const uint8_t *key = p + pos + sizeof o;
+		const uint8_t *val = key + o.klen;
+		uint64_t opoff = off + sizeof(struct kv_rhdr) + pos;
+		int rc = 0;
+		switch (o.type) {
+		case KV_OP_PUT: {
+			if (o.vlen > LFS_KV_MAX_VALUE || (o.flags & ~KV_OPF_ZSTD)
+			    || (!(o.flags & KV_OPF_ZSTD) && o.slen != o.vlen))
+				goto bad;
+			struct loc l = { opoff, o.slen, o.vlen, o.flags };
+			rc = apply_set(kv, key, o.klen, &l, 0);
+			break;
+		}
+		case KV_OP_DEL:
+			rc = apply_set(kv, key, o.klen, NULL, 1);
+			break;
+		case KV_OP_DELRANGE:
+			if (o.slen > LFS_KV_MAX_KEY)
+				goto bad;
+			rc = apply_delrange(kv, key, o.klen, val, o.slen, o.flags & KV_OPF_HASHI);
+			break;
+		default:
+			goto bad;
+		}
+		if (rc)
+			return lfs_seterr(err, rc, "replay: %s", lfs_strerror(rc));
+		pos += sizeof o + o.klen + o.slen;
+	}
+	if (pos != len)
+		goto bad;
+	return 0;
+bad:
+	return lfs_seterr(err, LFS_E_CORRUPT, "record at offset %" PRIu64 ": malformed operation", off);
+}
+
+static int replay(struct lfs_kv *kv, uint64_t start, uint64_t fsize, uint64_t *end, struct lfs_err *err)
+{
+	size_t cap = 4u << 20;
+	uint8_t *buf = malloc(cap);
+	uint64_t pos = start;
+	int rc = 0;
+	if (!buf)
+		return lfs_seterr(err, -ENOMEM, "out of memory");
+	while (pos + sizeof(struct kv_rhdr) <= fsize) {
+		struct kv_rhdr h;
+		ssize_t r = kv->fops->pread(kv->fops->ctx, kv->fd, &h, sizeof h, (off_t)pos);
+		if (r != (ssize_t)sizeof h)
+			break;
+		kv->st.file_bytes_read += sizeof h;
+		if (h.magic != KV_REC_MAGIC || h.hcrc != lfs_crc32c(0, &h, offsetof(struct kv_rhdr, hcrc))
+		    || (h.type != KV_REC_BATCH && h.type != KV_REC_INDEX)
+		    || h.len > fsize - pos - sizeof h)
+			goto bad;
+		if (h.type == KV_REC_INDEX) {
+			/* a checkpoint whose header flip did not land: its contents
+			 * are the records before it, already replayed */
+			pos += align8(sizeof h + h.len);
+			kv->seq = h.seq + 1;
+			continue;
+		}
+		if (h.len > cap) {
+			uint8_t *nb = realloc(buf, h.len);
+			if (!nb) {
+				rc = lfs_seterr(err, -ENOMEM, "out of memory");
+				goto out;
+			}
+			buf = nb;
+			cap = h.len;
+		}
+		r = kv->fops->pread(kv->fops->ctx, kv->fd, buf, h.len, (off_t)(pos + sizeof h));
+		if (r != (ssize_t)h.len)
+			goto bad;
+		kv->st.file_bytes_read += h.len;
+		if (lfs_crc32c(0, buf, h.len) != h.pcrc)
+			goto bad;
+		rc = replay_batch(kv, buf, h.len, h.nops, pos, err);
+		if (rc)
+			goto out;
+		kv->seq = h.seq + 1;
+		if (h.synced > kv->synced_hint)
+			kv->synced_hint = h.synced;
+		pos += align8(sizeof h + h.len);
+	}
+	if (pos < fsize && pos + sizeof(struct kv_rhdr) > fsize) {
+		/* a few trailing bytes: a torn header */
+	}
+	*end = pos > fsize ? fsize : pos;
+	goto out;
+bad:
+	if (durable_after(kv, pos, fsize)) {
+		rc = lfs_seterr(err, LFS_E_CORRUPT, "record at offset %" PRIu64 ": checksum mismatch (data after it was synced)", pos);
+		goto out;
+	}
+	*end = pos;
+out:
+	free(buf);
+	return rc;
+}
+
+/* ------------------------------------------------------------ open / close */
+static int kv_init_new(struct lfs_kv *kv, struct lfs_err *err)
+{
+	struct kv_slot s;
+	uint8_t zero[KV_LOG_START];
+	memset(zero, 0, sizeof zero);
+	ssize_t r = kv->fops->pwrite(kv->fops->ctx, kv->fd, zero, sizeof zero, 0);
+	if (r != (ssize_t)sizeof zero)
+		return lfs_seterr(err, r < 0 ? (int)r : -EIO, "%s: cannot write header", kv->path);
+	kv->gen = 0;
+	slot_fill(kv, &s, 0, 0, 0, KV_LOG_START);
+	int rc = slot_write(kv, kv->fd, &s);
+	if (!rc)
+		rc = kv->fops->fsync(kv->fops->ctx, kv->fd);
+	if (rc)
+		return lfs_seterr(err, rc, "%s: cannot write header: %s", kv->path, lfs_strerror(rc));
+	return 0;
+}
+
+static void fsync_dir(const char *path)
+{
+	char *d = strdup(path);
+	if (!d)
+		return;
+	char *sl = strrchr(d, '/');
+	const char *dir = ".";
+	if (sl) {
+		*sl = 0;
+		dir = *d ? d : "/";
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(d);
+}
+
+static int load_slot_index(struct lfs_kv *kv, const struct kv_slot *s, uint64_t fsize, struct lfs_err *err)
+{
+	if (!s->index_off)
+		return 0;
+	struct kv_rhdr h;
+	if (s->index_off + sizeof h > fsize)
+		return lfs_seterr(err, LFS_E_CORRUPT, "index at offset %" PRIu64 " lies past the end of the image", s->index_off);
+	ssize_t r = kv->fops->pread(kv->fops->ctx, kv->fd, &h, sizeof h, (off_t)s->index_off);
+	if (r != (ssize_t)sizeof h || h.magic != KV_REC_MAGIC || h.type != KV_REC_INDEX
+	    || h.hcrc != lfs_crc32c(0, &h, offsetof(struct kv_rhdr, hcrc)) || h.nops != s->index_count
+	    || h.len > fsize - s->index_off - sizeof h)
+		return lfs_seterr(err, LFS_E_CORRUPT, "index at offset %" PRIu64 ": bad record header", s->index_off);
+	uint8_t *p = malloc(h.len ? h.len : 1);
+	if (!p)
+		return lfs_seterr(err, -ENOMEM, "out of memory");
+	r = kv->fops->pread(kv->fops->ctx, kv->fd, p, h.len, (off_t)(s->index_off + sizeof h));
+	if (r != (ssize_t)h.len || lfs_crc32c(0, p, h.len) != h.pcrc) {
+		free(p);
+		return lfs_seterr(err, LFS_E_CORRUPT, "index at offset %" PRIu64 ": checksum mismatch", s->index_off);
+	}
+	kv->st.file_bytes_read += h.len + sizeof h;
+	struct base b;
+	int rc = base_load(kv, &b, p, h.len, h.nops, s->index_off, err);
+	if (rc)
+		return rc;
+	/* live value bytes */
+	for (size_t i = 0; i < b.n; i++) {
+		const struct kv_ient *e = base_ent(&b, i);
+		kv->raw_value_bytes += e->vlen;
+		kv->stored_value_bytes += e->slen;
+	}
+	kv->base = b;
+	return 0;
+}
+
+static void kv_reset_state(struct lfs_kv *kv)
+{
+	if (kv->memory && kv->root) {
+		/* values owned by live memtable nodes (not moved to a base yet) */
+		struct mnode *n = kv->root;
+		while (n->l)
+			n = n->l;
+		for (; n; n = mt_next(n))
+			if (!n->del)
+				free((void *)(uintptr_t)n->loc.off);
+	}
+	base_free(kv, &kv->base);
+	mt_free_all(kv);
+	kv->live_bytes = kv->live_keys = kv->raw_value_bytes = kv->stored_value_bytes = 0;
+}
+
+static int kv_open_file(struct lfs_kv *kv, const struct lfs_kv_opts *o, struct lfs_err *err)
+{
+	int writable = o->mode != LFS_KV_RDONLY;
+	int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+	int created = 0;
+	struct stat st, st2;
+
+	for (int tries = 0;; tries++) {
+		kv->fd = open(kv->path, flags | (o->mode == LFS_KV_CREATE ? O_CREAT : 0), 0644);
+		if (kv->fd < 0)
+			return lfs_seterr(err, -errno, "%s: %s", kv->path, strerror(errno));
+		if (!o->no_lock) {
+			int rc = take_lock(kv->fd, kv->path, writable, err);
+			if (rc)
+				return rc;
+		}
+		/* compaction may have renamed a new file over the one we opened */
+		if (fstat(kv->fd, &st) == 0 && stat(kv->path, &st2) == 0 && st.st_ino == st2.st_ino
+		    && st.st_dev == st2.st_dev)
+			break;
+		close(kv->fd);
+		kv->fd = -1;
+		if (tries > 10)
+			return lfs_seterr(err, -EAGAIN, "%s: image keeps being replaced", kv->path);
+	}
+	if (S_ISDIR(st.st_mode))
+		return lfs_seterr(err, -EISDIR, "%s: is a directory", kv->path);
+	uint64_t fsize = (uint64_t)st.st_size;
+	if (fsize == 0 && o->mode == LFS_KV_CREATE) {
+		kv->compress = o->compress;
+		kv->level = o->level ? o->level : 3;
+		kv->ctime = (uint64_t)time(NULL);
+		int rc = kv_init_new(kv, err);
+		if (rc)
+			return rc;
+		fsize = KV_LOG_START;
+		created = 1;
+	}
+	if (created)
+		fsync_dir(kv->path);
+	if (fsize < KV_LOG_START) {
+		char m[8];
+		ssize_t r = kv->fops->pread(kv->fops->ctx, kv->fd, m, sizeof m, 0);
+		if (r == (ssize_t)sizeof m && !memcmp(m, KV_MAGIC, 8))
+			return lfs_seterr(err, LFS_E_CORRUPT, "%s: image header is truncated (%" PRIu64 " bytes)", kv->path, fsize);
+		return lfs_seterr(err, LFS_E_BADMAGIC, "%s: not a lightfs kv image", kv->path);
+	}
+	struct kv_slot s[2];
+	ssize_t r = kv->fops->pread(kv->fops->ctx, kv->fd, &s[0], sizeof s[0], KV_SLOT0);
+	ssize_t r2 = kv->fops->pread(kv->fops->ctx, kv->fd, &s[1], sizeof s[1], KV_SLOT1);
+	if (r != (ssize_t)sizeof s[0] || r2 != (ssize_t)sizeof s[1])
+		return lfs_seterr(err, -EIO, "%s: cannot read header", kv->path);
+	int why0 = 0, why1 = 0;
+	int v0 = slot_valid(&s[0], &why0), v1 = slot_valid(&s[1], &why1);
+	if (!v0 && !v1) {
+		if (why0 == 2 || why1 == 2)
+			return lfs_seterr(err, LFS_E_VERSION, "%s: unsupported image version %u", kv->path,
+					  why0 == 2 ? s[0].version : s[1].version);
+		if (why0 == 1 && why1 == 1)
+			return lfs_seterr(err, LFS_E_BADMAGIC, "%s: not a lightfs kv image", kv->path);
+		return lfs_seterr(err, LFS_E_CORRUPT, "%s: both header slots are damaged", kv->path);
+	}
+	/* order: newest valid first */
+	int order[2], n = 0;
+	if (v0 && v1) {
+		order[0] = s[0].gen >= s[1].gen ? 0 : 1;
+		order[1] = 1 - order[0];
+		n = 2;
+	} else {
+		order[0] = v0 ? 0 : 1;
+		n = 1;
+	}
+	int rc = 0;
+	const struct kv_slot *use = NULL;
+	for (int i = 0; i < n; i++) {
+		kv_reset_state(kv);
+		struct lfs_err e2;
+		rc = load_slot_index(kv, &s[order[i]], fsize, i == 0 ? err : &e2);
+		if (!rc) {
+			use = &s[order[i]];
+			break;
+		}
+	}
+	if (!use)
+		return rc;
+	kv->gen = use->gen;
+	kv->compress = (enum lfs_kv_compress)use->compress;
+	kv->level = use->level;
+	kv->seq = use->next_seq;
+	kv->ctime = use->ctime;
+	uint64_t end = use->replay_off;
+	if (use->replay_off > fsize)
+		return lfs_seterr(err, LFS_E_CORRUPT, "%s: header points past the end of the image", kv->path);
+	rc = replay(kv, use->replay_off, fsize, &end, err);
+	if (rc)
+		return rc;
+	if (end < fsize && writable) {
+		rc = kv->fops->ftruncate(kv->fops->ctx, kv->fd, (off_t)end);
+		if (rc)
+			return lfs_seterr(err, rc, "%s: cannot cut the torn tail: %s", kv->path, lfs_strerror(rc));
+		if ((rc = kv->fops->fsync(kv->fops->ctx, kv->fd)) != 0)
+			return lfs_seterr(err, rc, "%s: fsync: %s", kv->path, lfs_strerror(rc));
+	}
+	kv->log.fd = kv->fd;
+	kv->log.off = end;
+	kv->synced_end = end;
+	kv->file_end = end;
+	return 0;
+}
+
+int lfs_kv_open(const char *path, const struct lfs_kv_opts *opts, struct lfs_kv **out, struct lfs_err *err)
+{
+	struct lfs_kv_opts def = { .mode = LFS_KV_RDONLY };
+	const struct lfs_kv_opts *o = opts ? opts : &def;
+	*out = NULL;
+	struct lfs_kv *kv = calloc(1, sizeof *kv);
+	if (!kv)
+		return lfs_seterr(err, -ENOMEM, "out of memory");
+	kv->fd = -1;
+	kv->fops = o->fops ? o->fops : &real_fops;
+	kv->opts = *o;
+	kv->rdonly = o->mode == LFS_KV_RDONLY;
+	kv->memory = o->mode == LFS_KV_MEMORY;
+	kv->memtable_limit = o->memtable_bytes ? o->memtable_bytes : DEF_MEMTABLE;
+	kv->compact_ratio = o->auto_compact_ratio > 0 ? o->auto_compact_ratio : 0.5;
+	kv->log.cap = WBUF_CAP;
+	if (kv->memory) {
+		kv->compress = LFS_KV_COMPRESS_NONE;
+		kv->level = 0;
+		*out = kv;
+		return 0;
+	}
+	if (o->mode > LFS_KV_MEMORY) {
+		free(kv);
+		return lfs_seterr(err, -EINVAL, "bad open mode");
+	}
+	kv->path = strdup(path ? path : "");
+	kv->log.buf = malloc(kv->log.cap);
+	if (!kv->path || !kv->log.buf) {
+		free(kv->path);
+		free(kv->log.buf);
+		free(kv);
+		return lfs_seterr(err, -ENOMEM, "out of memory");
+	}
+	int rc = kv_open_file(kv, o, err);
+	if (rc) {
+		kv_reset_state(kv);
+		if (kv->fd >= 0)
+			close(kv->fd);
+		free(kv->path);
+		free(kv->log.buf);
+		free(kv->sbuf);
+		free(kv);
+		return rc;
+	}
+	*out = kv;
+	return 0;
+}
+
+int lfs_kv_sync(struct lfs_kv *kv, struct lfs_err *err)
+{
+	if (kv->memory || kv->rdonly)
+		return 0;
+	if (kv->broken)
+		return lfs_seterr(err, kv->broken, "image write failed earlier: %s", lfs_strerror(kv->broken));
+	if (!kv->dirty && !kv->log.len)
+		return 0;
+	int rc = wr_flush(kv, &kv->log);
+	if (!rc)
+		rc = kv->fops->fsync(kv->fops->ctx, kv->fd);
+	if (rc) {
+		kv->broken = rc;
+		return lfs_seterr(err, rc, "%s: sync: %s", kv->path, lfs_strerror(rc));
+	}
+	kv->synced_end = wr_end(&kv->log);
+	kv->dirty = 0;
+	kv->st.syncs++;
+	return 0;
+}
+
+int lfs_kv_close(struct lfs_kv *kv)
+{
+	int rc = 0;
+	if (!kv)
+		return 0;
+	if (!kv->memory && !kv->rdonly && !kv->broken) {
+		if (kv->mt_count)
+			rc = do_checkpoint(kv, NULL);
+		else
+			rc = lfs_kv_sync(kv, NULL);
+	}
+	if (kv->broken && !rc)
+		rc = kv->broken;
+	kv_reset_state(kv);
+	if (kv->fd >= 0)
+		close(kv->fd);
+	if (kv->cctx)
+		ZSTD_freeCCtx(kv->cctx);
+	if (kv->dctx)
+		ZSTD_freeDCtx(kv->dctx);
+	free(kv->path);
+	free(kv->log.buf);
+	free(kv->sbuf);
+	free(kv->cbuf);
+	free(kv);
+	return rc;
+}
+
+/* ------------------------------------------------------------ batches */
+struct lfs_kv_batch {
+	uint8_t *buf;       /* [type u8][flags u8][klen u16][vlen u32][key][val] ... */
+	size_t len, cap;
+	size_t count;
+	size_t bytes;       /* key + value bytes */
+};
+
+struct lfs_kv_batch *lfs_kv_batch_new(void)
+{
+	return calloc(1, sizeof(struct lfs_kv_batch));
+}
+
+static int batch_add(struct lfs_kv_batch *b, uint8_t type, uint8_t flags, const void *k, size_t kl,
+		     const void *v, size_t vl)
+{
+	size_t need = 8 + kl + vl;
+	if (b->len + need > b->cap) {
+		size_t nc = b->cap ? b->cap * 2 : 4096;
+		while (nc < b->len + need)
+			nc *= 2;
+		uint8_t *nb = realloc(b->buf, nc);
+		if (!nb)
+			return -ENOMEM;
+		b->buf = nb;
+		b->cap = nc;
+	}
+	uint8_t *p = b->buf + b->len;
+	uint16_t k16 = (uint16_t)kl;
+	uint32_t v32 = (uint32_t)vl;
+	p[0] = type;
+	p[1] = flags;
+	memcpy(p + 2, &k16, 2);
+	memcpy(p + 4, &v32, 4);
+	memcpy(p + 8, k, kl);
+	if (vl)
+		memcpy(p + 8 + kl, v, vl);
+	b->len += need;
+	b->count++;
+	b->bytes += kl + vl;
+	return 0;
+}
+
+int lfs_kv_batch_put(struct lfs_kv_batch *b, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	if (klen > LFS_KV_MAX_KEY || vlen > LFS_KV_MAX_VALUE)
+		return LFS_E_TOOBIG;
+	return batch_add(b, KV_OP_PUT, 0, key, klen, val, vlen);
+}
+
+int lfs_kv_batch_del(struct lfs_kv_batch *b, const void *key, size_t klen)
+{
+	if (klen > LFS_KV_MAX_KEY)
+		return LFS_E_TOOBIG;
+	return batch_add(b, KV_OP_DEL, 0, key, klen, NULL, 0);
+}
+
+int lfs_kv_batch_del_range(struct lfs_kv_batch *b, const void *lo, size_t lolen, const void *hi, size_t hilen)
+{
+	if (lolen > LFS_KV_MAX_KEY || (hi && hilen > LFS_KV_MAX_KEY))
+		return LFS_E_TOOBIG;
+	return batch_add(b, KV_OP_DELRANGE, hi ? KV_OPF_HASHI : 0, lo, lolen, hi, hi ? hilen : 0);
+}
+
+size_t lfs_kv_batch_count(const struct lfs_kv_batch *b)
+{
+	return b->count;
+}
+size_t lfs_kv_batch_bytes(const struct lfs_kv_batch *b)
+{
+	return b->bytes;
+}
+void lfs_kv_batch_clear(struct lfs_kv_batch *b)
+{
+	b->len = b->count = b->bytes = 0;
+}
+void lfs_kv_batch_free(struct lfs_kv_batch *b)
+{
+	if (b) {
+		free(b->buf);
+		free(b);
+	}
+}
+
+/* Compress val into kv->cbuf when it pays; returns stored length and sets *sv. */
+static size_t maybe_compress(struct lfs_kv *kv, const void *val, size_t vlen, const void **sv, uint8_t *flags)
+{
+	*sv = val;
+	*flags = 0;
+	if (kv->compress != LFS_KV_COMPRESS_ZSTD || vlen < 64)
+		return vlen;
+	size_t bound = ZSTD_compressBound(vlen);
+	if (bound > kv->ccap) {
+		uint8_t *nb = realloc(kv->cbuf, bound);
+		if (!nb)
+			return vlen;
+		kv->cbuf = nb;
+		kv->ccap = bound;
+	}
+	if (!kv->cctx && !(kv->cctx = ZSTD_createCCtx()))
+		return vlen;
+	size_t r = ZSTD_compressCCtx(kv->cctx, kv->cbuf, kv->ccap, val, vlen, kv->level);
+	if (ZSTD_isError(r) || r >= vlen)
+		return vlen;
+	*sv = kv->cbuf;
+	*flags = KV_OPF_ZSTD;
+	return r;
+}
+
+static int maybe_auto(struct lfs_kv *kv, struct lfs_err *err);
+
+static int commit_buf(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t count, int sync,
+		      struct lfs_err *err)
+{
+	if (kv->rdonly)
+		return lfs_seterr(err, LFS_E_READONLY, "image is open read-only");
+	if (kv->broken)
+		return lfs_seterr(err, kv->broken, "image write failed earlier: %s", lfs_strerror(kv->broken));
+	if (!count)
+		return sync ? lfs_kv_sync(kv, err) : 0;
+	kv->st.batches++;
+	if (kv->memory) {
+		for (size_t pos = 0; pos < len;) {
+			uint16_t kl;
+			uint32_t vl;
+			memcpy(&kl, ops + pos + 2, 2);
+			memcpy(&vl, ops + pos + 4, 4);
+			const uint8_t *k = ops + pos + 8, *v = k + kl;
+			int rc = 0;
+			if (ops[pos] == KV_OP_PUT) {
+				void *copy = malloc(vl ? vl : 1);
+				if (!copy)
+					return lfs_seterr(err, -ENOMEM, "out of memory");
+				if (vl)
+					memcpy(copy, v, vl);
+				struct loc l = { (uint64_t)(uintptr_t)copy, vl, vl, 0 };
+				rc = apply_set(kv, k, kl, &l, 0);
+				if (rc)
+					free(copy);
+				kv->st.puts++;
+				kv->st.bytes_put += kl + vl;
+			} else if (ops[pos] == KV_OP_DEL) {
+				rc = apply_set(kv, k, kl, NULL, 1);
+				kv->st.dels++;
+			} else {
+				rc = apply_delrange(kv, k, kl, v, vl, ops[pos + 1] & KV_OPF_HASHI);
+				kv->st.range_dels++;
+			}
+			if (rc)
+				return lfs_seterr(err, rc, "out of memory");
+			pos += 8 + kl + vl;
+		}
+		if (kv->mt_bytes > kv->memtable_limit)
+			return do_checkpoint(kv, err);
+		return 0;
+	}
+	/* 1. serialize the record into the log buffer */
+	size_t need = sizeof(struct kv_rhdr) + count * sizeof(struct kv_ophdr) + len + KV_REC_ALIGN;
+	if (need > UINT32_MAX - 64)
+		return lfs_seterr(err, LFS_E_TOOBIG, "batch too large");
+	int rc = wr_reserve(kv, &kv->log, need);
+	if (rc) {
+		kv->broken = rc;
+		return lfs_seterr(err, rc, "%s: write: %s", kv->path, lfs_strerror(rc));
+	}
+	struct wr *w = &kv->log;
+	size_t start = w->len;
+	w->len += sizeof(struct kv_rhdr);
+	for (size_t pos = 0; pos < len;) {
+		uint16_t kl;
+		uint32_t vl;
+		memcpy(&kl, ops + pos + 2, 2);
+		memcpy(&vl, ops + pos + 4, 4);
+		const uint8_t *k = ops + pos + 8, *v = k + kl;
+		const void *sv = v;
+		uint8_t fl = ops[pos + 1];
+		size_t sl = vl;
+		if (ops[pos] == KV_OP_PUT)
+			sl = maybe_compress(kv, v, vl, &sv, &fl);
+		w->len += put_op(kv, w->buf + w->len, ops[pos], fl, k, kl, sv, sl, vl);
+		pos += 8 + kl + vl;
+	}
+	wr_seal(kv, w, start, KV_REC_BATCH, (uint32_t)count, kv->synced_end);
+	uint64_t rec_off = w->off + start;
+	kv->dirty = 1;
+	/* 2. apply to the memtable */
+	size_t opos = start + sizeof(struct kv_rhdr);
+	for (size_t pos = 0; pos < len;) {
+		uint16_t kl;
+		uint32_t vl;
+		memcpy(&kl, ops + pos + 2, 2);
+		memcpy(&vl, ops + pos + 4, 4);
+		const uint8_t *k = ops + pos + 8, *v = k + kl;
+		struct kv_ophdr o;
+		memcpy(&o, w->buf + opos, sizeof o);
+		if (ops[pos] == KV_OP_PUT) {
+			struct loc l = { rec_off + (opos - start), o.slen, o.vlen, o.flags };
+			rc = apply_set(kv, k, kl, &l, 0);
+			kv->st.puts++;
+			kv->st.bytes_put += kl + vl;
+		} else if (ops[pos] == KV_OP_DEL) {
+			rc = apply_set(kv, k, kl, NULL, 1);
+			kv->st.dels++;
+		} else {
+			rc = apply_delrange(kv, k, kl, v, vl, ops[pos + 1] & KV_OPF_HASHI);
+			kv->st.range_dels++;
+		}
+		if (rc) {
+			kv->broken = rc;
+			return lfs_seterr(err, rc, "out of memory");
+		}
+		opos += sizeof o + o.klen + o.slen;
+		pos += 8 + kl + vl;
+	}
+	if (w->len >= w->cap / 2 && !sync) {
+		rc = wr_flush(kv, w);
+		if (rc) {
+			kv->broken = rc;
+			return lfs_seterr(err, rc, "%s: write: %s", kv->path, lfs_strerror(rc));
+		}
+	}
+	if (sync && (rc = lfs_kv_sync(kv, err)) != 0)
+		return rc;
+	if (kv->mt_bytes > kv->memtable_limit) {
+		rc = do_checkpoint(kv, err);
+		if (rc)
+			return rc;
+	}
+	return maybe_auto(kv, err);
+}
+
+int lfs_kv_commit(struct lfs_kv *kv, struct lfs_kv_batch *b, int sync, struct lfs_err *err)
+{
+	return commit_buf(kv, b->buf, b->len, b->count, sync, err);
+}
+
+/* A single operation is a one-op batch (an own atomic record). */
+static int single(struct lfs_kv *kv, uint8_t type, uint8_t flags, const void *k, size_t kl,
+		  const void *v, size_t vl, struct lfs_err *err)
+{
+	uint8_t stackbuf[8 + 1024 + 4096];
+	uint8_t *p = 8 + kl + vl <= sizeof stackbuf ? stackbuf : malloc(8 + kl + vl);
+	if (!p)
+		return lfs_seterr(err, -ENOMEM, "out of memory");
+	uint16_t k16 = (uint16_t)kl;
+	uint32_t v32 = (uint32_t)vl;
+	p[0] = type;
+	p[1] = flags;
+	memcpy(p + 2, &k16, 2);
+	memcpy(p + 4, &v32, 4);
+	if (kl)
+		memcpy(p + 8, k, kl);
+	if (vl)
+		memcpy(p + 8 + kl, v, vl);
+	int rc = commit_buf(kv, p, 8 + kl + vl, 1, 0, err);
+	if (p != stackbuf)
+		free(p);
+	return rc;
+}
+
+int lfs_kv_put(struct lfs_kv *kv, const void *key, size_t klen, const void *val, size_t vlen, struct lfs_err *err)
+{
+	if (klen > LFS_KV_MAX_KEY)
+		return lfs_seterr(err, LFS_E_TOOBIG, "key of %zu bytes is longer than %u", klen, LFS_KV_MAX_KEY);
+	if (vlen > LFS_KV_MAX_VALUE)
+		return lfs_seterr(err, LFS_E_TOOBIG, "value of %zu bytes is longer than %u", vlen, LFS_KV_MAX_VALUE);
+	return single(kv, KV_OP_PUT, 0, key, klen, val, vlen, err);
+}
+
+int lfs_kv_del(struct lfs_kv *kv, const void *key, size_t klen, struct lfs_err *err)
+{
+	if (klen > LFS_KV_MAX_KEY)
+		return lfs_seterr(err, LFS_E_TOOBIG, "key of %zu bytes is longer than %u", klen, LFS_KV_MAX_KEY);
+	return single(kv, KV_OP_DEL, 0, key, klen, NULL, 0, err);
+}
+
+int lfs_kv_del_range(struct lfs_kv *kv, const void *lo, size_t lolen, const void *hi, size_t hilen,
+		     struct lfs_err *err)
+{
+	if (lolen > LFS_KV_MAX_KEY || (hi && hilen > LFS_KV_MAX_KEY))
+		return lfs_seterr(err, LFS_E_TOOBIG, "range bound longer than %u", LFS_KV_MAX_KEY);
+	return single(kv, KV_OP_DELRANGE, hi ? KV_OPF_HASHI : 0, lo, lolen, hi, hi ? hilen : 0, err);
+}
+
+/* ------------------------------------------------------------ reads */
+int lfs_kv_get(struct lfs_kv *kv, const void *key, size_t klen, void **val, size_t *vlen, struct lfs_err *err)
+{
+	struct loc l;
+	*val = NULL;
+	kv->st.gets++;
+	if (klen > LFS_KV_MAX_KEY || !lookup(kv, key, klen, &l)) {
+		kv->st.get_misses++;
+		return -ENOENT;
+	}
+	void *out = malloc(l.vlen ? l.vlen : 1);
+	if (!out)
+		return lfs_seterr(err, -ENOMEM, "out of memory");
+	int rc = load_value(kv, key, klen, &l, out, err);
+	if (rc) {
+		free(out);
+		return rc;
+	}
+	*val = out;
+	if (vlen)
+		*vlen = l.vlen;
+	return 0;
+}
+
+int lfs_kv_get_into(struct lfs_kv *kv, const void *key, size_t klen, void *buf, size_t cap, size_t *vlen,
+		    struct lfs_err *err)
+{
+	struct loc l;
+	kv->st.gets++;
+	if (klen > LFS_KV_MAX_KEY || !lookup(kv, key, klen, &l)) {
+		kv->st.get_misses++;
+		return -ENOENT;
+	}
+	if (vlen)
+		*vlen = l.vlen;
+	if (cap >= l.vlen)
+		return load_value(kv, key, klen, &l, buf, err);
+	void *tmp = malloc(l.vlen);
+	if (!tmp)
+		return lfs_seterr(err, -ENOMEM, "out of memory");
+	int rc = load_value(kv, key, klen, &l, tmp, err);
+	if (!rc)
+		memcpy(buf, tmp, cap);
+	free(tmp);
+	return rc;
+}
+
+/* ------------------------------------------------------------ iterators */
+struct lfs_kv_iter {
+	struct lfs_kv *kv;
+	uint8_t *hi;
+	size_t hilen;
+	int has_hi;
+	struct mcur c;
+	uint64_t version;   /* kv->version when c was positioned */
+	int valid;
+	uint8_t key[LFS_KV_MAX_KEY];
+	size_t klen;
+	struct loc loc;
+	uint8_t *val;       /* loaded value (owned) */
+	size_t vcap;
+	int vloaded;
+	int err;
+	struct lfs_err e;
+};
+
+static void it_take(struct lfs_kv_iter *it)
+{
+	if (!it->c.key || (it->has_hi && keycmp(it->c.key, it->c.klen, it->hi, it->hilen) >= 0)) {
+		it->valid = 0;
+		return;
+	}
+	it->valid = 1;
+	it->klen = it->c.klen;
+	memcpy(it->key, it->c.key, it->klen);
+	it->loc = it->c.loc;
+	it->vloaded = 0;
+	it->version = it->kv->version;
+	it->kv->st.scan_items++;
+}
+
+static struct lfs_kv_iter *iter_make(struct lfs_kv *kv, const void *lo, size_t lolen, const void *hi, size_t hilen)
+{
+	struct lfs_kv_iter *it = calloc(1, sizeof *it);
+	if (!it)
+		return NULL;
+	it->kv = kv;
+	kv->st.scans++;
+	if (hi) {
+		it->hi = malloc(hilen ? hilen : 1);
+		if (!it->hi) {
+			free(it);
+			return NULL;
+		}
+		memcpy(it->hi, hi, hilen);
+		it->hilen = hilen;
+		it->has_hi = 1;
+	}
+	if (lo && lolen > LFS_KV_MAX_KEY) {
+		it->valid = 0;
+		return it;
+	}
+	cur_seek(kv, &it->c, lo, lo ? lolen : 0, 0, 0);
+	it_take(it);
+	return it;
+}
+
+struct lfs_kv_iter *lfs_kv_iter_new(struct lfs_kv *kv, const void *lo, size_t lolen, const void *hi, size_t hilen)
+{
+	return iter_make(kv, lo, lolen, hi, hilen);
+}
+
+struct lfs_kv_iter *lfs_kv_iter_prefix(struct lfs_kv *kv, const void *prefix, size_t plen)
+{
+	uint8_t hi[LFS_KV_MAX_KEY];
+	size_t hl = plen <= LFS_KV_MAX_KEY ? plen : LFS_KV_MAX_KEY;
+	memcpy(hi, prefix, hl);
+	/* smallest key greater than every key with this prefix */
+	while (hl && hi[hl - 1] == 0xff)
+		hl--;
+	if (!hl)
+		return iter_make(kv, prefix, plen, NULL, 0);
+	hi[hl - 1]++;
+	return iter_make(kv, prefix, plen, hi, hl);
+}
+
+int lfs_kv_iter_valid(struct lfs_kv_iter *it)
+{
+	return it && it->valid && !it->err;
+}
+
+void lfs_kv_iter_next(struct lfs_kv_iter *it)
+{
+	if (!it->valid)
+		return;
+	if (it->version != it->kv->version)
+		cur_seek(it->kv, &it->c, it->key, it->klen, 1, 0);
+	else
+		cur_next(it->kv, &it->c, 0);
+	it_take(it);
+}
+
+const void *lfs_kv_iter_key(struct lfs_kv_iter *it, size_t *klen)
+{
+	if (klen)
+		*klen = it->klen;
+	return it->key;
+}
+
+size_t lfs_kv_iter_value_len(struct lfs_kv_iter *it)
+{
+	return it->loc.vlen;
+}
+
+const void *lfs_kv_iter_value(struct lfs_kv_iter *it, size_t *vlen)
+{
+	if (!it->valid)
+		return NULL;
+	if (!it->vloaded) {
+		if (it->loc.vlen + 1 > it->vcap) {
+			uint8_t *nb = realloc(it->val, it->loc.vlen + 1);
+			if (!nb) {
+				it->err = lfs_seterr(&it->e, -ENOMEM, "out of memory");
+				return NULL;
+			}
+			it->val = nb;
+			it->vcap = it->loc.vlen + 1;
+		}
+		struct loc l = it->loc;
+		/* memory mode: the location may have been freed by a later write */
+		if (it->kv->memory && it->version != it->kv->version && !lookup(it->kv, it->key, it->klen, &l)) {
+			it->err = lfs_seterr(&it->e, -ENOENT, "key deleted during iteration");
+			return NULL;
+		}
+		int rc = load_value(it->kv, it->key, it->klen, &l, it->val, &it->e);
+		if (rc) {
+			it->err = rc;
+			return NULL;
+		}
+		it->loc = l;
+		it->vloaded = 1;
+	}
+	if (vlen)
+		*vlen = it->loc.vlen;
+	return it->val;
+}
+
+int lfs_kv_iter_error(struct lfs_kv_iter *it, struct lfs_err *err)
+{
+	if (!it)
+		return lfs_seterr(err, -ENOMEM, "out of memory");
+	if (it->err && err)
+		*err = it->e;
+	return it->err;
+}
+
+void lfs_kv_iter_free(struct lfs_kv_iter *it)
+{
+	if (!it)
+		return;
+	free(it->hi);
+	free(it->val);
+	free(it);
+}
+
+/* ------------------------------------------------------------ stats */
+void lfs_kv_stats(struct lfs_kv *kv, struct lfs_kv_stats *st)
+{
+	*st = kv->st;
+	st->live_keys = kv->live_keys;
+	st->live_bytes = kv->live_bytes;
+	st->file_bytes = kv->memory ? 0 : wr_end(&kv->log);
+	uint64_t used = st->file_bytes > KV_LOG_START ? st->file_bytes - KV_LOG_START : 0;
+	st->dead_bytes = used > kv->live_bytes ? used - kv->live_bytes : 0;
+	st->raw_value_bytes = kv->raw_value_bytes;
+	st->stored_value_bytes = kv->stored_value_bytes;
+	st->memtable_bytes = kv->mt_bytes;
+	st->compress = kv->compress;
+	st->level = kv->level;
+}
+
+/* ------------------------------------------------------------ compaction */
+int lfs_kv_compact(struct lfs_kv *kv, uint64_t *before, uint64_t *after, struct lfs_err *err)
+{
+	if (before)
+		*before = kv->memory ? 0 : wr_end(&kv->log);
+	if (after)
+		*after = before ? *before : 0;
+	if (kv->rdonly)
+		return lfs_seterr(err, LFS_E_READONLY, "image is open read-only");
+	if (kv->memory) {
+		kv->st.compactions++;
+		return do_checkpoint(kv, err);
+	}
+	if (kv->broken)
+		return lfs_seterr(err, kv->broken, "image write failed earlier");
+	int rc;
+	size_t plen = strlen(kv->path);
+	char *tmp = malloc(plen + 16);
+	if (!tmp)
+		return lfs_seterr(err, -ENOMEM, "out of memory");
+	snprintf(tmp, plen + 16, "%s.compact~", kv->path);
+	if ((rc = wr_flush(kv, &kv->log)) != 0) {
+		free(tmp);
+		kv->broken = rc;
+		return lfs_seterr(err, rc, "%s: write: %s", kv->path, lfs_strerror(rc));
+	}
+	int nfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (nfd < 0) {
+		rc = lfs_seterr(err, -errno, "%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return rc;
+	}
+	if (!kv->opts.no_lock && flock(nfd, LOCK_EX | LOCK_NB)) {
+		rc = lfs_seterr(err, -errno, "%s: flock: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	struct wr w = { .fd = nfd, .off = 0, .cap = WBUF_CAP };
+	struct wr iw = { .fd = nfd };
+	w.buf = malloc(w.cap);
+	iw.cap = 1 << 16;
+	iw.buf = malloc(iw.cap);
+	uint8_t *vb = NULL;
+	size_t vcap = 0;
+	if (!w.buf || !iw.buf) {
+		rc = lfs_seterr(err, -ENOMEM, "out of memory");
+		goto fail2;
+	}
+	memset(w.buf, 0, KV_LOG_START);
+	w.len = KV_LOG_START;
+	iw.len = sizeof(struct kv_rhdr);
+	uint64_t count = 0;
+	struct mcur c;
+	size_t rstart = 0;
+	uint32_t rnops = 0;
+	int open_rec = 0;
+	cur_seek(kv, &c, NULL, 0, 0, 0);
+	while (c.key) {
+		size_t n = sizeof(struct kv_ophdr) + c.klen + c.loc.slen;
+		if (n > vcap) {
+			uint8_t *nb = realloc(vb, n);
+			if (!nb) {
+				rc = lfs_seterr(err, -ENOMEM, "out of memory");
+				goto fail2;
+			}
+			vb = nb;
+			vcap = n;
+		}
+		rc = read_at(kv, vb, n, c.loc.off);
+		struct kv_ophdr o;
+		memcpy(&o, vb, sizeof o);
+		uint32_t crc = lfs_crc32c(0, vb, offsetof(struct kv_ophdr, crc));
+		crc = lfs_crc32c(crc, vb + sizeof o, c.klen + c.loc.slen);
+		if (rc || crc != o.crc || o.type != KV_OP_PUT || o.klen != c.klen || memcmp(vb + sizeof o, c.key, c.klen)) {
+			char kt[160];
+			lfs_kv_key_text(c.key, c.klen, kt, sizeof kt);
+			rc = lfs_seterr(err, LFS_E_CORRUPT, "compact: key %s: checksum mismatch in value at offset %" PRIu64,
+					kt, c.loc.off);
+			goto fail2;
+		}
+		/* group values into records of about 1 MiB */
+		if (open_rec && (w.len - rstart + n > (1u << 20))) {
+			wr_seal(kv, &w, rstart, KV_REC_BATCH, rnops, 0);
+			open_rec = 0;
+		}
+		if (!open_rec) {
+			if ((rc = wr_reserve(kv, &w, sizeof(struct kv_rhdr) + n + (1u << 20) + KV_REC_ALIGN)) != 0)
+				goto fail2w;
+			rstart = w.len;
+			w.len += sizeof(struct kv_rhdr);
+			rnops = 0;
+			open_rec = 1;
+		}
+		if (w.len + n + KV_REC_ALIGN > w.cap) {
+			uint8_t *nb = realloc(w.buf, w.len + n + KV_REC_ALIGN);
+			if (!nb) {
+				rc = lfs_seterr(err, -ENOMEM, "out of memory");
+				goto fail2;
+			}
+			w.buf = nb;
+			w.cap = w.len + n + KV_REC_ALIGN;
+		}
+		uint64_t noff = w.off + w.len;
+		memcpy(w.buf + w.len, vb, n);
+		w.len += n;
+		rnops++;
+		/* index entry */
+		size_t sz = align8(sizeof(struct kv_ient) + c.klen);
+		if (iw.len + sz > iw.cap) {
+			size_t ncap = iw.cap * 2 > iw.len + sz ? iw.cap * 2 : iw.len + sz;
+			uint8_t *nb = realloc(iw.buf, ncap);
+			if (!nb) {
+				rc = lfs_seterr(err, -ENOMEM, "out of memory");
+				goto fail2;
+			}
+			iw.buf = nb;
+			iw.cap = ncap;
+		}
+		struct kv_ient e;
+		memset(&e, 0, sizeof e);
+		e.klen = (uint16_t)c.klen;
+		e.flags = c.loc.flags;
+		e.slen = c.loc.slen;
+		e.vlen = c.loc.vlen;
+		e.off = noff;
+		memset(iw.buf + iw.len, 0, sz);
+		memcpy(iw.buf + iw.len, &e, sizeof e);
+		memcpy(iw.buf + iw.len + sizeof e, c.key, c.klen);
+		iw.len += sz;
+		count++;
+		cur_next(kv, &c, 0);
+	}
+	if (open_rec)
+		wr_seal(kv, &w, rstart, KV_REC_BATCH, rnops, 0);
+	if ((rc = wr_flush(kv, &w)) != 0)
+		goto fail2w;
+	iw.off = w.off;
+	uint64_t index_off = iw.off;
+	wr_seal(kv, &iw, 0, KV_REC_INDEX, (uint32_t)count, 0);
+	struct kv_rhdr ih;
+	memcpy(&ih, iw.buf, sizeof ih);
+	if ((rc = wr_flush(kv, &iw)) != 0)
+		goto fail2w;
+	uint64_t new_end = iw.off;
+	struct kv_slot s;
+	slot_fill(kv, &s, 2, index_off, count, new_end);
+	if ((rc = slot_write(kv, nfd, &s)) != 0 || (rc = kv->fops->fsync(kv->fops->ctx, nfd)) != 0)
+		goto fail2w;
+	if (rename(tmp, kv->path)) {
+		rc = lfs_seterr(err, -errno, "rename %s: %s", tmp, strerror(errno));
+		goto fail2;
+	}
+	fsync_dir(kv->path);
+	/* switch to the new file */
+	uint8_t *p = malloc(ih.len ? ih.len : 1);
+	if (!p) {
+		rc = -ENOMEM;
+		kv->broken = rc;
+		goto fail2;
+	}
+	memcpy(p, iw.buf + sizeof ih, ih.len);
+	uint64_t lb = kv->live_bytes, lk = kv->live_keys, rv = kv->raw_value_bytes, svb = kv->stored_value_bytes;
+	base_free(kv, &kv->base);
+	mt_free_all(kv);
+	struct base nb;
+	rc = base_load(kv, &nb, p, ih.len, count, index_off, err);
+	if (rc) {
+		kv->broken = rc;
+		goto fail2;
+	}
+	kv->base = nb;
+	kv->live_bytes = lb;
+	kv->live_keys = lk;
+	kv->raw_value_bytes = rv;
+	kv->stored_value_bytes = svb;
+	close(kv->fd);
+	kv->fd = nfd;
+	kv->log.fd = nfd;
+	kv->log.off = new_end;
+	kv->log.len = 0;
+	kv->synced_end = new_end;
+	kv->gen = 2;
+	kv->dirty = 0;
+	kv->version++;
+	kv->st.compactions++;
+	if (after)
+		*after = new_end;
+	free(w.buf);
+	free(iw.buf);
+	free(vb);
+	free(tmp);
+	return 0;
+fail2w:
+	lfs_seterr(err, rc, "compact: write %s: %s", tmp, lfs_strerror(rc));
+fail2:
+	free(w.buf);
+	free(iw.buf);
+	free(vb);
+fail:
+	close(nfd);
+	unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+static int maybe_auto(struct lfs_kv *kv, struct lfs_err *err)
+{
+	if (kv->opts.no_auto_compact || kv->memory)
+		return 0;
+	uint64_t fb = wr_end(&kv->log);
+	if (fb < AUTO_COMPACT_MIN)
+		return 0;
+	uint64_t used = fb - KV_LOG_START;
+	uint64_t dead = used > kv->live_bytes ? used - kv->live_bytes : 0;
+	if ((double)dead <= kv->compact_ratio * (double)fb)
+		return 0;
+	return lfs_kv_compact(kv, NULL, NULL, err);
+}
+
+/* ------------------------------------------------------------ verify / walk */
+int lfs_kv_walk(struct lfs_kv *kv, int (*cb)(void *arg, const struct lfs_kv_rec *r), void *arg,
+		struct lfs_err *err)
+{
+	if (kv->memory)
+		return 0;
+	int rc = 0;
+	if (!kv->rdonly && (rc = wr_flush(kv, &kv->log)) != 0)
+		return lfs_seterr(err, rc, "flush: %s", lfs_strerror(rc));
+	uint64_t end = wr_end(&kv->log);
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	for (uint64_t pos = KV_LOG_START; pos + sizeof(struct kv_rhdr) <= end;) {
+		struct kv_rhdr h;
+		struct lfs_kv_rec r;
+		memset(&r, 0, sizeof r);
+		r.offset = pos;
+		if (read_at(kv, &h, sizeof h, pos) || h.magic != KV_REC_MAGIC
+		    || h.hcrc != lfs_crc32c(0, &h, offsetof(struct kv_rhdr, hcrc)) || h.len > end - pos - sizeof h) {
+			r.kind = LFS_KV_REC_BAD;
+			r.msg = "bad record header";
+			rc = cb(arg, &r);
+			break;
+		}
+		if (h.len > cap) {
+			uint8_t *nb = realloc(buf, h.len);
+			if (!nb) {
+				rc = lfs_seterr(err, -ENOMEM, "out of memory");
+				break;
+			}
+			buf = nb;
+			cap = h.len;
+		}
+		r.seq = h.seq;
+		if (read_at(kv, buf, h.len, pos + sizeof h) || lfs_crc32c(0, buf, h.len) != h.pcrc) {
+			r.kind = LFS_KV_REC_BAD;
+			r.msg = "record checksum mismatch";
+			if ((rc = cb(arg, &r)) != 0)
+				break;
+			pos += align8(sizeof h + h.len);
+			continue;
+		}
+		if (h.type == KV_REC_INDEX) {
+			r.kind = LFS_KV_REC_INDEX;
+			r.count = h.nops;
+			r.vlen = h.len;
+			if ((rc = cb(arg, &r)) != 0)
+				break;
+		} else {
+			size_t p = 0;
+			for (uint32_t i = 0; i < h.nops && p + sizeof(struct kv_ophdr) <= h.len; i++) {
+				struct kv_ophdr o;
+				memcpy(&o, buf + p, sizeof o);
+				if ((size_t)o.klen + o.slen > h.len - p - sizeof o)
+					break;
+				memset(&r, 0, sizeof r);
+				r.offset = pos + sizeof h + p;
+				r.seq = h.seq;
+				r.kind = o.type == KV_OP_PUT ? LFS_KV_REC_PUT : o.type == KV_OP_DEL ? LFS_KV_REC_DEL
+					 : LFS_KV_REC_DELRANGE;
+				r.key = buf + p + sizeof o;
+				r.klen = o.klen;
+				r.val = buf + p + sizeof o + o.klen;
+				r.vlen = o.slen;
+				r.raw_len = o.vlen;
+				r.compressed = !!(o.flags & KV_OPF_ZSTD);
+				r.has_hi = !!(o.flags & KV_OPF_HASHI);
+				if ((rc = cb(arg, &r)) != 0)
+					break;
+				p += sizeof o + o.klen + o.slen;
+			}
+			if (rc)
+				break;
+		}
+		pos += align8(sizeof h + h.len);
+	}
+	free(buf);
+	return rc;
+}
+
+struct vctx {
+	void (*cb)(void *arg, uint64_t offset, const char *msg);
+	void *arg;
+	int problems;
+};
+
+static int verify_rec(void *arg, const struct lfs_kv_rec *r)
+{
+	struct vctx *v = arg;
+	if (r->kind == LFS_KV_REC_BAD) {
+		v->problems++;
+		if (v->cb)
+			v->cb(v->arg, r->offset, r->msg);
+	}
+	return 0;
+}
+
+int lfs_kv_verify(struct lfs_kv *kv, void (*cb)(void *arg, uint64_t offset, const char *msg), void *arg,
+		  struct lfs_err *err)
+{
+	struct vctx v = { cb, arg, 0 };
+	int rc = lfs_kv_walk(kv, verify_rec, &v, err);
+	if (rc < 0)
+		return rc;
+	/* every live value */
+	struct mcur c;
+	uint8_t *tmp = NULL;
+	size_t cap = 0;
+	cur_seek(kv, &c, NULL, 0, 0, 0);
+	while (c.key) {
+		struct lfs_err e;
+		if (c.loc.vlen + 1 > cap) {
+			uint8_t *nb = realloc(tmp, c.loc.vlen + 1);
+			if (!nb) {
+				free(tmp);
+				return lfs_seterr(err, -ENOMEM, "out of memory");
+			}
+			tmp = nb;
+			cap = c.loc.vlen + 1;
+		}
+		/* load_value may reuse scratch buffers but not the cursor */
+		uint8_t key[LFS_KV_MAX_KEY];
+		size_t kl = c.klen;
+		memcpy(key, c.key, kl);
+		struct loc l = c.loc;
+		if (load_value(kv, key, kl, &l, tmp, &e)) {
+			v.problems++;
+			if (cb)
+				cb(arg, l.off, e.msg);
+		}
+		cur_next(kv, &c, 0);
+	}
+	free(tmp);
+	return v.problems;
+}

@@ -1,0 +1,85 @@
+/*
+ * lib/kv/kv_priv.h — in-memory state of an open image (kv.c only).
+ */
+#ifndef LFS_KV_KV_PRIV_H
+#define LFS_KV_KV_PRIV_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "kv/kv.h"
+
+/* Where a value lives: the offset of its PUT operation (or, in memory mode,
+ * a malloc'd copy of the value). */
+struct loc {
+	uint64_t off;
+	uint32_t slen;     /* stored bytes */
+	uint32_t vlen;     /* raw bytes */
+	uint8_t  flags;    /* KV_OPF_ZSTD */
+};
+
+/* Memtable node: a key changed since the last checkpoint. */
+struct mnode {
+	struct mnode *l, *r, *p;
+	uint8_t  red;
+	uint8_t  del;      /* tombstone: hides the base entry */
+	uint16_t klen;
+	struct loc loc;
+	uint8_t  key[];
+};
+
+struct arena {
+	struct arena *next;
+	size_t used, cap;
+	uint8_t data[];
+};
+
+/* The checkpointed sorted index: INDEX payload + offsets of its entries. */
+struct base {
+	uint8_t *buf;
+	size_t   len;
+	size_t  *offs;
+	size_t   n;
+};
+
+/* Append buffer in front of a file: buf[0] lands at file offset off. */
+struct wr {
+	int      fd;
+	uint8_t *buf;
+	size_t   len, cap;
+	uint64_t off;
+};
+
+struct lfs_kv {
+	int fd;
+	char *path;
+	const struct lfs_kv_file_ops *fops;
+	struct lfs_kv_opts opts;
+	int rdonly, memory;
+	int broken;                /* first write error: the handle refuses writes */
+	enum lfs_kv_compress compress;
+	int level;
+	uint64_t ctime;
+	uint64_t gen;              /* header generation in use */
+	uint64_t seq;              /* next record sequence number */
+	struct base base;
+	struct mnode *root;        /* memtable */
+	struct arena *arena;
+	size_t mt_bytes, mt_count, memtable_limit;
+	double compact_ratio;
+	struct wr log;             /* the log tail */
+	uint64_t synced_end;       /* log offset known durable */
+	uint64_t synced_hint;
+	uint64_t file_end;
+	int dirty;                 /* written since the last sync */
+	uint64_t version;          /* bumped by every change of the merged view */
+	uint64_t live_keys, live_bytes, raw_value_bytes, stored_value_bytes;
+	uint8_t *sbuf;             /* read scratch */
+	size_t scap;
+	uint8_t *cbuf;             /* compression scratch */
+	size_t ccap;
+	void *cctx, *dctx;         /* ZSTD_CCtx / ZSTD_DCtx */
+	struct lfs_kv_stats st;
+};
+
+#endif
