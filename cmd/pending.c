@@ -29,7 +29,6 @@ PENDING(put);
 PENDING(get);
 PENDING(fsck);
 PENDING(compact);
-PENDING(kv);
 PENDING(replay);
 PENDING(shell);
 PENDING(complete);
