@@ -1027,12 +1027,12 @@ static int replay(struct lfs_kv *kv, uint64_t start, uint64_t fsize, uint64_t *e
 			break;
 		kv->st.file_bytes_read += sizeof h;
 		if (h.magic != KV_REC_MAGIC || h.hcrc != lfs_crc32c(0, &h, offsetof(struct kv_rhdr, hcrc))
-		    || (h.type != KV_REC_BATCH && h.type != KV_REC_INDEX)
+		    || (h.type != KV_REC_BATCH && h.type != KV_REC_INDEX && h.type != KV_REC_SYNC)
 		    || h.len > fsize - pos - sizeof h)
 			goto bad;
-		if (h.type == KV_REC_INDEX) {
+		if (h.type == KV_REC_INDEX || h.type == KV_REC_SYNC) {
 			/* a checkpoint whose header flip did not land: its contents
-			 * are the records before it, already replayed */
+			 * are the records before it, already replayed; or a mark */
 			pos += align8(sizeof h + h.len);
 			kv->seq = h.seq + 1;
 			continue;
@@ -1342,6 +1342,21 @@ int lfs_kv_sync(struct lfs_kv *kv, struct lfs_err *err)
 	kv->synced_end = wr_end(&kv->log);
 	kv->dirty = 0;
 	kv->st.syncs++;
+	/* A SYNC mark (header only) states that everything before it is durable,
+	 * so a later bit flip in a synced record reads as corruption, not as a
+	 * torn tail, even when nothing is written after this sync.  It is not
+	 * synced itself: if it is lost, nothing depends on it. */
+	rc = wr_reserve(kv, &kv->log, sizeof(struct kv_rhdr) + KV_REC_ALIGN);
+	if (!rc) {
+		size_t start = kv->log.len;
+		kv->log.len += sizeof(struct kv_rhdr);
+		wr_seal(kv, &kv->log, start, KV_REC_SYNC, 0, kv->synced_end);
+		rc = wr_flush(kv, &kv->log);
+	}
+	if (rc) {
+		kv->broken = rc;
+		return lfs_seterr(err, rc, "%s: write: %s", kv->path, lfs_strerror(rc));
+	}
 	return 0;
 }
 
@@ -2135,6 +2150,10 @@ int lfs_kv_walk(struct lfs_kv *kv, int (*cb)(void *arg, const struct lfs_kv_rec 
 			r.msg = "record checksum mismatch";
 			if ((rc = cb(arg, &r)) != 0)
 				break;
+			pos += align8(sizeof h + h.len);
+			continue;
+		}
+		if (h.type == KV_REC_SYNC) {
 			pos += align8(sizeof h + h.len);
 			continue;
 		}

@@ -21,7 +21,7 @@
 #define KV_REC_MAGIC    0x5256484cu  /* "LHVR" little-endian */
 #define KV_REC_ALIGN    8u
 
-enum { KV_REC_BATCH = 1, KV_REC_INDEX = 2 };
+enum { KV_REC_BATCH = 1, KV_REC_INDEX = 2, KV_REC_SYNC = 3 };
 enum { KV_OP_PUT = 1, KV_OP_DEL = 2, KV_OP_DELRANGE = 3 };
 enum { KV_OPF_ZSTD = 1, KV_OPF_HASHI = 2 };
 
