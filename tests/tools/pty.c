@@ -238,11 +238,14 @@ int main(int argc, char **argv)
 			if (child > 0)
 				kill(child, atoi(arg));
 		} else if (!strcmp(line, "wait")) {
-			while (!eof)
+			double end = now() + timeout;
+			while (!eof) {
+				if (now() > end)
+					die("timeout waiting for the end of output", "");
 				if (pump(1) < 0)
 					eof = 1;
+			}
 			int st;
-			double end = now() + timeout;
 			pid_t r;
 			while ((r = waitpid(child, &st, WNOHANG)) == 0) {
 				if (now() > end)
