@@ -701,7 +701,7 @@ const struct lfs_cmd cmd_trace = {
 	.synopsis = "trace record [-o FILE] [--data[=MAX]] [--buffer SIZE] [-d SECONDS] (-p PID | -- CMD ARGS...)\n"
 		    "       trace show [--format text|json|strace] [--pid P] [--syscall S,...] FILE\n"
 		    "       trace stat [--json] FILE\n"
-		    "       trace import [--from strace] STRACE.LOG -o FILE\n"
+		    "       trace import [--from strace] [--cwd DIR] STRACE.LOG -o FILE\n"
 		    "       trace export --format fio-iolog [-o OUT] FILE",
 	.summary = "capture file syscalls with eBPF; show, summarize, import, export traces",
 	.help =
@@ -726,11 +726,13 @@ const struct lfs_cmd cmd_trace = {
 	"stat    Per-syscall counts, errors and bytes, per-process totals, files\n"
 	"        touched, duration and lost events (--json for a JSON object).\n"
 	"import  Convert `strace -f -ttt -T -y -yy -o LOG CMD` output, including\n"
-	"        <unfinished ...> / <... resumed> pairs, into a trace file.\n"
+	"        <unfinished ...> / <... resumed> pairs, into a trace file.  Paths\n"
+	"        resolve through the -y annotations; --cwd DIR gives the first\n"
+	"        process's working directory when the log has none.\n"
 	"export  Write a fio iolog v3 (fio --read_iolog=OUT) of the reads and writes.\n"
 	"\n"
 	"The trace format (versioned header, zstd stream of compact events) is\n"
 	"documented in lib/trace/FORMAT.md; a trace cut short by a killed recorder\n"
 	"still reads up to the cut.\n",
-	.options = "-o --data --buffer -d -p -q --format --pid --syscall --json --from",
+	.options = "-o --data --buffer -d -p -q --format --pid --syscall --json --from --cwd",
 };
