@@ -98,7 +98,7 @@ static int open_img(struct lfs_ctx *c, const char *path, enum lfs_kv_mode mode, 
 {
 	struct lfs_kv_opts o = { .mode = mode, .compress = zstd ? LFS_KV_COMPRESS_ZSTD : LFS_KV_COMPRESS_NONE,
 				 .level = level };
-	struct lfs_err e;
+	struct lfs_err e = { 0 };
 	memset(&e, 0, sizeof e);
 	int rc = lfs_kv_open(path, &o, kv, &e);
 	if (rc)
@@ -123,7 +123,7 @@ static int do_load(struct lfs_ctx *c, struct lfs_kv *kv, const char *path)
 	ssize_t n;
 	long lineno = 0;
 	int status = 0;
-	struct lfs_err e;
+	struct lfs_err e = { 0 };
 	while ((n = getline(&line, &cap, stdin)) > 0) {
 		lineno++;
 		if (line[n - 1] == '\n')
@@ -306,7 +306,7 @@ static int cmd_kv_fn(struct lfs_ctx *c, int argc, char **argv)
 	int writes = !strcmp(sub, "put") || !strcmp(sub, "del") || !strcmp(sub, "load") || !strcmp(sub, "compact");
 	enum lfs_kv_mode mode = create ? LFS_KV_CREATE : writes ? LFS_KV_RDWR : LFS_KV_RDONLY;
 	struct lfs_kv *kv;
-	struct lfs_err e;
+	struct lfs_err e = { 0 };
 	int rc;
 	memset(&e, 0, sizeof e);
 

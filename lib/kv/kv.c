@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -303,14 +304,27 @@ static const uint8_t *ient_key(const struct kv_ient *e)
 	return (const uint8_t *)(e + 1);
 }
 
+static uint64_t key_pfx(const void *key, size_t klen)
+{
+	uint8_t b[8] = { 0 };
+	memcpy(b, key, klen < 8 ? klen : 8);
+	return __builtin_bswap64(*(uint64_t *)(void *)b);
+}
+
 /* First index i with key(i) >= k (or > k when strict). */
 static size_t base_lower(const struct base *b, const void *key, size_t klen, int strict)
 {
 	size_t lo = 0, hi = b->n;
+	uint64_t p = key_pfx(key, klen);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct kv_ient *e = base_ent(b, mid);
-		int c = keycmp(ient_key(e), e->klen, key, klen);
+		int c;
+		if (b->pfx[mid] != p) {
+			c = b->pfx[mid] > p ? 1 : -1;
+		} else {
+			const struct kv_ient *e = base_ent(b, mid);
+			c = keycmp(ient_key(e), e->klen, key, klen);
+		}
 		if (c > 0 || (c == 0 && !strict))
 			hi = mid;
 		else
@@ -329,6 +343,7 @@ static void base_free(struct lfs_kv *kv, struct base *b)
 	}
 	free(b->buf);
 	free(b->offs);
+	free(b->pfx);
 	memset(b, 0, sizeof *b);
 }
 
@@ -344,9 +359,14 @@ static int base_load(struct lfs_kv *kv, struct base *b, uint8_t *buf, size_t len
 	b->buf = buf;
 	b->len = len;
 	b->offs = malloc((count ? count : 1) * sizeof *b->offs);
-	if (!b->offs) {
+	b->pfx = malloc((count ? count : 1) * sizeof *b->pfx);
+	if (!b->offs || !b->pfx) {
 		free(buf);
+		free(b->offs);
+		free(b->pfx);
 		b->buf = NULL;
+		b->offs = NULL;
+		b->pfx = NULL;
 		return lfs_seterr(err, -ENOMEM, "index: out of memory");
 	}
 	size_t pos = 0;
@@ -362,6 +382,7 @@ static int base_load(struct lfs_kv *kv, struct base *b, uint8_t *buf, size_t len
 		if (prev && keycmp(ient_key(prev), prev->klen, ient_key(e), e->klen) >= 0)
 			goto bad;
 		b->offs[i] = pos;
+		b->pfx[i] = key_pfx(ient_key(e), e->klen);
 		live += entry_size(e->klen, e->slen);
 		prev = e;
 		pos += align8(sizeof *e + e->klen);
@@ -375,6 +396,7 @@ static int base_load(struct lfs_kv *kv, struct base *b, uint8_t *buf, size_t len
 bad:
 	free(b->buf);
 	free(b->offs);
+	free(b->pfx);
 	memset(b, 0, sizeof *b);
 	return lfs_seterr(err, LFS_E_CORRUPT, "index at offset %" PRIu64 ": malformed entry", index_off);
 }
@@ -634,6 +656,47 @@ static int read_at(struct lfs_kv *kv, void *buf, size_t n, uint64_t off)
 	return (size_t)r == n ? 0 : LFS_E_TRUNCATED;
 }
 
+/* Map the flushed file for reads (real file I/O only: the fault seam sees
+ * every read of the tests).  Writes go through pwrite; MAP_SHARED pages are
+ * the page cache, so they see them. */
+static void remap(struct lfs_kv *kv)
+{
+	if (kv->fops != &real_fops || kv->memory || kv->fd < 0)
+		return;
+	if (kv->map)
+		munmap((void *)kv->map, kv->map_len);
+	kv->map = NULL;
+	kv->map_len = 0;
+	size_t len = (size_t)kv->log.off;
+	if (!len)
+		return;
+	void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, kv->fd, 0);
+	if (m == MAP_FAILED)
+		return;
+	madvise(m, len, MADV_RANDOM);
+	kv->map = m;
+	kv->map_len = len;
+}
+
+/* Pointer to n bytes at off: the mapping when it covers them, else a read
+ * into the scratch buffer. */
+static int scratch(struct lfs_kv *kv, size_t n);
+static int view_at(struct lfs_kv *kv, size_t n, uint64_t off, const uint8_t **p)
+{
+	if (off + n > kv->map_len && off + n <= kv->log.off && kv->log.off - kv->map_len > (16u << 20))
+		remap(kv);
+	if (off + n <= kv->map_len) {
+		*p = kv->map + off;
+		return 0;
+	}
+	int rc = scratch(kv, n);
+	if (rc)
+		return rc;
+	rc = read_at(kv, kv->sbuf, n, off);
+	*p = kv->sbuf;
+	return rc;
+}
+
 static int scratch(struct lfs_kv *kv, size_t n)
 {
 	if (n <= kv->scap)
@@ -657,10 +720,8 @@ static int load_value(struct lfs_kv *kv, const void *key, size_t klen, const str
 		return 0;
 	}
 	size_t n = sizeof(struct kv_ophdr) + klen + loc->slen;
-	int rc = scratch(kv, n);
-	if (rc)
-		return lfs_seterr(err, rc, "out of memory");
-	rc = read_at(kv, kv->sbuf, n, loc->off);
+	const uint8_t *buf;
+	int rc = view_at(kv, n, loc->off, &buf);
 	if (rc) {
 		lfs_kv_key_text(key, klen, kt, sizeof kt);
 		if (rc == LFS_E_TRUNCATED)
@@ -668,15 +729,15 @@ static int load_value(struct lfs_kv *kv, const void *key, size_t klen, const str
 		return lfs_seterr(err, rc, "key %s: read at offset %" PRIu64 ": %s", kt, loc->off, lfs_strerror(rc));
 	}
 	struct kv_ophdr o;
-	memcpy(&o, kv->sbuf, sizeof o);
-	uint32_t crc = lfs_crc32c(0, kv->sbuf, offsetof(struct kv_ophdr, crc));
-	crc = lfs_crc32c(crc, kv->sbuf + sizeof o, klen + loc->slen);
+	memcpy(&o, buf, sizeof o);
+	uint32_t crc = lfs_crc32c(0, buf, offsetof(struct kv_ophdr, crc));
+	crc = lfs_crc32c(crc, buf + sizeof o, klen + loc->slen);
 	if (o.type != KV_OP_PUT || o.klen != klen || o.slen != loc->slen || o.vlen != loc->vlen || crc != o.crc
-	    || memcmp(kv->sbuf + sizeof o, key, klen)) {
+	    || memcmp(buf + sizeof o, key, klen)) {
 		lfs_kv_key_text(key, klen, kt, sizeof kt);
 		return lfs_seterr(err, LFS_E_CORRUPT, "key %s: checksum mismatch in value at offset %" PRIu64, kt, loc->off);
 	}
-	const uint8_t *sv = kv->sbuf + sizeof o + klen;
+	const uint8_t *sv = buf + sizeof o + klen;
 	if (loc->flags & KV_OPF_ZSTD) {
 		if (!kv->dctx && !(kv->dctx = ZSTD_createDCtx()))
 			return lfs_seterr(err, -ENOMEM, "out of memory");
@@ -819,6 +880,7 @@ static int do_checkpoint(struct lfs_kv *kv, struct lfs_err *err)
 		uint64_t lb = kv->live_bytes, lk = kv->live_keys;
 		free(kv->base.buf);
 		free(kv->base.offs);
+		free(kv->base.pfx);
 		memset(&kv->base, 0, sizeof kv->base);
 		mt_free_all(kv);
 		rc = base_load(kv, &nb, p, plen, count, 0, err);
@@ -884,6 +946,7 @@ static int do_checkpoint(struct lfs_kv *kv, struct lfs_err *err)
 		kv->live_keys = lk;
 		kv->version++;
 	}
+	remap(kv);
 	return 0;
 fail:
 	free(iw.buf);
@@ -1241,7 +1304,7 @@ static int kv_open_file(struct lfs_kv *kv, const struct lfs_kv_opts *o, struct l
 	const struct kv_slot *use = NULL;
 	for (int i = 0; i < n; i++) {
 		kv_reset_state(kv);
-		struct lfs_err e2;
+		struct lfs_err e2 = { 0 };
 		rc = load_slot_index(kv, &s[order[i]], fsize, i == 0 ? err : &e2);
 		if (!rc) {
 			use = &s[order[i]];
@@ -1272,6 +1335,7 @@ static int kv_open_file(struct lfs_kv *kv, const struct lfs_kv_opts *o, struct l
 	kv->log.off = end;
 	kv->synced_end = end;
 	kv->file_end = end;
+	remap(kv);
 	return 0;
 }
 
@@ -1374,6 +1438,8 @@ int lfs_kv_close(struct lfs_kv *kv)
 	if (kv->broken && !rc)
 		rc = kv->broken;
 	kv_reset_state(kv);
+	if (kv->map)
+		munmap((void *)kv->map, kv->map_len);
 	if (kv->fd >= 0)
 		close(kv->fd);
 	if (kv->cctx)
@@ -2077,6 +2143,7 @@ int lfs_kv_compact(struct lfs_kv *kv, uint64_t *before, uint64_t *after, struct 
 	kv->dirty = 0;
 	kv->version++;
 	kv->st.compactions++;
+	remap(kv);
 	if (after)
 		*after = new_end;
 	free(w.buf);
@@ -2225,7 +2292,7 @@ int lfs_kv_verify(struct lfs_kv *kv, void (*cb)(void *arg, uint64_t offset, cons
 	size_t cap = 0;
 	cur_seek(kv, &c, NULL, 0, 0, 0);
 	while (c.key) {
-		struct lfs_err e;
+		struct lfs_err e = { 0 };
 		if (c.loc.vlen + 1 > cap) {
 			uint8_t *nb = realloc(tmp, c.loc.vlen + 1);
 			if (!nb) {

@@ -39,6 +39,8 @@ struct base {
 	uint8_t *buf;
 	size_t   len;
 	size_t  *offs;
+	uint64_t *pfx;     /* first 8 key bytes, big-endian, zero-padded: a
+	                      cache-friendly first step of the binary search */
 	size_t   n;
 };
 
@@ -80,6 +82,8 @@ struct lfs_kv {
 	size_t ccap;
 	void *cctx, *dctx;         /* ZSTD_CCtx / ZSTD_DCtx */
 	struct lfs_kv_stats st;
+	const uint8_t *map;        /* read-only mapping of [0, map_len) (real file I/O only) */
+	size_t map_len;
 };
 
 #endif

@@ -133,7 +133,7 @@ static void run_workload(const char *path, struct rec *r, struct workload *w, ui
 	struct lfs_kv_opts o = { .mode = LFS_KV_CREATE, .fops = &fops, .memtable_bytes = 32 << 10,
 				 .no_auto_compact = 1, .compress = compress ? LFS_KV_COMPRESS_ZSTD : 0 };
 	struct lfs_kv *kv;
-	struct lfs_err e;
+	struct lfs_err e = { 0 };
 	unlink(path);
 	r->fail_after = -1;
 	if (lfs_kv_open(path, &o, &kv, &e)) {
@@ -205,7 +205,7 @@ static int check_cut(const char *img, struct workload *w, size_t k, size_t lo_k,
 	}
 	struct lfs_kv_opts o = { .mode = LFS_KV_RDWR, .no_auto_compact = 1 };
 	struct lfs_kv *kv;
-	struct lfs_err e;
+	struct lfs_err e = { 0 };
 	int rc = lfs_kv_open(img, &o, &kv, &e);
 	if (rc) {
 		if (lo == 0 && k < 3)   /* the header itself was not written yet */
@@ -312,7 +312,7 @@ TEST(kv_crash_compact)
 		struct lfs_kv_file_ops fops = { r_pread, r_pwrite, r_fsync, r_ftruncate, &r };
 		struct lfs_kv_opts o = { .mode = LFS_KV_RDWR, .fops = &fops, .no_auto_compact = 1 };
 		struct lfs_kv *kv;
-		struct lfs_err e;
+		struct lfs_err e = { 0 };
 		r.fail_after = -1;
 		CHECK(lfs_kv_open(path, &o, &kv, &e) == 0);
 		r.fail_after = r.writes + (int)(t_rand(&s) % 4);
@@ -344,7 +344,7 @@ TEST(kv_corrupt_bitflip)
 	struct model m = { 0 };
 	struct lfs_kv_opts o = { .mode = LFS_KV_CREATE, .no_auto_compact = 1 };
 	struct lfs_kv *kv;
-	struct lfs_err e;
+	struct lfs_err e = { 0 };
 	unlink(path);
 	CHECK(lfs_kv_open(path, &o, &kv, &e) == 0);
 	uint8_t v[600];
@@ -378,6 +378,7 @@ TEST(kv_corrupt_bitflip)
 		CHECK(write(fd, copy, fsize) == (ssize_t)fsize);
 		close(fd);
 		struct lfs_kv_opts ro = { .mode = LFS_KV_RDONLY };
+		memset(&e, 0, sizeof e);
 		int rc = lfs_kv_open(img, &ro, &kv, &e);
 		if (rc) {
 			CHECK_MSG(rc == LFS_E_CORRUPT || rc == LFS_E_BADMAGIC || rc == LFS_E_VERSION,
@@ -389,6 +390,7 @@ TEST(kv_corrupt_bitflip)
 		for (size_t i = 0; i < m.n; i++) {
 			void *got;
 			size_t gl;
+			memset(&e, 0, sizeof e);
 			rc = lfs_kv_get(kv, m.e[i].k, m.e[i].kl, &got, &gl, &e);
 			if (rc == LFS_E_CORRUPT) {
 				CHECK_MSG(strstr(e.msg, "key") && strstr(e.msg, "offset"), "message lacks key/offset: %s", e.msg);

@@ -106,7 +106,7 @@ static int check_all(struct lfs_kv *kv, struct model *m, char *why, size_t wsz)
 	for (size_t i = 0; i < m->n; i++) {
 		void *v;
 		size_t vl;
-		struct lfs_err e;
+		struct lfs_err e = { 0 };
 		int rc = lfs_kv_get(kv, m->e[i].k, m->e[i].kl, &v, &vl, &e);
 		if (rc) {
 			snprintf(why, wsz, "get key %zu: %d %s", i, rc, e.msg);
@@ -139,7 +139,7 @@ static void run_model(const char *what, enum lfs_kv_mode mode, int compress, siz
 				 .compress = compress ? LFS_KV_COMPRESS_ZSTD : LFS_KV_COMPRESS_NONE,
 				 .memtable_bytes = memtable };
 	struct lfs_kv *kv;
-	struct lfs_err e;
+	struct lfs_err e = { 0 };
 	struct model m = { 0 };
 	int rc = lfs_kv_open(path, &o, &kv, &e);
 	CHECK_MSG(rc == 0, "open: %s", e.msg);
@@ -312,7 +312,7 @@ TEST(kv_lock)
 	unlink(path);
 	struct lfs_kv_opts o = { .mode = LFS_KV_CREATE };
 	struct lfs_kv *kv, *kv2;
-	struct lfs_err e;
+	struct lfs_err e = { 0 };
 	CHECK(lfs_kv_open(path, &o, &kv, &e) == 0);
 	pid_t child = fork();
 	if (child == 0) {
@@ -352,7 +352,7 @@ TEST(kv_limits)
 {
 	struct lfs_kv_opts o = { .mode = LFS_KV_MEMORY };
 	struct lfs_kv *kv;
-	struct lfs_err e;
+	struct lfs_err e = { 0 };
 	CHECK(lfs_kv_open(NULL, &o, &kv, &e) == 0);
 	uint8_t *big = calloc(1, LFS_KV_MAX_VALUE + 1);
 	CHECK_EQ(lfs_kv_put(kv, big, LFS_KV_MAX_KEY + 1, "x", 1, &e), LFS_E_TOOBIG);
