@@ -84,7 +84,9 @@
  *                                      (recorded in the parent only)
  *   execve(path, ...)                  dirfd=AT_FDCWD path; ret
  *   execveat(dirfd, path, .., flags)   dirfd path flags
- *   exit/exit_group(status)            exit_code=status
+ *   exit/exit_group(status)            exit_code=status (eBPF: its low 8 bits,
+ *                                      recognised when the task ends, just
+ *                                      before its PROC_EXIT)
  *
  * Pseudo-events (not syscalls):
  *   LFS_TR_PROC_FORK   a task was created (sched_process_fork): pid/tid of
