@@ -990,7 +990,7 @@ static int take_lock(int fd, const char *path, int excl, struct lfs_err *err)
 	if (flock(fd, (excl ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
 		return 0;
 	if (errno != EWOULDBLOCK)
-		return lfs_seterr(err, -errno, "%s: flock: %s", path, strerror(errno));
+		return lfs_seterr(err, -errno, "flock: %s", strerror(errno));
 	pid_t pid = lfs_kv_lock_owner(path);
 	if (pid)
 		return lfs_seterr(err, LFS_E_LOCKED, "image is in use by pid %d", (int)pid);
@@ -1147,14 +1147,14 @@ static int kv_init_new(struct lfs_kv *kv, struct lfs_err *err)
 	memset(zero, 0, sizeof zero);
 	ssize_t r = kv->fops->pwrite(kv->fops->ctx, kv->fd, zero, sizeof zero, 0);
 	if (r != (ssize_t)sizeof zero)
-		return lfs_seterr(err, r < 0 ? (int)r : -EIO, "%s: cannot write header", kv->path);
+		return lfs_seterr(err, r < 0 ? (int)r : -EIO, "cannot write header");
 	kv->gen = 0;
 	slot_fill(kv, &s, 0, 0, 0, KV_LOG_START);
 	int rc = slot_write(kv, kv->fd, &s);
 	if (!rc)
 		rc = kv->fops->fsync(kv->fops->ctx, kv->fd);
 	if (rc)
-		return lfs_seterr(err, rc, "%s: cannot write header: %s", kv->path, lfs_strerror(rc));
+		return lfs_seterr(err, rc, "cannot write header: %s", lfs_strerror(rc));
 	return 0;
 }
 
@@ -1238,7 +1238,7 @@ static int kv_open_file(struct lfs_kv *kv, const struct lfs_kv_opts *o, struct l
 	for (int tries = 0;; tries++) {
 		kv->fd = open(kv->path, flags | (o->mode == LFS_KV_CREATE ? O_CREAT : 0), 0644);
 		if (kv->fd < 0)
-			return lfs_seterr(err, -errno, "%s: %s", kv->path, strerror(errno));
+			return lfs_seterr(err, -errno, "%s", strerror(errno));
 		if (!o->no_lock) {
 			int rc = take_lock(kv->fd, kv->path, writable, err);
 			if (rc)
@@ -1251,10 +1251,10 @@ static int kv_open_file(struct lfs_kv *kv, const struct lfs_kv_opts *o, struct l
 		close(kv->fd);
 		kv->fd = -1;
 		if (tries > 10)
-			return lfs_seterr(err, -EAGAIN, "%s: image keeps being replaced", kv->path);
+			return lfs_seterr(err, -EAGAIN, "image keeps being replaced");
 	}
 	if (S_ISDIR(st.st_mode))
-		return lfs_seterr(err, -EISDIR, "%s: is a directory", kv->path);
+		return lfs_seterr(err, -EISDIR, "is a directory");
 	uint64_t fsize = (uint64_t)st.st_size;
 	if (fsize == 0 && o->mode == LFS_KV_CREATE) {
 		kv->compress = o->compress;
@@ -1272,23 +1272,23 @@ static int kv_open_file(struct lfs_kv *kv, const struct lfs_kv_opts *o, struct l
 		char m[8];
 		ssize_t r = kv->fops->pread(kv->fops->ctx, kv->fd, m, sizeof m, 0);
 		if (r == (ssize_t)sizeof m && !memcmp(m, KV_MAGIC, 8))
-			return lfs_seterr(err, LFS_E_CORRUPT, "%s: image header is truncated (%" PRIu64 " bytes)", kv->path, fsize);
-		return lfs_seterr(err, LFS_E_BADMAGIC, "%s: not a lightfs kv image", kv->path);
+			return lfs_seterr(err, LFS_E_CORRUPT, "image header is truncated (%" PRIu64 " bytes)", fsize);
+		return lfs_seterr(err, LFS_E_BADMAGIC, "not a lightfs kv image");
 	}
 	struct kv_slot s[2];
 	ssize_t r = kv->fops->pread(kv->fops->ctx, kv->fd, &s[0], sizeof s[0], KV_SLOT0);
 	ssize_t r2 = kv->fops->pread(kv->fops->ctx, kv->fd, &s[1], sizeof s[1], KV_SLOT1);
 	if (r != (ssize_t)sizeof s[0] || r2 != (ssize_t)sizeof s[1])
-		return lfs_seterr(err, -EIO, "%s: cannot read header", kv->path);
+		return lfs_seterr(err, -EIO, "cannot read header");
 	int why0 = 0, why1 = 0;
 	int v0 = slot_valid(&s[0], &why0), v1 = slot_valid(&s[1], &why1);
 	if (!v0 && !v1) {
 		if (why0 == 2 || why1 == 2)
-			return lfs_seterr(err, LFS_E_VERSION, "%s: unsupported image version %u", kv->path,
+			return lfs_seterr(err, LFS_E_VERSION, "unsupported image version %u",
 					  why0 == 2 ? s[0].version : s[1].version);
 		if (why0 == 1 && why1 == 1)
-			return lfs_seterr(err, LFS_E_BADMAGIC, "%s: not a lightfs kv image", kv->path);
-		return lfs_seterr(err, LFS_E_CORRUPT, "%s: both header slots are damaged", kv->path);
+			return lfs_seterr(err, LFS_E_BADMAGIC, "not a lightfs kv image");
+		return lfs_seterr(err, LFS_E_CORRUPT, "both header slots are damaged");
 	}
 	/* order: newest valid first */
 	int order[2], n = 0;
@@ -1320,16 +1320,16 @@ static int kv_open_file(struct lfs_kv *kv, const struct lfs_kv_opts *o, struct l
 	kv->ctime = use->ctime;
 	uint64_t end = use->replay_off;
 	if (use->replay_off > fsize)
-		return lfs_seterr(err, LFS_E_CORRUPT, "%s: header points past the end of the image", kv->path);
+		return lfs_seterr(err, LFS_E_CORRUPT, "header points past the end of the image");
 	rc = replay(kv, use->replay_off, fsize, &end, err);
 	if (rc)
 		return rc;
 	if (end < fsize && writable) {
 		rc = kv->fops->ftruncate(kv->fops->ctx, kv->fd, (off_t)end);
 		if (rc)
-			return lfs_seterr(err, rc, "%s: cannot cut the torn tail: %s", kv->path, lfs_strerror(rc));
+			return lfs_seterr(err, rc, "cannot cut the torn tail: %s", lfs_strerror(rc));
 		if ((rc = kv->fops->fsync(kv->fops->ctx, kv->fd)) != 0)
-			return lfs_seterr(err, rc, "%s: fsync: %s", kv->path, lfs_strerror(rc));
+			return lfs_seterr(err, rc, "fsync: %s", lfs_strerror(rc));
 	}
 	kv->log.fd = kv->fd;
 	kv->log.off = end;
@@ -1401,7 +1401,7 @@ int lfs_kv_sync(struct lfs_kv *kv, struct lfs_err *err)
 		rc = kv->fops->fsync(kv->fops->ctx, kv->fd);
 	if (rc) {
 		kv->broken = rc;
-		return lfs_seterr(err, rc, "%s: sync: %s", kv->path, lfs_strerror(rc));
+		return lfs_seterr(err, rc, "sync: %s", lfs_strerror(rc));
 	}
 	kv->synced_end = wr_end(&kv->log);
 	kv->dirty = 0;
@@ -1419,7 +1419,7 @@ int lfs_kv_sync(struct lfs_kv *kv, struct lfs_err *err)
 	}
 	if (rc) {
 		kv->broken = rc;
-		return lfs_seterr(err, rc, "%s: write: %s", kv->path, lfs_strerror(rc));
+		return lfs_seterr(err, rc, "write: %s", lfs_strerror(rc));
 	}
 	return 0;
 }
@@ -1617,7 +1617,7 @@ static int commit_buf(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t 
 	int rc = wr_reserve(kv, &kv->log, need);
 	if (rc) {
 		kv->broken = rc;
-		return lfs_seterr(err, rc, "%s: write: %s", kv->path, lfs_strerror(rc));
+		return lfs_seterr(err, rc, "write: %s", lfs_strerror(rc));
 	}
 	struct wr *w = &kv->log;
 	size_t start = w->len;
@@ -1672,7 +1672,7 @@ static int commit_buf(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t 
 		rc = wr_flush(kv, w);
 		if (rc) {
 			kv->broken = rc;
-			return lfs_seterr(err, rc, "%s: write: %s", kv->path, lfs_strerror(rc));
+			return lfs_seterr(err, rc, "write: %s", lfs_strerror(rc));
 		}
 	}
 	if (sync && (rc = lfs_kv_sync(kv, err)) != 0)
@@ -1983,7 +1983,7 @@ int lfs_kv_compact(struct lfs_kv *kv, uint64_t *before, uint64_t *after, struct 
 	if ((rc = wr_flush(kv, &kv->log)) != 0) {
 		free(tmp);
 		kv->broken = rc;
-		return lfs_seterr(err, rc, "%s: write: %s", kv->path, lfs_strerror(rc));
+		return lfs_seterr(err, rc, "write: %s", lfs_strerror(rc));
 	}
 	int nfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (nfd < 0) {
