@@ -5,7 +5,7 @@
  * 16-byte keys, values of 100 bytes and of 4 KiB, writes in batches of 1,000
  * with one sync per batch.  Prints ops/s and the ratio lightfs / peer.
  *
- *   kv_bench [-n N100] [-N N4K] [-d DIR] [-e lightfs,lmdb,sqlite]
+ *   kv_bench [-n N100] [-N N4K] [-d DIR] [-e lightfs,lmdb,sqlite] [-p MIB]
  */
 #include <errno.h>
 #include <lmdb.h>
@@ -317,14 +317,96 @@ static void run_size(int si, size_t vlen, uint64_t n, const char *dir, const int
 	free(buf);
 }
 
+/* The filesystem's use: GiB of 4 KiB pages in synced batches, against
+ * write() + fdatasync() of a host file with the same batch size. */
+static void run_pages(const char *dir, uint64_t mib)
+{
+	char path[600];
+	uint64_t pages = mib * 256, per = 1000;
+	double t;
+	uint8_t *pg = malloc(4096);
+	mkval(pg, 4096, 3);
+	snprintf(path, sizeof path, "%s/pages.host", dir);
+	rmrf(path);
+	FILE *f = fopen(path, "w");
+	int fd = fileno(f);
+	uint8_t *chunk = malloc(per * 4096);
+	for (uint64_t x = 0; x < per; x++)
+		memcpy(chunk + x * 4096, pg, 4096);
+	t = now();
+	for (uint64_t i = 0; i < pages; i += per) {
+		uint64_t n = pages - i < per ? pages - i : per;
+		if (write(fd, chunk, n * 4096) != (ssize_t)(n * 4096))
+			die(path, "write");
+		if (fdatasync(fd))
+			die(path, "fdatasync");
+	}
+	double th1 = now() - t;
+	fclose(f);
+	rmrf(path);
+	free(chunk);
+	snprintf(path, sizeof path, "%s/pages.lightfs", dir);
+	rmrf(path);
+	struct lfs_kv_opts o = { .mode = LFS_KV_CREATE };
+	struct lfs_kv *kv;
+	struct lfs_err err = { 0 };
+	if (lfs_kv_open(path, &o, &kv, &err))
+		die(path, err.msg);
+	struct lfs_kv_batch *b = lfs_kv_batch_new();
+	t = now();
+	for (uint64_t i = 0; i < pages; i++) {
+		uint8_t k[16] = { 'p' };
+		uint64_t be = __builtin_bswap64(i);
+		memcpy(k + 8, &be, 8);
+		pg[0] = (uint8_t)i;
+		lfs_kv_batch_put(b, k, sizeof k, pg, 4096);
+		if (lfs_kv_batch_count(b) == per || i + 1 == pages) {
+			if (lfs_kv_commit(kv, b, 1, &err))
+				die("commit", err.msg);
+			lfs_kv_batch_clear(b);
+		}
+	}
+	if (lfs_kv_close(kv))
+		die(path, "close");
+	double tl = now() - t;
+	lfs_kv_batch_free(b);
+	rmrf(path);
+	snprintf(path, sizeof path, "%s/pages.host", dir);
+	rmrf(path);
+	f = fopen(path, "w");
+	fd = fileno(f);
+	chunk = malloc(per * 4096);
+	for (uint64_t x = 0; x < per; x++)
+		memcpy(chunk + x * 4096, pg, 4096);
+	t = now();
+	for (uint64_t i = 0; i < pages; i += per) {
+		uint64_t n = pages - i < per ? pages - i : per;
+		if (write(fd, chunk, n * 4096) != (ssize_t)(n * 4096))
+			die(path, "write");
+		if (fdatasync(fd))
+			die(path, "fdatasync");
+	}
+	double th2 = now() - t;
+	fclose(f);
+	rmrf(path);
+	double th = (th1 + th2) / 2;
+	printf("\n%llu MiB of 4 KiB pages, batches of %llu with one sync each:\n", (unsigned long long)mib,
+	       (unsigned long long)per);
+	printf("  lightfs kv %8.1f MiB/s   host write+fdatasync %8.1f MiB/s (before %.1f, after %.1f)   ratio %.2fx (target >= 0.8x)\n",
+	       (double)mib / tl, (double)mib / th, (double)mib / th1, (double)mib / th2, th / tl);
+	free(chunk);
+	free(pg);
+}
+
 int main(int argc, char **argv)
 {
-	uint64_t n100 = 500000, n4k = 50000;
+	uint64_t n100 = 500000, n4k = 50000, pmib = 1024;
 	const char *dir = ".";
 	int want[NE] = { 1, 1, 1 };
 	int opt;
-	while ((opt = getopt(argc, argv, "n:N:d:e:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:N:d:e:p:")) != -1) {
 		switch (opt) {
+		case 'p': pmib = strtoull(optarg, NULL, 0); break;
 		case 'n': n100 = strtoull(optarg, NULL, 0); break;
 		case 'N': n4k = strtoull(optarg, NULL, 0); break;
 		case 'd': dir = optarg; break;
@@ -342,6 +424,8 @@ int main(int argc, char **argv)
 		run_size(0, 100, n100, dir, want);
 	if (n4k)
 		run_size(1, 4096, n4k, dir, want);
+	if (pmib)
+		run_pages(dir, pmib);
 	/* targets */
 	printf("\ntargets: fillrandom, overwrite >= 1.5x lmdb; readrandom >= 0.7x lmdb; all ahead of sqlite\n");
 	int miss = 0;
