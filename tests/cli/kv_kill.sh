@@ -29,3 +29,4 @@ expect_exit 3 kv_kill_locked "$LF" kv "$TMPDIR/live.img" put x y
 expect_err kv_kill_locked_msg "image is in use by pid $pid"
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
+exit 0

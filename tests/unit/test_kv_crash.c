@@ -246,7 +246,7 @@ static void crash_cuts(int compress)
 	snprintf(img, sizeof img, "%s/kvcut-%d.img", tmpdir(), (int)getpid());
 	struct rec r = { 0 };
 	struct workload w = { 0 };
-	run_workload(path, &r, &w, &s, getenv("LFS_LONG") ? 600 : 150, compress);
+	run_workload(path, &r, &w, &s, getenv("LFS_LONG") ? 600 : compress ? 60 : 110, compress);
 	CHECK(w.nb > 0);
 	printf("# %zu file events\n", r.n);
 	int cuts = 0;
