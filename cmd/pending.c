@@ -29,6 +29,5 @@ PENDING(put);
 PENDING(get);
 PENDING(fsck);
 PENDING(compact);
-PENDING(replay);
 PENDING(shell);
 PENDING(complete);
