@@ -29,5 +29,3 @@ PENDING(put);
 PENDING(get);
 PENDING(fsck);
 PENDING(compact);
-PENDING(shell);
-PENDING(complete);
