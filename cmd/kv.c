@@ -1,7 +1,7 @@
 /*
  * cmd/kv.c — `lightfs kv`: the debugging front-end of the KV engine.
  *
- *   lightfs kv [--create] [--zstd[=LEVEL]] IMAGE put KEY VALUE | get KEY | del KEY
+ *   lightfs kv [--create] [--compress zstd[:LEVEL]|none] IMAGE put KEY VALUE | get KEY | del KEY
  *              | scan [--prefix P] [--json] | stats [--json] | load | compact | verify
  *   lightfs kv dump IMAGE [--json]
  *
@@ -274,6 +274,15 @@ static int cmd_kv_fn(struct lfs_ctx *c, int argc, char **argv)
 		else if (!strncmp(argv[ai], "--zstd=", 7)) {
 			zstd = 1;
 			level = atoi(argv[ai] + 7);
+		} else if (!strncmp(argv[ai], "--compress=", 11) || (!strcmp(argv[ai], "--compress") && ai + 1 < argc)) {
+			const char *v = argv[ai][10] == '=' ? argv[ai] + 11 : argv[++ai];
+			if (!strcmp(v, "none"))
+				zstd = 0;
+			else if (!strncmp(v, "zstd", 4) && (!v[4] || v[4] == ':')) {
+				zstd = 1;
+				level = v[4] ? atoi(v + 5) : 0;
+			} else
+				return lfs_usage(c, "--compress takes zstd[:LEVEL] or none");
 		} else
 			return lfs_usage(c, "unknown option %s", argv[ai]);
 	}
@@ -458,7 +467,7 @@ static int cmd_kv_fn(struct lfs_ctx *c, int argc, char **argv)
 const struct lfs_cmd cmd_kv = {
 	.name = "kv",
 	.fn = cmd_kv_fn,
-	.synopsis = "kv [--create] [--zstd[=LEVEL]] IMAGE put KEY VALUE | get KEY | del KEY\n"
+	.synopsis = "kv [--create] [--compress zstd[:LEVEL]|none] IMAGE put KEY VALUE | get KEY | del KEY\n"
 		    "       kv IMAGE scan [--prefix P] [--json] | stats [--json] | load | compact | verify\n"
 		    "       kv dump IMAGE [--json]",
 	.summary = "read and write the raw key-value store of an image (debugging)",
@@ -467,7 +476,9 @@ const struct lfs_cmd cmd_kv = {
 	"C-style escapes (\\n \\t \\\\ \\xNN); scan prints `key<TAB>value` lines escaped\n"
 	"the same way.\n"
 	"  --create      make IMAGE if it does not exist\n"
-	"  --zstd[=L]    when creating: compress values with zstd level L (default 3)\n"
+	"  --compress zstd[:L]|none\n"
+	"                when creating: compress values with zstd level L (default 3)\n"
+	"                (--zstd[=L] is the same)\n"
 	"  put K V       set K to V (synced)\n"
 	"  get K         print the value of K\n"
 	"  del K         delete K\n"
@@ -478,5 +489,5 @@ const struct lfs_cmd cmd_kv = {
 	"  verify        check every record checksum (exit 4 on damage)\n"
 	"  dump          every raw record in file order, history included\n"
 	"Exit status: 0 ok, 1 failed (e.g. no such key), 2 usage, 3 image in use, 4 corrupt.",
-	.options = "--create --zstd --json --prefix",
+	.options = "--create --compress --zstd --json --prefix",
 };

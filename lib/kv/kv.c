@@ -634,7 +634,8 @@ static size_t put_op(struct lfs_kv *kv, uint8_t *dst, uint8_t type, uint8_t flag
 	crc = lfs_crc32c(crc, key, klen);
 	o.crc = lfs_crc32c(crc, val, slen);
 	memcpy(dst, &o, sizeof o);
-	memcpy(dst + sizeof o, key, klen);
+	if (klen)
+		memcpy(dst + sizeof o, key, klen);
 	if (slen)
 		memcpy(dst + sizeof o + klen, val, slen);
 	return sizeof o + klen + slen;
@@ -710,8 +711,18 @@ static int scratch(struct lfs_kv *kv, size_t n)
 }
 
 /* Load the raw value of key at loc into out (vlen bytes, caller-sized). */
+static int load_value2(struct lfs_kv *kv, const void *key, size_t klen, const struct loc *loc,
+		       void *out, const void **direct, struct lfs_err *err);
 static int load_value(struct lfs_kv *kv, const void *key, size_t klen, const struct loc *loc,
 		      void *out, struct lfs_err *err)
+{
+	return load_value2(kv, key, klen, loc, out, NULL, err);
+}
+
+/* With direct != NULL, a raw value lying in the mapping is checked and
+ * returned in place (*direct) instead of being copied to out. */
+static int load_value2(struct lfs_kv *kv, const void *key, size_t klen, const struct loc *loc,
+		       void *out, const void **direct, struct lfs_err *err)
 {
 	char kt[160];
 	if (kv->memory) {
@@ -746,6 +757,8 @@ static int load_value(struct lfs_kv *kv, const void *key, size_t klen, const str
 			lfs_kv_key_text(key, klen, kt, sizeof kt);
 			return lfs_seterr(err, LFS_E_CORRUPT, "key %s: bad compressed value at offset %" PRIu64, kt, loc->off);
 		}
+	} else if (direct && buf != kv->sbuf) {
+		*direct = sv;
 	} else if (loc->vlen) {
 		memcpy(out, sv, loc->vlen);
 	}
@@ -991,7 +1004,11 @@ static int take_lock(int fd, const char *path, int excl, struct lfs_err *err)
 		return 0;
 	if (errno != EWOULDBLOCK)
 		return lfs_seterr(err, -errno, "flock: %s", strerror(errno));
-	pid_t pid = lfs_kv_lock_owner(path);
+	/* the holder may be between renaming a compacted file in and locking:
+	 * look a few times */
+	pid_t pid = 0;
+	for (int i = 0; i < 20 && !(pid = lfs_kv_lock_owner(path)); i++)
+		usleep(2000);
 	if (pid)
 		return lfs_seterr(err, LFS_E_LOCKED, "image is in use by pid %d", (int)pid);
 	return lfs_seterr(err, LFS_E_LOCKED, "image is in use by another process");
@@ -1488,7 +1505,8 @@ static int batch_add(struct lfs_kv_batch *b, uint8_t type, uint8_t flags, const 
 	p[1] = flags;
 	memcpy(p + 2, &k16, 2);
 	memcpy(p + 4, &v32, 4);
-	memcpy(p + 8, k, kl);
+	if (kl)
+		memcpy(p + 8, k, kl);
 	if (vl)
 		memcpy(p + 8 + kl, v, vl);
 	b->len += need;
@@ -1800,6 +1818,7 @@ struct lfs_kv_iter {
 	uint8_t *val;       /* loaded value (owned) */
 	size_t vcap;
 	int vloaded;
+	const void *direct;  /* value in place in the mapping, or NULL: in val */
 	int err;
 	struct lfs_err e;
 };
@@ -1912,7 +1931,8 @@ const void *lfs_kv_iter_value(struct lfs_kv_iter *it, size_t *vlen)
 			it->err = lfs_seterr(&it->e, -ENOENT, "key deleted during iteration");
 			return NULL;
 		}
-		int rc = load_value(it->kv, it->key, it->klen, &l, it->val, &it->e);
+		it->direct = NULL;
+		int rc = load_value2(it->kv, it->key, it->klen, &l, it->val, &it->direct, &it->e);
 		if (rc) {
 			it->err = rc;
 			return NULL;
@@ -1922,7 +1942,7 @@ const void *lfs_kv_iter_value(struct lfs_kv_iter *it, size_t *vlen)
 	}
 	if (vlen)
 		*vlen = it->loc.vlen;
-	return it->val;
+	return it->direct ? it->direct : it->val;
 }
 
 int lfs_kv_iter_error(struct lfs_kv_iter *it, struct lfs_err *err)

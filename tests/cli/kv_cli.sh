@@ -27,7 +27,7 @@ expect_out kv_cli_after_compact "world" "$LF" kv "$img" get hello
 expect_exit 2 kv_cli_usage "$LF" kv "$img" frobnicate
 expect_exit 2 kv_cli_usage2 "$LF" kv "$img" put onlykey
 # zstd at create
-ok kv_cli_zstd "$LF" kv --create --zstd=5 "$TMPDIR/z.img" put big "$(printf 'abcabcabc%.0s' $(seq 200))"
+ok kv_cli_zstd "$LF" kv --create --compress zstd:5 "$TMPDIR/z.img" put big "$(printf 'abcabcabc%.0s' $(seq 200))"
 expect_out kv_cli_zstd_stats "zstd" sh -c "'$LF' kv '$TMPDIR/z.img' stats --json | sed 's/.*\"compress\":\"\([a-z]*\)\".*/\1/'"
 expect_out kv_cli_zstd_get "$(printf 'abcabcabc%.0s' $(seq 200))" "$LF" kv "$TMPDIR/z.img" get big
 # corruption: flip a byte inside the value of "hello" -> exit 4, message with the key
