@@ -367,8 +367,59 @@ TEST(kv_limits)
 	lfs_kv_close(kv);
 }
 
+/* Overwrites past the garbage ratio compact the image on their own. */
+TEST(kv_auto_compact)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/kvauto-%d.img", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+	unlink(path);
+	struct lfs_kv_opts o = { .mode = LFS_KV_CREATE };
+	struct lfs_kv *kv;
+	struct lfs_err e = { 0 };
+	CHECK(lfs_kv_open(path, &o, &kv, &e) == 0);
+	uint8_t v[4096];
+	struct lfs_kv_batch *b = lfs_kv_batch_new();
+	uint64_t maxfile = 0;
+	for (int round = 0; round < 5; round++) {
+		for (int i = 0; i < 1500; i++) {
+			char k[16];
+			int kl = snprintf(k, sizeof k, "p%05d", i);
+			memset(v, 'a' + round, sizeof v);
+			memcpy(v, &i, sizeof i);
+			CHECK(lfs_kv_batch_put(b, k, (size_t)kl, v, sizeof v) == 0);
+			if (lfs_kv_batch_count(b) == 100) {
+				CHECK(lfs_kv_commit(kv, b, 0, &e) == 0);
+				lfs_kv_batch_clear(b);
+			}
+		}
+		struct lfs_kv_stats st;
+		lfs_kv_stats(kv, &st);
+		if (st.file_bytes > maxfile)
+			maxfile = st.file_bytes;
+	}
+	struct lfs_kv_stats st;
+	lfs_kv_stats(kv, &st);
+	printf("# live %llu bytes, file %llu bytes (max %llu), %llu compactions\n", (unsigned long long)st.live_bytes,
+	       (unsigned long long)st.file_bytes, (unsigned long long)maxfile, (unsigned long long)st.compactions);
+	CHECK(st.compactions >= 1);
+	CHECK(maxfile < 4 * st.live_bytes + (8u << 20));
+	CHECK(lfs_kv_close(kv) == 0);
+	o.mode = LFS_KV_RDONLY;
+	CHECK(lfs_kv_open(path, &o, &kv, &e) == 0);
+	for (int i = 0; i < 1500; i++) {
+		char k[16];
+		int kl = snprintf(k, sizeof k, "p%05d", i);
+		size_t vl;
+		CHECK(lfs_kv_get_into(kv, k, (size_t)kl, v, sizeof v, &vl, &e) == 0);
+		CHECK(vl == sizeof v && v[100] == 'a' + 4 && !memcmp(v, &i, sizeof i));
+	}
+	lfs_kv_close(kv);
+	lfs_kv_batch_free(b);
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	return RUN_TESTS(argc, argv, kv_model_file, kv_model_small_memtable, kv_model_zstd, kv_model_memory,
-			 kv_lock, kv_limits);
+			 kv_lock, kv_limits, kv_auto_compact);
 }
