@@ -1472,9 +1472,13 @@ int lfs_kv_close(struct lfs_kv *kv)
 }
 
 /* ------------------------------------------------------------ batches */
+/* A batch holds its operations already in the on-disk BATCH payload format
+ * (checksummed as they are added), after room for the record header: an
+ * uncompressed commit writes it to the file as it is, in one pwrite. */
+#define BHDR sizeof(struct kv_rhdr)
 struct lfs_kv_batch {
-	uint8_t *buf;       /* [type u8][flags u8][klen u16][vlen u32][key][val] ... */
-	size_t len, cap;
+	uint8_t *buf;       /* [BHDR bytes of room][ops ...][KV_REC_ALIGN spare] */
+	size_t len, cap;    /* len: payload bytes after the room */
 	size_t count;
 	size_t bytes;       /* key + value bytes */
 };
@@ -1487,10 +1491,10 @@ struct lfs_kv_batch *lfs_kv_batch_new(void)
 static int batch_add(struct lfs_kv_batch *b, uint8_t type, uint8_t flags, const void *k, size_t kl,
 		     const void *v, size_t vl)
 {
-	size_t need = 8 + kl + vl;
-	if (b->len + need > b->cap) {
+	size_t need = sizeof(struct kv_ophdr) + kl + vl;
+	if (BHDR + b->len + need + KV_REC_ALIGN > b->cap) {
 		size_t nc = b->cap ? b->cap * 2 : 4096;
-		while (nc < b->len + need)
+		while (nc < BHDR + b->len + need + KV_REC_ALIGN)
 			nc *= 2;
 		uint8_t *nb = realloc(b->buf, nc);
 		if (!nb)
@@ -1498,18 +1502,7 @@ static int batch_add(struct lfs_kv_batch *b, uint8_t type, uint8_t flags, const 
 		b->buf = nb;
 		b->cap = nc;
 	}
-	uint8_t *p = b->buf + b->len;
-	uint16_t k16 = (uint16_t)kl;
-	uint32_t v32 = (uint32_t)vl;
-	p[0] = type;
-	p[1] = flags;
-	memcpy(p + 2, &k16, 2);
-	memcpy(p + 4, &v32, 4);
-	if (kl)
-		memcpy(p + 8, k, kl);
-	if (vl)
-		memcpy(p + 8 + kl, v, vl);
-	b->len += need;
+	b->len += put_op(NULL, b->buf + BHDR + b->len, type, flags, k, kl, v, vl, vl);
 	b->count++;
 	b->bytes += kl + vl;
 	return 0;
@@ -1583,116 +1576,151 @@ static size_t maybe_compress(struct lfs_kv *kv, const void *val, size_t vlen, co
 
 static int maybe_auto(struct lfs_kv *kv, struct lfs_err *err);
 
-static int commit_buf(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t count, int sync,
+/* Apply the operations of a payload (as written at file offset pay_off;
+ * ignored in memory mode) to the memtable. */
+static int apply_payload(struct lfs_kv *kv, const uint8_t *pay, size_t len, uint64_t pay_off)
+{
+	for (size_t pos = 0; pos < len;) {
+		struct kv_ophdr o;
+		memcpy(&o, pay + pos, sizeof o);
+		const uint8_t *k = pay + pos + sizeof o, *v = k + o.klen;
+		int rc;
+		if (o.type == KV_OP_PUT) {
+			struct loc l = { pay_off + pos, o.slen, o.vlen, o.flags };
+			if (kv->memory) {
+				void *copy = malloc(o.vlen ? o.vlen : 1);
+				if (!copy)
+					return -ENOMEM;
+				if (o.vlen)
+					memcpy(copy, v, o.vlen);
+				l.off = (uint64_t)(uintptr_t)copy;
+				l.flags = 0;
+				rc = apply_set(kv, k, o.klen, &l, 0);
+				if (rc)
+					free(copy);
+			} else {
+				rc = apply_set(kv, k, o.klen, &l, 0);
+			}
+			kv->st.puts++;
+			kv->st.bytes_put += o.klen + o.vlen;
+		} else if (o.type == KV_OP_DEL) {
+			rc = apply_set(kv, k, o.klen, NULL, 1);
+			kv->st.dels++;
+		} else {
+			rc = apply_delrange(kv, k, o.klen, v, o.slen, o.flags & KV_OPF_HASHI);
+			kv->st.range_dels++;
+		}
+		if (rc)
+			return rc;
+		pos += sizeof o + o.klen + o.slen;
+	}
+	return 0;
+}
+
+/* Fill the record header at hdr for the payload that follows it; zero the
+ * padding.  Returns the padded record size. */
+static size_t seal_at(struct lfs_kv *kv, uint8_t *hdr, size_t plen, uint8_t type, uint32_t nops, uint64_t synced)
+{
+	struct kv_rhdr h;
+	memset(&h, 0, sizeof h);
+	h.magic = KV_REC_MAGIC;
+	h.type = type;
+	h.len = (uint32_t)plen;
+	h.nops = nops;
+	h.seq = kv->seq++;
+	h.synced = synced;
+	h.pcrc = lfs_crc32c(0, hdr + sizeof h, plen);
+	h.hcrc = lfs_crc32c(0, &h, offsetof(struct kv_rhdr, hcrc));
+	memcpy(hdr, &h, sizeof h);
+	size_t total = align8(sizeof h + plen);
+	memset(hdr + sizeof h + plen, 0, total - sizeof h - plen);
+	return total;
+}
+
+/* ops: the payload, with BHDR bytes of writable room before it and
+ * KV_REC_ALIGN spare bytes after it. */
+static int commit_buf(struct lfs_kv *kv, uint8_t *ops, size_t len, size_t count, int sync,
 		      struct lfs_err *err)
 {
+	int rc;
 	if (kv->rdonly)
 		return lfs_seterr(err, LFS_E_READONLY, "image is open read-only");
 	if (kv->broken)
 		return lfs_seterr(err, kv->broken, "image write failed earlier: %s", lfs_strerror(kv->broken));
 	if (!count)
 		return sync ? lfs_kv_sync(kv, err) : 0;
+	if (len > UINT32_MAX - 64)
+		return lfs_seterr(err, LFS_E_TOOBIG, "batch too large");
 	kv->st.batches++;
 	if (kv->memory) {
-		for (size_t pos = 0; pos < len;) {
-			uint16_t kl;
-			uint32_t vl;
-			memcpy(&kl, ops + pos + 2, 2);
-			memcpy(&vl, ops + pos + 4, 4);
-			const uint8_t *k = ops + pos + 8, *v = k + kl;
-			int rc = 0;
-			if (ops[pos] == KV_OP_PUT) {
-				void *copy = malloc(vl ? vl : 1);
-				if (!copy)
-					return lfs_seterr(err, -ENOMEM, "out of memory");
-				if (vl)
-					memcpy(copy, v, vl);
-				struct loc l = { (uint64_t)(uintptr_t)copy, vl, vl, 0 };
-				rc = apply_set(kv, k, kl, &l, 0);
-				if (rc)
-					free(copy);
-				kv->st.puts++;
-				kv->st.bytes_put += kl + vl;
-			} else if (ops[pos] == KV_OP_DEL) {
-				rc = apply_set(kv, k, kl, NULL, 1);
-				kv->st.dels++;
-			} else {
-				rc = apply_delrange(kv, k, kl, v, vl, ops[pos + 1] & KV_OPF_HASHI);
-				kv->st.range_dels++;
-			}
-			if (rc)
-				return lfs_seterr(err, rc, "out of memory");
-			pos += 8 + kl + vl;
-		}
+		rc = apply_payload(kv, ops, len, 0);
+		if (rc)
+			return lfs_seterr(err, rc, "out of memory");
 		if (kv->mt_bytes > kv->memtable_limit)
 			return do_checkpoint(kv, err);
 		return 0;
 	}
-	/* 1. serialize the record into the log buffer */
-	size_t need = sizeof(struct kv_rhdr) + count * sizeof(struct kv_ophdr) + len + KV_REC_ALIGN;
-	if (need > UINT32_MAX - 64)
-		return lfs_seterr(err, LFS_E_TOOBIG, "batch too large");
-	int rc = wr_reserve(kv, &kv->log, need);
+	struct wr *w = &kv->log;
+	const uint8_t *pay;
+	uint64_t pay_off;
+	if (kv->compress == LFS_KV_COMPRESS_NONE && len >= (64u << 10)) {
+		/* large: straight from the batch buffer, one pwrite, no copy */
+		if ((rc = wr_flush(kv, w)) != 0)
+			goto werr;
+		uint8_t *hdr = ops - BHDR;
+		size_t total = seal_at(kv, hdr, len, KV_REC_BATCH, (uint32_t)count, kv->synced_end);
+		ssize_t r = kv->fops->pwrite(kv->fops->ctx, w->fd, hdr, total, (off_t)w->off);
+		if (r != (ssize_t)total) {
+			rc = r < 0 ? (int)r : -EIO;
+			goto werr;
+		}
+		kv->st.file_bytes_written += total;
+		pay = ops;
+		pay_off = w->off + BHDR;
+		w->off += total;
+	} else {
+		size_t need = BHDR + (kv->compress == LFS_KV_COMPRESS_NONE ? len : len + count * 64 + len / 8)
+			      + KV_REC_ALIGN;
+		if (kv->compress != LFS_KV_COMPRESS_NONE)
+			need += ZSTD_compressBound(len) - len;
+		if ((rc = wr_reserve(kv, w, need)) != 0)
+			goto werr;
+		size_t start = w->len;
+		uint8_t *dst = w->buf + start + BHDR;
+		size_t plen = 0;
+		if (kv->compress == LFS_KV_COMPRESS_NONE) {
+			memcpy(dst, ops, len);
+			plen = len;
+		} else {
+			for (size_t pos = 0; pos < len;) {
+				struct kv_ophdr o;
+				memcpy(&o, ops + pos, sizeof o);
+				size_t n = sizeof o + o.klen + o.slen;
+				if (o.type == KV_OP_PUT) {
+					const void *sv;
+					uint8_t fl;
+					size_t sl = maybe_compress(kv, ops + pos + sizeof o + o.klen, o.vlen, &sv, &fl);
+					plen += put_op(kv, dst + plen, KV_OP_PUT, fl, ops + pos + sizeof o, o.klen, sv, sl, o.vlen);
+				} else {
+					memcpy(dst + plen, ops + pos, n);
+					plen += n;
+				}
+				pos += n;
+			}
+		}
+		w->len += seal_at(kv, w->buf + start, plen, KV_REC_BATCH, (uint32_t)count, kv->synced_end);
+		pay = dst;
+		pay_off = w->off + start + BHDR;
+		len = plen;
+	}
+	kv->dirty = 1;
+	rc = apply_payload(kv, pay, len, pay_off);
 	if (rc) {
 		kv->broken = rc;
-		return lfs_seterr(err, rc, "write: %s", lfs_strerror(rc));
+		return lfs_seterr(err, rc, "out of memory");
 	}
-	struct wr *w = &kv->log;
-	size_t start = w->len;
-	w->len += sizeof(struct kv_rhdr);
-	for (size_t pos = 0; pos < len;) {
-		uint16_t kl;
-		uint32_t vl;
-		memcpy(&kl, ops + pos + 2, 2);
-		memcpy(&vl, ops + pos + 4, 4);
-		const uint8_t *k = ops + pos + 8, *v = k + kl;
-		const void *sv = v;
-		uint8_t fl = ops[pos + 1];
-		size_t sl = vl;
-		if (ops[pos] == KV_OP_PUT)
-			sl = maybe_compress(kv, v, vl, &sv, &fl);
-		w->len += put_op(kv, w->buf + w->len, ops[pos], fl, k, kl, sv, sl, vl);
-		pos += 8 + kl + vl;
-	}
-	wr_seal(kv, w, start, KV_REC_BATCH, (uint32_t)count, kv->synced_end);
-	uint64_t rec_off = w->off + start;
-	kv->dirty = 1;
-	/* 2. apply to the memtable */
-	size_t opos = start + sizeof(struct kv_rhdr);
-	for (size_t pos = 0; pos < len;) {
-		uint16_t kl;
-		uint32_t vl;
-		memcpy(&kl, ops + pos + 2, 2);
-		memcpy(&vl, ops + pos + 4, 4);
-		const uint8_t *k = ops + pos + 8, *v = k + kl;
-		struct kv_ophdr o;
-		memcpy(&o, w->buf + opos, sizeof o);
-		if (ops[pos] == KV_OP_PUT) {
-			struct loc l = { rec_off + (opos - start), o.slen, o.vlen, o.flags };
-			rc = apply_set(kv, k, kl, &l, 0);
-			kv->st.puts++;
-			kv->st.bytes_put += kl + vl;
-		} else if (ops[pos] == KV_OP_DEL) {
-			rc = apply_set(kv, k, kl, NULL, 1);
-			kv->st.dels++;
-		} else {
-			rc = apply_delrange(kv, k, kl, v, vl, ops[pos + 1] & KV_OPF_HASHI);
-			kv->st.range_dels++;
-		}
-		if (rc) {
-			kv->broken = rc;
-			return lfs_seterr(err, rc, "out of memory");
-		}
-		opos += sizeof o + o.klen + o.slen;
-		pos += 8 + kl + vl;
-	}
-	if (w->len >= w->cap / 2 && !sync) {
-		rc = wr_flush(kv, w);
-		if (rc) {
-			kv->broken = rc;
-			return lfs_seterr(err, rc, "write: %s", lfs_strerror(rc));
-		}
-	}
+	if (w->len >= w->cap / 2 && !sync && (rc = wr_flush(kv, w)) != 0)
+		goto werr;
 	if (sync && (rc = lfs_kv_sync(kv, err)) != 0)
 		return rc;
 	if (kv->mt_bytes > kv->memtable_limit) {
@@ -1701,32 +1729,29 @@ static int commit_buf(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t 
 			return rc;
 	}
 	return maybe_auto(kv, err);
+werr:
+	kv->broken = rc;
+	return lfs_seterr(err, rc, "write: %s", lfs_strerror(rc));
 }
 
 int lfs_kv_commit(struct lfs_kv *kv, struct lfs_kv_batch *b, int sync, struct lfs_err *err)
 {
-	return commit_buf(kv, b->buf, b->len, b->count, sync, err);
+	if (!b->count)
+		return commit_buf(kv, NULL, 0, 0, sync, err);
+	return commit_buf(kv, b->buf + BHDR, b->len, b->count, sync, err);
 }
 
 /* A single operation is a one-op batch (an own atomic record). */
 static int single(struct lfs_kv *kv, uint8_t type, uint8_t flags, const void *k, size_t kl,
 		  const void *v, size_t vl, struct lfs_err *err)
 {
-	uint8_t stackbuf[8 + 1024 + 4096];
-	uint8_t *p = 8 + kl + vl <= sizeof stackbuf ? stackbuf : malloc(8 + kl + vl);
+	uint8_t stackbuf[BHDR + sizeof(struct kv_ophdr) + 1024 + 4096 + KV_REC_ALIGN];
+	size_t need = BHDR + sizeof(struct kv_ophdr) + kl + vl + KV_REC_ALIGN;
+	uint8_t *p = need <= sizeof stackbuf ? stackbuf : malloc(need);
 	if (!p)
 		return lfs_seterr(err, -ENOMEM, "out of memory");
-	uint16_t k16 = (uint16_t)kl;
-	uint32_t v32 = (uint32_t)vl;
-	p[0] = type;
-	p[1] = flags;
-	memcpy(p + 2, &k16, 2);
-	memcpy(p + 4, &v32, 4);
-	if (kl)
-		memcpy(p + 8, k, kl);
-	if (vl)
-		memcpy(p + 8 + kl, v, vl);
-	int rc = commit_buf(kv, p, 8 + kl + vl, 1, 0, err);
+	size_t n = put_op(kv, p + BHDR, type, flags, k, kl, v, vl, vl);
+	int rc = commit_buf(kv, p + BHDR, n, 1, 0, err);
 	if (p != stackbuf)
 		free(p);
 	return rc;

@@ -146,7 +146,7 @@ static void run_workload(const char *path, struct rec *r, struct workload *w, ui
 	w->we = calloc((size_t)nb + 1, sizeof *w->we);
 	w->synced = calloc((size_t)nb + 1, sizeof *w->synced);
 	struct lfs_kv_batch *b = lfs_kv_batch_new();
-	uint8_t v[3000];
+	static uint8_t v[80000];
 	for (int i = 1; i <= nb; i++) {
 		m_copy(&w->snap[i], &w->snap[i - 1]);
 		lfs_kv_batch_clear(b);
@@ -156,7 +156,8 @@ static void run_workload(const char *path, struct rec *r, struct workload *w, ui
 			int kl = snprintf(k, sizeof k, "k%03d", (int)(t_rand(s) % 150));
 			uint64_t q = t_rand(s) % 10;
 			if (q < 7) {
-				size_t vl = (size_t)(t_rand(s) % (t_rand(s) % 4 ? 100 : 3000));
+				/* now and then a value big enough for the direct-write path */
+				size_t vl = (size_t)(t_rand(s) % (t_rand(s) % 4 ? 100 : t_rand(s) % 30 ? 3000 : 80000));
 				for (size_t x = 0; x < vl; x++)
 					v[x] = (uint8_t)(i * 7 + j + (compress ? 0 : (int)x));
 				lfs_kv_batch_put(b, k, (size_t)kl, v, vl);
