@@ -1225,7 +1225,7 @@ static void note_result(struct rp *r, const struct lfs_trace_event *ev, struct c
 	res->mismatches++;
 	if (res->nmm < LFS_REPLAY_MAX_MISMATCH) {
 		struct lfs_replay_mismatch *m = &res->mm[res->nmm++];
-		m->event = r->ev_no;
+		m->event = r->ev_no - 1;   /* ev_no counts the event being replayed */
 		m->pid = (uint32_t)ev->pid;
 		snprintf(m->sys, sizeof m->sys, "%s", lfs_trace_sys_name(ev->sys));
 		m->want = ev->ret;
@@ -1248,7 +1248,7 @@ static void verify_read(struct rp *r, struct ofd *o, uint64_t off, const uint8_t
 		return;
 	if (!r->res->verify_failures++)
 		snprintf(r->res->verify_first, sizeof r->res->verify_first,
-			 "event %" PRIu64 ": %s: byte at offset %" PRIu64 " differs", r->ev_no,
+			 "event %" PRIu64 ": %s: byte at offset %" PRIu64 " differs", r->ev_no - 1,
 			 o->path ? o->path : "?", bad);
 }
 
