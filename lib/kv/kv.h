@@ -141,7 +141,10 @@ struct lfs_kv_iter *lfs_kv_iter_prefix(struct lfs_kv *kv, const void *prefix, si
 int  lfs_kv_iter_valid(struct lfs_kv_iter *it);
 void lfs_kv_iter_next(struct lfs_kv_iter *it);
 const void *lfs_kv_iter_key(struct lfs_kv_iter *it, size_t *klen);
-/* Value of the current record (loaded lazily; NULL + error on corruption). */
+/* Value of the current record (loaded lazily, checksum verified; NULL +
+ * error on corruption).  Key and value pointers stay valid until the next
+ * call on this iterator or on its kv handle (a raw value may point into the
+ * image's read-only mapping). */
 const void *lfs_kv_iter_value(struct lfs_kv_iter *it, size_t *vlen);
 size_t lfs_kv_iter_value_len(struct lfs_kv_iter *it); /* without loading */
 int  lfs_kv_iter_error(struct lfs_kv_iter *it, struct lfs_err *err); /* 0 or the first error */
