@@ -304,23 +304,29 @@ static const uint8_t *ient_key(const struct kv_ient *e)
 	return (const uint8_t *)(e + 1);
 }
 
-static uint64_t key_pfx(const void *key, size_t klen)
+static struct pfx16 key_pfx(const void *key, size_t klen)
 {
-	uint8_t b[8] = { 0 };
-	memcpy(b, key, klen < 8 ? klen : 8);
-	return __builtin_bswap64(*(uint64_t *)(void *)b);
+	uint8_t b[16] = { 0 };
+	uint64_t x, y;
+	memcpy(b, key, klen < 16 ? klen : 16);
+	memcpy(&x, b, 8);
+	memcpy(&y, b + 8, 8);
+	return (struct pfx16){ __builtin_bswap64(x), __builtin_bswap64(y) };
 }
 
 /* First index i with key(i) >= k (or > k when strict). */
 static size_t base_lower(const struct base *b, const void *key, size_t klen, int strict)
 {
 	size_t lo = 0, hi = b->n;
-	uint64_t p = key_pfx(key, klen);
+	struct pfx16 p = key_pfx(key, klen);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c;
-		if (b->pfx[mid] != p) {
-			c = b->pfx[mid] > p ? 1 : -1;
+		const struct pfx16 *q = &b->pfx[mid];
+		if (q->a != p.a) {
+			c = q->a > p.a ? 1 : -1;
+		} else if (q->b != p.b) {
+			c = q->b > p.b ? 1 : -1;
 		} else {
 			const struct kv_ient *e = base_ent(b, mid);
 			c = keycmp(ient_key(e), e->klen, key, klen);

@@ -39,7 +39,8 @@ struct base {
 	uint8_t *buf;
 	size_t   len;
 	size_t  *offs;
-	uint64_t *pfx;     /* first 8 key bytes, big-endian, zero-padded: a
+	struct pfx16 { uint64_t a, b; } *pfx;
+	                   /* first 16 key bytes, big-endian, zero-padded: a
 	                      cache-friendly first step of the binary search */
 	size_t   n;
 };
