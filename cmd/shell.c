@@ -39,9 +39,12 @@
 #include "tools/shparse.h"
 #include "vfs/lightfs.h"
 
-/* The shell may be built before the engine beneath it is linked: weak
- * references keep the binary linking meanwhile, and `shell` refuses to run
- * until lfs_mount is present (as lib/replay/replay.c does). */
+/* The shell may be built before the engine beneath it exists: until
+ * lib/vfs has sources, mk/shell.mk leaves LFS_ENGINE_LINKED undefined and
+ * the engine calls are weak references, so the binary links and `shell`
+ * says the engine is missing.  Once it exists they are strong references,
+ * which pull the engine's objects out of the library. */
+#ifndef LFS_ENGINE_LINKED
 #pragma weak lfs_mount
 #pragma weak lfs_umount
 #pragma weak lfs_proc_new
@@ -52,6 +55,18 @@
 #pragma weak lfs_drop_caches
 #pragma weak lfs_mount_stats
 #pragma weak lfs_hist_quantile
+#endif
+
+static int engine_missing(void)
+{
+#ifdef LFS_ENGINE_LINKED
+	return 0;
+#else
+	return !lfs_mount || !lfs_umount || !lfs_proc_new || !lfs_proc_free || !lfs_chdir ||
+	       !lfs_getcwd || !lfs_sync || !lfs_drop_caches || !lfs_mount_stats ||
+	       !lfs_hist_quantile;
+#endif
+}
 
 /* One shell per process: the session and what the shell-only commands need. */
 struct shell {
@@ -366,7 +381,7 @@ static int cmd_shell_fn(struct lfs_ctx *c, int argc, char **argv)
 	};
 	if (c->sess)
 		return lfs_error(c, NULL, "already in a shell");
-	if (!lfs_mount || !lfs_proc_new || !lfs_getcwd || !lfs_chdir || !lfs_sync)
+	if (engine_missing())
 		return lfs_error(c, NULL, "the engine is not linked into this build");
 	struct shell sh = { 0 };
 	const char *cmds = NULL, *file = NULL;
