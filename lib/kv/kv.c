@@ -1024,12 +1024,12 @@ static int take_lock(int fd, const char *path, int excl, struct lfs_err *err)
 /* Is there a valid record after bad offset x claiming synced > x? */
 static int durable_after(struct lfs_kv *kv, uint64_t x, uint64_t fsize)
 {
-	uint8_t *buf = malloc(1 << 20);
+	uint8_t *buf = malloc(1 << 16);
 	int found = 0;
 	if (!buf)
 		return 0;
 	for (uint64_t pos = x + KV_REC_ALIGN; pos + sizeof(struct kv_rhdr) <= fsize && !found;) {
-		size_t n = fsize - pos > (1 << 20) ? (1 << 20) : (size_t)(fsize - pos);
+		size_t n = fsize - pos > (1 << 16) ? (1 << 16) : (size_t)(fsize - pos);
 		ssize_t r = kv->fops->pread(kv->fops->ctx, kv->fd, buf, n, (off_t)pos);
 		if (r <= 0)
 			break;
@@ -1100,7 +1100,7 @@ bad:
 
 static int replay(struct lfs_kv *kv, uint64_t start, uint64_t fsize, uint64_t *end, struct lfs_err *err)
 {
-	size_t cap = 4u << 20;
+	size_t cap = 64u << 10;   /* grows to the largest record */
 	uint8_t *buf = malloc(cap);
 	uint64_t pos = start;
 	int rc = 0;
