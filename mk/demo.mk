@@ -9,7 +9,7 @@ demo: all
 # the engine out of the library, and replay.o is rebuilt when it appears.
 REPLAY_ENGINE_SRCS := $(wildcard lib/vfs/*.c)
 ifneq ($(REPLAY_ENGINE_SRCS),)
-REPLAY_OBJS := build/rel/lib/replay/replay.o build/asan/lib/replay/replay.o
+REPLAY_OBJS := $(foreach d,rel asan,build/$(d)/lib/replay/replay.o build/$(d)/cmd/demo.o)
 $(REPLAY_OBJS): REL_CFLAGS += -DLFS_ENGINE_LINKED=1
 $(REPLAY_OBJS): ASAN_CFLAGS += -DLFS_ENGINE_LINKED=1
 $(REPLAY_OBJS): $(REPLAY_ENGINE_SRCS)
