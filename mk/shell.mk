@@ -11,3 +11,17 @@ $(SHELL_OBJS): REL_CFLAGS += -DLFS_ENGINE_LINKED=1
 $(SHELL_OBJS): ASAN_CFLAGS += -DLFS_ENGINE_LINKED=1
 $(SHELL_OBJS): $(SHELL_ENGINE_SRCS)
 endif
+
+# tests/shell/mkimg.c builds the shell tests' image through the C API (for
+# when the image commands are not there yet); it needs the engine, so it is
+# built only once the engine exists.
+ifneq ($(SHELL_ENGINE_SRCS),)
+build/asan/tests/tools/shell_mkimg: build/asan/tests/shell/mkimg.o $(ASAN_LIB)
+	$(Q)$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
+# (test-build's prerequisites are expanded before mk/*.mk is read, so
+# TEST_EXTRA += would come too late: name the target directly)
+test-build: build/asan/tests/tools/shell_mkimg
+endif
+
+# the shell line parser's libFuzzer harness, run briefly by fuzz_short
+test-build: build/fuzz/fuzz_shell
