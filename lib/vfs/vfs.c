@@ -1,0 +1,1310 @@
+/*
+ * lib/vfs/vfs.c — mount handles, per-process fd tables, path walk and the
+ * file / namespace calls of lightfs.h over the LightFS layer (lib/fs).
+ *
+ * Invariants: a struct file is shared by dup'ed fds and forked processes
+ * (refs); an inode open by any file is pinned in the mount's vnode list, and
+ * an unlinked open inode stays (nlink 0, its data intact) until the last close
+ * frees it.  The inode record in KV is authoritative: every call that changes
+ * it reads it, changes it and stages it in the call's batch.
+ * Lock order: none (one thread per mount, lightfs.h).
+ *
+ * Not yet here: the page cache (lib/pagecache: readahead, dirty pages,
+ * writeback) — reads and writes go page by page to the LightFS layer, every
+ * write call is one KV batch (split every txn_max_pages pages).
+ */
+#include "vfs/lightfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs/fs.h"
+#include "kv/kv.h"
+
+#define MAX_SYMLINKS 40
+
+struct vnode {
+	uint64_t ino;
+	int opens;
+	struct vnode *next;
+};
+
+struct file {
+	struct vnode *vn;
+	uint64_t ino;
+	off_t pos;
+	int flags;
+	int refs;
+	uint32_t mode;
+	char *path;                /* absolute path at open (openat/fchdir) */
+};
+
+struct lfs_mount {
+	struct lfs_kv *kv;
+	struct lfs_fs *fs;
+	int ro;
+	uint32_t psz;
+	uint32_t txn_max_pages;
+	struct vnode *vnodes;
+	uint8_t *pgbuf;
+	struct lfs_stats st;
+	void (*hook)(void *arg, const struct lfs_event *ev);
+	void *hook_arg;
+};
+
+struct lfs_proc {
+	struct lfs_mount *m;
+	struct file **fd;
+	int nfd;
+	uint64_t cwd;
+	char cwdpath[PATH_MAX];
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static void emit(struct lfs_mount *m, enum lfs_ev_kind k, uint64_t ino, uint64_t idx,
+		 uint64_t count, uint64_t bytes, int flag)
+{
+	if (!m->hook)
+		return;
+	struct lfs_event ev = { .kind = k, .ino = ino, .index = idx, .count = count,
+				.bytes = bytes, .flag = flag };
+	m->hook(m->hook_arg, &ev);
+}
+
+static struct vnode *vn_get(struct lfs_mount *m, uint64_t ino, int create)
+{
+	for (struct vnode *v = m->vnodes; v; v = v->next)
+		if (v->ino == ino)
+			return v;
+	if (!create)
+		return NULL;
+	struct vnode *v = calloc(1, sizeof *v);
+	if (!v)
+		return NULL;
+	v->ino = ino;
+	v->next = m->vnodes;
+	m->vnodes = v;
+	return v;
+}
+
+static int vn_put(struct lfs_mount *m, struct vnode *vn)
+{
+	int rc = 0;
+	if (--vn->opens > 0)
+		return 0;
+	for (struct vnode **pp = &m->vnodes; *pp; pp = &(*pp)->next)
+		if (*pp == vn) {
+			*pp = vn->next;
+			break;
+		}
+	if (!m->ro)
+		rc = lfs_fs_release(m->fs, vn->ino);
+	free(vn);
+	return rc;
+}
+
+static int is_open(struct lfs_mount *m, uint64_t ino)
+{
+	struct vnode *v = vn_get(m, ino, 0);
+	return v && v->opens > 0;
+}
+
+/* ---------------------------------------------------------------- path walk */
+
+struct walk {
+	uint64_t parent;           /* directory holding the last component */
+	uint64_t ino;              /* 0: last component does not exist */
+	char name[256];            /* last component ("" for /) */
+	struct lfs_fs_inode in;    /* of ino when it exists */
+	int trailing_slash;
+	char canon[PATH_MAX];      /* canonical absolute path of ino (or of parent/name) */
+};
+
+static int walk(struct lfs_proc *p, const char *base, const char *path, int follow,
+		struct walk *w)
+{
+	struct lfs_fs *fs = p->m->fs;
+	if (!path)
+		return -EFAULT;
+	if (!*path)
+		return -ENOENT;
+	size_t cap = 2 * PATH_MAX + 8;
+	char *buf = malloc(cap), *tmp = malloc(cap);
+	uint64_t stack[PATH_MAX / 2];
+	size_t nameoff[PATH_MAX / 2];
+	char names[PATH_MAX];
+	size_t namelen = 0;
+	int depth = 0, loops = 0, rc = 0;
+	if (!buf || !tmp) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (strlen(path) >= PATH_MAX) {
+		rc = -ENAMETOOLONG;
+		goto out;
+	}
+	if (path[0] == '/')
+		snprintf(buf, cap, "%s", path);
+	else
+		snprintf(buf, cap, "%s/%s", base ? base : p->cwdpath, path);
+	memset(w, 0, sizeof *w);
+	size_t L = strlen(buf);
+	w->trailing_slash = L > 1 && buf[L - 1] == '/';
+	stack[0] = LFS_FS_ROOT_INO;
+	nameoff[0] = 0;
+	names[0] = 0;
+	char *s = buf;
+	for (;;) {
+		while (*s == '/')
+			s++;
+		if (!*s) {     /* ended on a directory */
+			uint64_t cur = stack[depth];
+			w->ino = cur;
+			w->parent = depth ? stack[depth - 1] : cur;
+			snprintf(w->name, sizeof w->name, "%s", depth ? names + nameoff[depth] : "");
+			rc = lfs_fs_iget(fs, cur, &w->in);
+			break;
+		}
+		char *e = s;
+		while (*e && *e != '/')
+			e++;
+		size_t cl = (size_t)(e - s);
+		char *r = e;
+		while (*r == '/')
+			r++;
+		int last = !*r;
+		if (cl > LFS_FS_NAME_MAX) {
+			rc = -ENAMETOOLONG;
+			break;
+		}
+		if (cl == 1 && s[0] == '.') {
+			s = e;
+			continue;
+		}
+		if (cl == 2 && s[0] == '.' && s[1] == '.') {
+			if (depth > 0) {
+				namelen = nameoff[depth] - 1;
+				depth--;
+			}
+			s = e;
+			continue;
+		}
+		struct lfs_fs_inode din;
+		uint64_t cur = stack[depth];
+		rc = lfs_fs_iget(fs, cur, &din);
+		if (rc < 0)
+			break;
+		if (!S_ISDIR(din.mode)) {
+			rc = -ENOTDIR;
+			break;
+		}
+		struct lfs_fs_dentry d;
+		rc = lfs_fs_lookup(fs, cur, s, cl, &d);
+		if (rc == -ENOENT && last) {
+			w->parent = cur;
+			w->ino = 0;
+			memcpy(w->name, s, cl);
+			w->name[cl] = 0;
+			rc = 0;
+			depth++;
+			if (depth >= (int)(sizeof stack / sizeof stack[0])) {
+				rc = -ENAMETOOLONG;
+				break;
+			}
+			nameoff[depth] = namelen + 1;
+			break;
+		}
+		if (rc < 0)
+			break;
+		struct lfs_fs_inode cin;
+		rc = lfs_fs_iget(fs, d.ino, &cin);
+		if (rc < 0)
+			break;
+		if (S_ISLNK(cin.mode) && (!last || follow || w->trailing_slash)) {
+			if (++loops > MAX_SYMLINKS) {
+				rc = -ELOOP;
+				break;
+			}
+			int n = snprintf(tmp, cap, "%s/%s", cin.target, r);
+			if (n < 0 || (size_t)n >= PATH_MAX) {
+				rc = -ENAMETOOLONG;
+				break;
+			}
+			if (cin.target[0] == '/') {
+				depth = 0;
+				namelen = 0;
+			}
+			memcpy(buf, tmp, (size_t)n + 1);
+			s = buf;
+			continue;
+		}
+		if (depth + 2 >= (int)(sizeof stack / sizeof stack[0]) || namelen + cl + 2 >= sizeof names) {
+			rc = -ENAMETOOLONG;
+			break;
+		}
+		depth++;
+		stack[depth] = d.ino;
+		nameoff[depth] = namelen + 1;
+		names[namelen] = '/';
+		memcpy(names + namelen + 1, s, cl);
+		namelen += cl + 1;
+		names[namelen] = 0;
+		if (last) {
+			w->parent = stack[depth - 1];
+			w->ino = d.ino;
+			w->in = cin;
+			memcpy(w->name, s, cl);
+			w->name[cl] = 0;
+			if (w->trailing_slash && !S_ISDIR(cin.mode))
+				rc = -ENOTDIR;
+			break;
+		}
+		s = e;
+	}
+	if (rc == 0) {
+		/* canonical path: names up to depth (+ missing last name) */
+		size_t upto = depth ? nameoff[depth] - 1 : 0;
+		if (w->ino == 0)
+			upto = namelen;
+		if (upto == 0)
+			snprintf(w->canon, sizeof w->canon, "/");
+		else
+			snprintf(w->canon, sizeof w->canon, "%.*s", (int)upto, names);
+		if (w->ino == 0) {
+			size_t cl = strlen(w->canon);
+			snprintf(w->canon + cl, sizeof w->canon - cl, "%s%s",
+				 cl > 1 ? "/" : "", w->name);
+		}
+	}
+out:
+	free(buf);
+	free(tmp);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- mkfs / mount */
+
+int lfs_mkfs(const char *image, const struct lfs_mkfs_opts *o, struct lfs_err *err)
+{
+	struct lfs_mkfs_opts def = { 0 };
+	if (!o)
+		o = &def;
+	if (!o->force && access(image, F_OK) == 0)
+		return lfs_seterr(err, -EEXIST, "%s: exists (use --force to overwrite)", image);
+	if (o->force)
+		unlink(image);
+	struct lfs_kv_opts ko = { .mode = LFS_KV_CREATE, .compress = (enum lfs_kv_compress)o->compress,
+				  .level = o->level };
+	struct lfs_kv *kv;
+	int rc = lfs_kv_open(image, &ko, &kv, err);
+	if (rc < 0)
+		return rc;
+	rc = lfs_fs_mkfs(kv, o->page_size, o->compress, o->level, o->label, err);
+	int rc2 = lfs_kv_close(kv);
+	if (rc < 0) {
+		unlink(image);
+		return rc;
+	}
+	return rc2 < 0 ? lfs_seterr(err, rc2, "close: %s", lfs_strerror(rc2)) : 0;
+}
+
+int lfs_mount(const char *image, const struct lfs_mount_opts *o,
+	      struct lfs_mount **out, struct lfs_err *err)
+{
+	struct lfs_mount_opts def = { 0 };
+	if (!o)
+		o = &def;
+	*out = NULL;
+	struct lfs_kv_opts ko = { .no_lock = o->no_lock };
+	ko.mode = o->in_memory ? LFS_KV_MEMORY : o->readonly ? LFS_KV_RDONLY : LFS_KV_RDWR;
+	if (o->in_memory)
+		ko.compress = (enum lfs_kv_compress)o->mkfs.compress;
+	struct lfs_kv *kv;
+	int rc = lfs_kv_open(image, &ko, &kv, err);
+	if (rc < 0)
+		return rc;
+	if (o->in_memory) {
+		rc = lfs_fs_mkfs(kv, o->mkfs.page_size, o->mkfs.compress, o->mkfs.level,
+				 o->mkfs.label, err);
+		if (rc < 0) {
+			lfs_kv_close(kv);
+			return rc;
+		}
+	}
+	struct lfs_mount *m = calloc(1, sizeof *m);
+	if (!m) {
+		lfs_kv_close(kv);
+		return -ENOMEM;
+	}
+	rc = lfs_fs_mount(kv, o->readonly && !o->in_memory, &m->fs, err);
+	if (rc < 0) {
+		lfs_kv_close(kv);
+		free(m);
+		return rc;
+	}
+	m->kv = kv;
+	m->ro = o->readonly && !o->in_memory;
+	m->psz = m->fs->psz;
+	m->txn_max_pages = o->txn_max_pages ? o->txn_max_pages : 310;
+	m->pgbuf = malloc(m->psz);
+	if (!m->pgbuf) {
+		lfs_fs_free(m->fs);
+		lfs_kv_close(kv);
+		free(m);
+		return -ENOMEM;
+	}
+	*out = m;
+	return 0;
+}
+
+int lfs_umount(struct lfs_mount *m, struct lfs_err *err)
+{
+	if (!m)
+		return 0;
+	int rc = 0;
+	while (m->vnodes) {
+		struct vnode *v = m->vnodes;
+		m->vnodes = v->next;
+		if (!m->ro) {
+			int r = lfs_fs_release(m->fs, v->ino);
+			if (r < 0 && rc == 0)
+				rc = r;
+		}
+		free(v);
+	}
+	if (!m->ro) {
+		int r = lfs_fs_commit(m->fs, 1);
+		if (r < 0 && rc == 0)
+			rc = r;
+	}
+	lfs_fs_free(m->fs);
+	int r = lfs_kv_close(m->kv);
+	if (r < 0 && rc == 0)
+		rc = r;
+	free(m->pgbuf);
+	free(m);
+	if (rc < 0)
+		lfs_seterr(err, rc, "umount: %s", lfs_strerror(rc));
+	return rc;
+}
+
+struct lfs_kv *lfs_mount_kv(struct lfs_mount *m) { return m->kv; }
+
+int lfs_sync(struct lfs_mount *m)
+{
+	return m->ro ? 0 : lfs_fs_commit(m->fs, 1);
+}
+
+void lfs_drop_caches(struct lfs_mount *m) { (void)m; }
+
+void lfs_set_event_hook(struct lfs_mount *m,
+			void (*hook)(void *arg, const struct lfs_event *ev), void *arg)
+{
+	m->hook = hook;
+	m->hook_arg = arg;
+}
+
+uint64_t lfs_hist_quantile(const struct lfs_hist *h, double q)
+{
+	if (!h || h->count == 0)
+		return 0;
+	uint64_t want = (uint64_t)(q * (double)h->count), seen = 0;
+	for (int i = 0; i < LFS_HIST_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen > want || seen == h->count)
+			return i >= 63 ? UINT64_MAX : (1ull << (i + 1)) - 1;
+	}
+	return h->max_ns;
+}
+
+void lfs_mount_stats(struct lfs_mount *m, struct lfs_stats *st)
+{
+	struct lfs_kv_stats k;
+	*st = m->st;
+	lfs_kv_stats(m->kv, &k);
+	st->kv.gets = k.gets;
+	st->kv.puts = k.puts;
+	st->kv.dels = k.dels;
+	st->kv.range_dels = k.range_dels;
+	st->kv.scans = k.scans;
+	st->kv.scan_items = k.scan_items;
+	st->kv.batches = k.batches;
+	st->kv.syncs = k.syncs;
+	st->kv.bytes_put = k.bytes_put;
+	st->kv.bytes_got = k.bytes_got;
+	st->kv.file_bytes_written = k.file_bytes_written;
+	st->kv.file_bytes_read = k.file_bytes_read;
+}
+
+/* ---------------------------------------------------------------- processes */
+
+struct lfs_proc *lfs_proc_new(struct lfs_mount *m)
+{
+	struct lfs_proc *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->m = m;
+	p->cwd = LFS_FS_ROOT_INO;
+	strcpy(p->cwdpath, "/");
+	return p;
+}
+
+struct lfs_proc *lfs_proc_fork(struct lfs_proc *parent)
+{
+	struct lfs_proc *p = lfs_proc_new(parent->m);
+	if (!p)
+		return NULL;
+	p->cwd = parent->cwd;
+	memcpy(p->cwdpath, parent->cwdpath, sizeof p->cwdpath);
+	if (parent->nfd) {
+		p->fd = calloc((size_t)parent->nfd, sizeof *p->fd);
+		if (!p->fd) {
+			free(p);
+			return NULL;
+		}
+		p->nfd = parent->nfd;
+		for (int i = 0; i < p->nfd; i++) {
+			p->fd[i] = parent->fd[i];
+			if (p->fd[i])
+				p->fd[i]->refs++;
+		}
+	}
+	return p;
+}
+
+static int file_put(struct lfs_mount *m, struct file *f)
+{
+	if (--f->refs > 0)
+		return 0;
+	int rc = vn_put(m, f->vn);
+	free(f->path);
+	free(f);
+	return rc;
+}
+
+void lfs_proc_free(struct lfs_proc *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->nfd; i++)
+		if (p->fd[i])
+			file_put(p->m, p->fd[i]);
+	free(p->fd);
+	free(p);
+}
+
+static struct file *getf(struct lfs_proc *p, int fd)
+{
+	if (fd < 0 || fd >= p->nfd)
+		return NULL;
+	return p->fd[fd];
+}
+
+static int fd_install(struct lfs_proc *p, int want, struct file *f)
+{
+	int fd = want;
+	if (fd < 0) {
+		for (fd = 0; fd < p->nfd && p->fd[fd]; fd++)
+			;
+	}
+	if (fd >= 1 << 20)
+		return -EMFILE;
+	if (fd >= p->nfd) {
+		int n = p->nfd ? p->nfd : 16;
+		while (n <= fd)
+			n *= 2;
+		struct file **nf = realloc(p->fd, (size_t)n * sizeof *nf);
+		if (!nf)
+			return -ENOMEM;
+		memset(nf + p->nfd, 0, (size_t)(n - p->nfd) * sizeof *nf);
+		p->fd = nf;
+		p->nfd = n;
+	}
+	if (p->fd[fd])
+		file_put(p->m, p->fd[fd]);
+	p->fd[fd] = f;
+	return fd;
+}
+
+int lfs_chdir(struct lfs_proc *p, const char *path)
+{
+	struct walk w;
+	int rc = walk(p, NULL, path, 1, &w);
+	if (rc < 0)
+		return rc;
+	if (!w.ino)
+		return -ENOENT;
+	if (!S_ISDIR(w.in.mode))
+		return -ENOTDIR;
+	p->cwd = w.ino;
+	snprintf(p->cwdpath, sizeof p->cwdpath, "%s", w.canon);
+	return 0;
+}
+
+int lfs_fchdir(struct lfs_proc *p, int fd)
+{
+	struct file *f = getf(p, fd);
+	if (!f)
+		return -EBADF;
+	if (!S_ISDIR(f->mode))
+		return -ENOTDIR;
+	return lfs_chdir(p, f->path);
+}
+
+int lfs_getcwd(struct lfs_proc *p, char *buf, size_t cap)
+{
+	size_t l = strlen(p->cwdpath);
+	if (l + 1 > cap)
+		return -ERANGE;
+	memcpy(buf, p->cwdpath, l + 1);
+	return (int)l;
+}
+
+/* ---------------------------------------------------------------- files */
+
+static const char *dirfd_base(struct lfs_proc *p, int dirfd, const char *path, int *rc)
+{
+	*rc = 0;
+	if (dirfd == AT_FDCWD || (path && path[0] == '/'))
+		return NULL;
+	struct file *f = getf(p, dirfd);
+	if (!f) {
+		*rc = -EBADF;
+		return NULL;
+	}
+	if (!S_ISDIR(f->mode)) {
+		*rc = -ENOTDIR;
+		return NULL;
+	}
+	return f->path;
+}
+
+static int do_truncate(struct lfs_mount *m, uint64_t ino, uint64_t len)
+{
+	struct lfs_fs_inode in;
+	int rc = lfs_fs_iget(m->fs, ino, &in);
+	if (rc < 0)
+		return rc;
+	if (S_ISDIR(in.mode))
+		return -EISDIR;
+	if (!S_ISREG(in.mode))
+		return -EINVAL;
+	rc = lfs_fs_truncate(m->fs, ino, &in, len);
+	if (rc == 0)
+		rc = lfs_fs_stage_inode(m->fs, ino, &in);
+	if (rc == 0)
+		rc = lfs_fs_commit(m->fs, 0);
+	return rc;
+}
+
+static int open_common(struct lfs_proc *p, const char *base, int want_fd, const char *path,
+		       int flags, mode_t mode)
+{
+	struct lfs_mount *m = p->m;
+	struct walk w;
+	int acc = flags & O_ACCMODE;
+	int rc = walk(p, base, path, !(flags & O_NOFOLLOW), &w);
+	if (rc < 0)
+		return rc;
+	if (w.ino == 0) {
+		if (!(flags & O_CREAT))
+			return -ENOENT;
+		if (w.trailing_slash)
+			return -EISDIR;
+		if (m->ro)
+			return -EROFS;
+		rc = lfs_fs_create(m->fs, w.parent, w.name, strlen(w.name),
+				   S_IFREG | (mode & 07777), NULL, &w.ino);
+		if (rc < 0)
+			return rc;
+		rc = lfs_fs_iget(m->fs, w.ino, &w.in);
+		if (rc < 0)
+			return rc;
+	} else {
+		if ((flags & O_CREAT) && (flags & O_EXCL))
+			return -EEXIST;
+		if (S_ISLNK(w.in.mode))
+			return -ELOOP;
+		if ((flags & O_DIRECTORY) && !S_ISDIR(w.in.mode))
+			return -ENOTDIR;
+		if (S_ISDIR(w.in.mode) && (acc != O_RDONLY || (flags & O_CREAT)))
+			return -EISDIR;
+		if (m->ro && (acc != O_RDONLY || (flags & O_TRUNC)))
+			return -EROFS;
+		if ((flags & O_TRUNC) && acc != O_RDONLY && S_ISREG(w.in.mode) && w.in.size) {
+			rc = do_truncate(m, w.ino, 0);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	struct file *f = calloc(1, sizeof *f);
+	struct vnode *vn = vn_get(m, w.ino, 1);
+	if (!f || !vn || !(f->path = strdup(w.canon))) {
+		free(f);
+		return -ENOMEM;
+	}
+	vn->opens++;
+	f->vn = vn;
+	f->ino = w.ino;
+	f->flags = flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+	f->refs = 1;
+	f->mode = w.in.mode;
+	rc = fd_install(p, want_fd, f);
+	if (rc < 0)
+		file_put(m, f);
+	else
+		m->st.vfs.opens++;
+	return rc;
+}
+
+int lfs_open(struct lfs_proc *p, const char *path, int flags, mode_t mode)
+{
+	return open_common(p, NULL, -1, path, flags, mode);
+}
+
+int lfs_openat(struct lfs_proc *p, int dirfd, const char *path, int flags, mode_t mode)
+{
+	int rc;
+	const char *base = dirfd_base(p, dirfd, path, &rc);
+	if (rc < 0)
+		return rc;
+	return open_common(p, base, -1, path, flags, mode);
+}
+
+int lfs_open_fd(struct lfs_proc *p, int want_fd, const char *path, int flags, mode_t mode)
+{
+	if (want_fd < 0)
+		return -EBADF;
+	return open_common(p, NULL, want_fd, path, flags, mode);
+}
+
+int lfs_close(struct lfs_proc *p, int fd)
+{
+	struct file *f = getf(p, fd);
+	if (!f)
+		return -EBADF;
+	p->fd[fd] = NULL;
+	return file_put(p->m, f);
+}
+
+static ssize_t do_read(struct lfs_mount *m, struct file *f, void *buf, size_t n, uint64_t off)
+{
+	struct lfs_fs_inode in;
+	if ((f->flags & O_ACCMODE) == O_WRONLY)
+		return -EBADF;
+	if (S_ISDIR(f->mode))
+		return -EISDIR;
+	int rc = lfs_fs_iget(m->fs, f->ino, &in);
+	if (rc < 0)
+		return rc;
+	if (off >= in.size || n == 0)
+		return 0;
+	if (n > in.size - off)
+		n = (size_t)(in.size - off);
+	if (n > SSIZE_MAX)
+		n = SSIZE_MAX;
+	size_t done = 0;
+	uint32_t psz = m->psz;
+	while (done < n) {
+		uint64_t pos = off + done, idx = pos / psz;
+		size_t po = (size_t)(pos % psz), take = psz - po;
+		if (take > n - done)
+			take = n - done;
+		rc = lfs_fs_read_page(m->fs, f->ino, idx, m->pgbuf);
+		if (rc < 0)
+			return done ? (ssize_t)done : rc;
+		emit(m, LFS_EV_KV_GET, f->ino, idx, 1, psz, 0);
+		memcpy((char *)buf + done, m->pgbuf + po, take);
+		done += take;
+	}
+	m->st.vfs.reads++;
+	m->st.vfs.bytes_read += done;
+	return (ssize_t)done;
+}
+
+static ssize_t do_write(struct lfs_mount *m, struct file *f, const void *buf, size_t n,
+			uint64_t off, int append)
+{
+	struct lfs_fs_inode in;
+	struct lfs_fs *fs = m->fs;
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	if (m->ro)
+		return -EROFS;
+	int rc = lfs_fs_iget(fs, f->ino, &in);
+	if (rc < 0)
+		return rc;
+	if (append)
+		off = in.size;
+	if (n == 0)
+		return 0;
+	if (n > SSIZE_MAX)
+		n = SSIZE_MAX;
+	if (off + n < off || off + n > (UINT64_MAX >> 2))
+		return -EFBIG;
+	uint32_t psz = m->psz;
+	uint64_t old = in.size, nsz = off + n > old ? off + n : old;
+	uint64_t old_pages = (old + psz - 1) / psz;
+	size_t done = 0;
+	uint32_t staged = 0;
+	while (done < n) {
+		uint64_t pos = off + done, idx = pos / psz;
+		size_t po = (size_t)(pos % psz), take = psz - po;
+		if (take > n - done)
+			take = n - done;
+		uint64_t pend = nsz - idx * psz;
+		size_t len = pend < psz ? (size_t)pend : psz;
+		if (po == 0 && take == len) {
+			rc = lfs_fs_stage_page(fs, f->ino, idx, (const char *)buf + done, len);
+		} else {
+			if (idx < old_pages) {
+				rc = lfs_fs_read_page(fs, f->ino, idx, m->pgbuf);
+				if (rc < 0)
+					break;
+				emit(m, LFS_EV_RMW, f->ino, idx, 1, psz, 0);
+			} else {
+				memset(m->pgbuf, 0, psz);
+			}
+			memcpy(m->pgbuf + po, (const char *)buf + done, take);
+			rc = lfs_fs_stage_page(fs, f->ino, idx, m->pgbuf, len);
+		}
+		if (rc < 0)
+			break;
+		emit(m, LFS_EV_DIRTY, f->ino, idx, 1, take, 0);
+		done += take;
+		if (++staged >= m->txn_max_pages && done < n) {
+			rc = lfs_fs_commit(fs, 0);
+			if (rc < 0)
+				break;
+			m->st.txn.txns++;
+			m->st.txn.pages += staged;
+			if (staged > m->st.txn.max_pages)
+				m->st.txn.max_pages = staged;
+			staged = 0;
+		}
+	}
+	if (done == 0 && rc < 0) {
+		lfs_fs_commit(fs, 0);
+		return rc;
+	}
+	uint64_t end = off + done;
+	if (end > in.size)
+		in.size = end;
+	in.mtime_ns = in.ctime_ns = lfs_fs_now();
+	rc = lfs_fs_stage_inode(fs, f->ino, &in);
+	if (rc == 0)
+		rc = lfs_fs_commit(fs, 0);
+	if (rc < 0)
+		return rc;
+	m->st.txn.txns++;
+	m->st.txn.pages += staged;
+	m->st.txn.meta_ops++;
+	if (staged > m->st.txn.max_pages)
+		m->st.txn.max_pages = staged;
+	m->st.pc.pages_dirtied += (done + psz - 1) / psz;
+	m->st.vfs.writes++;
+	m->st.vfs.bytes_written += done;
+	if (append)
+		f->pos = (off_t)end;
+	return (ssize_t)done;
+}
+
+ssize_t lfs_read(struct lfs_proc *p, int fd, void *buf, size_t n)
+{
+	struct file *f = getf(p, fd);
+	if (!f)
+		return -EBADF;
+	ssize_t r = do_read(p->m, f, buf, n, (uint64_t)f->pos);
+	if (r > 0)
+		f->pos += r;
+	return r;
+}
+
+ssize_t lfs_write(struct lfs_proc *p, int fd, const void *buf, size_t n)
+{
+	struct file *f = getf(p, fd);
+	if (!f)
+		return -EBADF;
+	int app = !!(f->flags & O_APPEND);
+	ssize_t r = do_write(p->m, f, buf, n, (uint64_t)f->pos, app);
+	if (r > 0 && !app)
+		f->pos += r;
+	return r;
+}
+
+ssize_t lfs_pread(struct lfs_proc *p, int fd, void *buf, size_t n, off_t off)
+{
+	struct file *f = getf(p, fd);
+	if (!f)
+		return -EBADF;
+	if (off < 0)
+		return -EINVAL;
+	return do_read(p->m, f, buf, n, (uint64_t)off);
+}
+
+ssize_t lfs_pwrite(struct lfs_proc *p, int fd, const void *buf, size_t n, off_t off)
+{
+	struct file *f = getf(p, fd);
+	if (!f)
+		return -EBADF;
+	if (off < 0)
+		return -EINVAL;
+	/* Linux: pwrite on an O_APPEND fd appends */
+	off_t save = f->pos;
+	ssize_t r = do_write(p->m, f, buf, n, (uint64_t)off, !!(f->flags & O_APPEND));
+	f->pos = save;
+	return r;
+}
+
+off_t lfs_lseek(struct lfs_proc *p, int fd, off_t off, int whence)
+{
+	struct file *f = getf(p, fd);
+	struct lfs_fs_inode in;
+	if (!f)
+		return -EBADF;
+	int rc = lfs_fs_iget(p->m->fs, f->ino, &in);
+	if (rc < 0)
+		return rc;
+	off_t np;
+	uint32_t psz = p->m->psz;
+	switch (whence) {
+	case SEEK_SET: np = off; break;
+	case SEEK_CUR: np = f->pos + off; break;
+	case SEEK_END: np = (off_t)in.size + off; break;
+	case SEEK_DATA: case SEEK_HOLE: {
+		if (off < 0 || (uint64_t)off >= in.size)
+			return -ENXIO;
+		uint64_t idx = (uint64_t)off / psz;
+		if (whence == SEEK_DATA) {
+			int64_t d = lfs_fs_next_data(p->m->fs, f->ino, idx);
+			if (d < 0 || (uint64_t)d * psz >= in.size)
+				return -ENXIO;
+			np = (uint64_t)d == idx ? off : (off_t)((uint64_t)d * psz);
+		} else {
+			uint64_t i = idx;
+			for (;;) {
+				int64_t d = lfs_fs_next_data(p->m->fs, f->ino, i);
+				if (d < 0 || (uint64_t)d != i)
+					break;
+				i++;
+			}
+			uint64_t h = i * psz;
+			if (h < (uint64_t)off)
+				h = (uint64_t)off;
+			np = (off_t)(h > in.size ? in.size : h);
+		}
+		break;
+	}
+	default: return -EINVAL;
+	}
+	if (np < 0)
+		return -EINVAL;
+	f->pos = np;
+	return np;
+}
+
+int lfs_fsync(struct lfs_proc *p, int fd)
+{
+	struct file *f = getf(p, fd);
+	if (!f)
+		return -EBADF;
+	p->m->st.vfs.fsyncs++;
+	p->m->st.txn.fsync_waits++;
+	return p->m->ro ? 0 : lfs_fs_commit(p->m->fs, 1);
+}
+
+int lfs_fdatasync(struct lfs_proc *p, int fd) { return lfs_fsync(p, fd); }
+
+int lfs_ftruncate(struct lfs_proc *p, int fd, off_t len)
+{
+	struct file *f = getf(p, fd);
+	if (!f)
+		return -EBADF;
+	if (len < 0)
+		return -EINVAL;
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return -EINVAL;
+	if (p->m->ro)
+		return -EROFS;
+	return do_truncate(p->m, f->ino, (uint64_t)len);
+}
+
+int lfs_truncate(struct lfs_proc *p, const char *path, off_t len)
+{
+	struct walk w;
+	if (len < 0)
+		return -EINVAL;
+	int rc = walk(p, NULL, path, 1, &w);
+	if (rc < 0)
+		return rc;
+	if (!w.ino)
+		return -ENOENT;
+	if (p->m->ro)
+		return -EROFS;
+	return do_truncate(p->m, w.ino, (uint64_t)len);
+}
+
+int lfs_fallocate(struct lfs_proc *p, int fd, int mode, off_t off, off_t len)
+{
+	struct file *f = getf(p, fd);
+	struct lfs_fs_inode in;
+	if (!f)
+		return -EBADF;
+	if (mode != 0)
+		return -EOPNOTSUPP;
+	if (off < 0 || len <= 0)
+		return -EINVAL;
+	int rc = lfs_fs_iget(p->m->fs, f->ino, &in);
+	if (rc < 0)
+		return rc;
+	if ((uint64_t)(off + len) > in.size)
+		return do_truncate(p->m, f->ino, (uint64_t)(off + len));
+	return 0;
+}
+
+int lfs_dup(struct lfs_proc *p, int fd)
+{
+	struct file *f = getf(p, fd);
+	if (!f)
+		return -EBADF;
+	f->refs++;
+	int rc = fd_install(p, -1, f);
+	if (rc < 0)
+		f->refs--;
+	return rc;
+}
+
+int lfs_dup2(struct lfs_proc *p, int fd, int newfd)
+{
+	struct file *f = getf(p, fd);
+	if (!f || newfd < 0)
+		return -EBADF;
+	if (fd == newfd)
+		return newfd;
+	f->refs++;
+	int rc = fd_install(p, newfd, f);
+	if (rc < 0)
+		f->refs--;
+	return rc;
+}
+
+int lfs_fcntl_setfl(struct lfs_proc *p, int fd, int flags)
+{
+	struct file *f = getf(p, fd);
+	if (!f)
+		return -EBADF;
+	int keep = O_APPEND | O_DIRECT | O_NONBLOCK;
+	f->flags = (f->flags & ~keep) | (flags & keep);
+	return 0;
+}
+
+int lfs_fcntl_getfl(struct lfs_proc *p, int fd)
+{
+	struct file *f = getf(p, fd);
+	return f ? f->flags : -EBADF;
+}
+
+/* ---------------------------------------------------------------- namespace */
+
+static int create_node(struct lfs_proc *p, const char *path, uint32_t mode, const char *target)
+{
+	struct walk w;
+	int rc = walk(p, NULL, path, 0, &w);
+	if (rc < 0)
+		return rc;
+	if (w.ino)
+		return -EEXIST;
+	if (w.trailing_slash && !S_ISDIR(mode))
+		return -ENOENT;
+	if (p->m->ro)
+		return -EROFS;
+	return lfs_fs_create(p->m->fs, w.parent, w.name, strlen(w.name), mode, target, NULL);
+}
+
+int lfs_mkdir(struct lfs_proc *p, const char *path, mode_t mode)
+{
+	return create_node(p, path, S_IFDIR | (mode & 07777), NULL);
+}
+
+int lfs_symlink(struct lfs_proc *p, const char *target, const char *linkpath)
+{
+	if (!target || !*target)
+		return -ENOENT;
+	if (strlen(target) > LFS_FS_SYMLINK_MAX)
+		return -ENAMETOOLONG;
+	return create_node(p, linkpath, S_IFLNK | 0777, target);
+}
+
+int lfs_rmdir(struct lfs_proc *p, const char *path)
+{
+	struct walk w;
+	int rc = walk(p, NULL, path, 0, &w);
+	if (rc < 0)
+		return rc;
+	if (!w.ino)
+		return -ENOENT;
+	if (w.ino == LFS_FS_ROOT_INO)
+		return -EBUSY;
+	if (!strcmp(w.name, "."))
+		return -EINVAL;
+	if (p->m->ro)
+		return -EROFS;
+	return lfs_fs_unlink(p->m->fs, w.parent, w.name, strlen(w.name), 1, 0, NULL);
+}
+
+int lfs_unlink(struct lfs_proc *p, const char *path)
+{
+	struct walk w;
+	int rc = walk(p, NULL, path, 0, &w);
+	if (rc < 0)
+		return rc;
+	if (!w.ino)
+		return -ENOENT;
+	if (S_ISDIR(w.in.mode))
+		return -EISDIR;
+	if (p->m->ro)
+		return -EROFS;
+	return lfs_fs_unlink(p->m->fs, w.parent, w.name, strlen(w.name), 0,
+			     is_open(p->m, w.ino), NULL);
+}
+
+int lfs_rename(struct lfs_proc *p, const char *from, const char *to, unsigned flags)
+{
+	struct walk a, b;
+	if (flags & ~(unsigned)(LFS_RENAME_NOREPLACE | LFS_RENAME_EXCHANGE))
+		return -EINVAL;
+	if ((flags & LFS_RENAME_NOREPLACE) && (flags & LFS_RENAME_EXCHANGE))
+		return -EINVAL;
+	int rc = walk(p, NULL, from, 0, &a);
+	if (rc < 0)
+		return rc;
+	if (!a.ino)
+		return -ENOENT;
+	rc = walk(p, NULL, to, 0, &b);
+	if (rc < 0)
+		return rc;
+	if (a.ino == LFS_FS_ROOT_INO || b.ino == LFS_FS_ROOT_INO || !a.name[0] || !b.name[0])
+		return -EBUSY;
+	if (p->m->ro)
+		return -EROFS;
+	/* moving a directory below itself */
+	size_t al = strlen(a.canon);
+	if (S_ISDIR(a.in.mode) && !strncmp(b.canon, a.canon, al) && b.canon[al] == '/')
+		return -EINVAL;
+	if (b.ino && S_ISDIR(b.in.mode) && (flags & LFS_RENAME_EXCHANGE)) {
+		size_t bl = strlen(b.canon);
+		if (!strncmp(a.canon, b.canon, bl) && a.canon[bl] == '/')
+			return -EINVAL;
+	}
+	uint64_t rep = 0;
+	int keep = b.ino && is_open(p->m, b.ino);
+	return lfs_fs_rename(p->m->fs, a.parent, a.name, strlen(a.name), b.parent, b.name,
+			     strlen(b.name), flags, keep ? &rep : NULL);
+}
+
+ssize_t lfs_readlink(struct lfs_proc *p, const char *path, char *buf, size_t cap)
+{
+	struct walk w;
+	int rc = walk(p, NULL, path, 0, &w);
+	if (rc < 0)
+		return rc;
+	if (!w.ino)
+		return -ENOENT;
+	if (!S_ISLNK(w.in.mode))
+		return -EINVAL;
+	size_t n = w.in.target_len < cap ? w.in.target_len : cap;
+	memcpy(buf, w.in.target, n);
+	return (ssize_t)n;
+}
+
+int lfs_link(struct lfs_proc *p, const char *from, const char *to)
+{
+	struct walk a, b;
+	int rc = walk(p, NULL, from, 0, &a);
+	if (rc < 0)
+		return rc;
+	if (!a.ino)
+		return -ENOENT;
+	if (S_ISDIR(a.in.mode))
+		return -EPERM;
+	rc = walk(p, NULL, to, 0, &b);
+	if (rc < 0)
+		return rc;
+	if (b.ino)
+		return -EEXIST;
+	if (p->m->ro)
+		return -EROFS;
+	return lfs_fs_link(p->m->fs, a.ino, b.parent, b.name, strlen(b.name));
+}
+
+static int setattr(struct lfs_proc *p, const char *path, int follow, int what,
+		   uint32_t mode, uint32_t uid, uint32_t gid, uint64_t at, uint64_t mt)
+{
+	struct walk w;
+	int rc = walk(p, NULL, path, follow, &w);
+	if (rc < 0)
+		return rc;
+	if (!w.ino)
+		return -ENOENT;
+	if (p->m->ro)
+		return -EROFS;
+	uint64_t now = lfs_fs_now();
+	if (what == 0)
+		w.in.mode = (w.in.mode & S_IFMT) | (mode & 07777);
+	else if (what == 1) {
+		if (uid != (uint32_t)-1) w.in.uid = uid;
+		if (gid != (uint32_t)-1) w.in.gid = gid;
+	} else {
+		if (at != UINT64_MAX) w.in.atime_ns = at;
+		if (mt != UINT64_MAX) w.in.mtime_ns = mt;
+	}
+	w.in.ctime_ns = now;
+	rc = lfs_fs_stage_inode(p->m->fs, w.ino, &w.in);
+	if (rc == 0)
+		rc = lfs_fs_commit(p->m->fs, 0);
+	return rc;
+}
+
+int lfs_chmod(struct lfs_proc *p, const char *path, mode_t mode)
+{
+	return setattr(p, path, 1, 0, mode, 0, 0, 0, 0);
+}
+
+int lfs_chown(struct lfs_proc *p, const char *path, uid_t uid, gid_t gid)
+{
+	return setattr(p, path, 0, 1, 0, uid, gid, 0, 0);
+}
+
+int lfs_utimens(struct lfs_proc *p, const char *path, uint64_t atime_ns, uint64_t mtime_ns)
+{
+	return setattr(p, path, 0, 2, 0, 0, 0, atime_ns, mtime_ns);
+}
+
+static void fill_stat(struct lfs_mount *m, uint64_t ino, const struct lfs_fs_inode *in,
+		      struct lfs_stat *st)
+{
+	memset(st, 0, sizeof *st);
+	st->ino = ino;
+	st->mode = in->mode;
+	st->nlink = in->nlink;
+	st->uid = in->uid;
+	st->gid = in->gid;
+	st->size = in->size;
+	st->atime_ns = in->atime_ns;
+	st->mtime_ns = in->mtime_ns;
+	st->ctime_ns = in->ctime_ns;
+	st->btime_ns = in->btime_ns;
+	st->blksize = m->psz;
+	if (S_ISREG(in->mode))
+		st->blocks = lfs_fs_count_pages(m->fs, ino) * (m->psz / 512);
+}
+
+static int stat_common(struct lfs_proc *p, const char *path, int follow, struct lfs_stat *st)
+{
+	struct walk w;
+	int rc = walk(p, NULL, path, follow, &w);
+	if (rc < 0)
+		return rc;
+	if (!w.ino)
+		return -ENOENT;
+	fill_stat(p->m, w.ino, &w.in, st);
+	return 0;
+}
+
+int lfs_stat(struct lfs_proc *p, const char *path, struct lfs_stat *st)
+{
+	return stat_common(p, path, 1, st);
+}
+
+int lfs_lstat(struct lfs_proc *p, const char *path, struct lfs_stat *st)
+{
+	return stat_common(p, path, 0, st);
+}
+
+int lfs_fstat(struct lfs_proc *p, int fd, struct lfs_stat *st)
+{
+	struct file *f = getf(p, fd);
+	struct lfs_fs_inode in;
+	if (!f)
+		return -EBADF;
+	int rc = lfs_fs_iget(p->m->fs, f->ino, &in);
+	if (rc < 0)
+		return rc;
+	fill_stat(p->m, f->ino, &in, st);
+	return 0;
+}
+
+struct rd_ctx {
+	int (*cb)(void *arg, const struct lfs_dirent *de);
+	void *arg;
+};
+
+static int rd_cb(void *arg, uint64_t ino, uint8_t type, const char *name, size_t nlen)
+{
+	struct rd_ctx *c = arg;
+	struct lfs_dirent de;
+	de.ino = ino;
+	de.type = type;
+	memcpy(de.name, name, nlen);
+	de.name[nlen] = 0;
+	return c->cb(c->arg, &de);
+}
+
+int lfs_readdir(struct lfs_proc *p, const char *path,
+		int (*cb)(void *arg, const struct lfs_dirent *de), void *arg)
+{
+	struct walk w;
+	int rc = walk(p, NULL, path, 1, &w);
+	if (rc < 0)
+		return rc;
+	if (!w.ino)
+		return -ENOENT;
+	if (!S_ISDIR(w.in.mode))
+		return -ENOTDIR;
+	struct rd_ctx c = { cb, arg };
+	return lfs_fs_readdir(p->m->fs, w.ino, rd_cb, &c);
+}
+
+int lfs_statfs(struct lfs_mount *m, struct lfs_statfs *st)
+{
+	struct lfs_kv_stats k;
+	memset(st, 0, sizeof *st);
+	st->page_size = m->psz;
+	st->compress = (int)m->fs->sb.compress;
+	st->level = m->fs->sb.level;
+	snprintf(st->label, sizeof st->label, "%s", m->fs->sb.label);
+	uint8_t pre[1] = { LFS_FS_K_INODE };
+	struct lfs_kv_iter *it = lfs_kv_iter_prefix(m->kv, pre, 1);
+	for (; it && lfs_kv_iter_valid(it); lfs_kv_iter_next(it)) {
+		size_t vl;
+		const void *v = lfs_kv_iter_value(it, &vl);
+		struct lfs_fs_inode in;
+		if (!v || lfs_fs_inode_decode(v, vl, &in) < 0)
+			continue;
+		st->inodes++;
+		if (S_ISDIR(in.mode)) st->dirs++;
+		else if (S_ISLNK(in.mode)) st->symlinks++;
+		else if (S_ISREG(in.mode)) { st->files++; st->logical_bytes += in.size; }
+	}
+	lfs_kv_iter_free(it);
+	pre[0] = LFS_FS_K_DATA;
+	it = lfs_kv_iter_prefix(m->kv, pre, 1);
+	for (; it && lfs_kv_iter_valid(it); lfs_kv_iter_next(it))
+		st->stored_pages++;
+	lfs_kv_iter_free(it);
+	lfs_kv_stats(m->kv, &k);
+	st->image_bytes = k.file_bytes;
+	st->live_bytes = k.live_bytes;
+	st->dead_bytes = k.dead_bytes;
+	st->raw_value_bytes = k.raw_value_bytes;
+	st->stored_value_bytes = k.stored_value_bytes;
+	st->kv_keys = k.live_keys;
+	return 0;
+}
