@@ -720,7 +720,12 @@ static ssize_t do_read(struct lfs_mount *m, struct file *f, void *buf, size_t n,
 		rc = lfs_fs_read_page(m->fs, f->ino, idx, m->pgbuf);
 		if (rc < 0)
 			return done ? (ssize_t)done : rc;
-		emit(m, LFS_EV_KV_GET, f->ino, idx, 1, psz, 0);
+		/* no page cache yet: every lookup misses and reads the page */
+		m->st.pc.lookups++;
+		m->st.pc.misses++;
+		m->st.pc.readpage++;
+		emit(m, LFS_EV_PC_MISS, f->ino, idx, 1, 0, 0);
+		emit(m, LFS_EV_READPAGE, f->ino, idx, 1, psz, 0);
 		memcpy((char *)buf + done, m->pgbuf + po, take);
 		done += take;
 	}
