@@ -117,7 +117,8 @@ asan: build/asan/lightfs
 unit: $(UNIT_BINS)
 
 # ---------------------------------------------------------------- test
-test-build: deps-test build/asan/lightfs build/rel/lightfs $(UNIT_BINS) $(TOOL_BINS) $(TEST_EXTRA)
+# $$(TEST_EXTRA): expanded after mk/*.mk (below) has added to it
+test-build: deps-test build/asan/lightfs build/rel/lightfs $(UNIT_BINS) $(TOOL_BINS) $$(TEST_EXTRA)
 test: test-build
 	$(Q)sh tests/run.sh $(T)
 

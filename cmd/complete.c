@@ -22,15 +22,6 @@
 #include "vfs/lightfs.h"
 
 /* Weak until the engine exists (see cmd/shell.c and mk/shell.mk). */
-#ifndef LFS_ENGINE_LINKED
-#pragma weak lfs_mount
-#pragma weak lfs_umount
-#pragma weak lfs_proc_new
-#pragma weak lfs_proc_free
-#define HAVE_ENGINE(f) ((f) != NULL)
-#else
-#define HAVE_ENGINE(f) 1
-#endif
 
 static const char *const global_opts[] = { "-i", "--image", "-h", "--help", "-V", "--version",
 					   NULL };
@@ -43,7 +34,7 @@ static void image_paths(struct lfs_cands *out, const char *image, size_t ilen,
 	if (!img)
 		return;
 	struct stat st;
-	if (!HAVE_ENGINE(lfs_mount) || !HAVE_ENGINE(lfs_proc_new) || stat(img, &st) < 0 ||
+	if (stat(img, &st) < 0 ||
 	    !S_ISREG(st.st_mode)) {
 		free(img);
 		return;

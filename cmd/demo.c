@@ -19,9 +19,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#ifdef LFS_ENGINE_LINKED   /* set by mk/demo.mk once lib/vfs has sources */
 #include "vfs/lightfs.h"
-#endif
 
 static int run(struct lfs_ctx *c, const char *const *args)
 {
@@ -100,7 +98,6 @@ static int cmp_one(const char *path, const struct stat *st, int flag, struct FTW
 	return 0;
 }
 
-#ifdef LFS_ENGINE_LINKED
 /* ---- fallback when the image commands are not built yet: the same job
  * through the engine's C API (lib/vfs/lightfs.h) */
 
@@ -254,7 +251,6 @@ static int api_job(struct lfs_ctx *c, const char *img, const char *src, const ch
 	return 0;
 }
 
-#endif
 
 static int cmd_demo_fn(struct lfs_ctx *c, int argc, char **argv)
 {
@@ -287,12 +283,10 @@ static int cmd_demo_fn(struct lfs_ctx *c, int argc, char **argv)
 	printf("lightfs demo in %s\n", dir);
 	printf("1. format an image, copy a real tree (%s) in and back out\n", src);
 	int rc;
-#ifdef LFS_ENGINE_LINKED
 	if (is_pending("mkfs") || is_pending("cp") || is_pending("info")) {
 		if ((rc = api_job(c, img, src, out)))
 			return rc;
 	} else
-#endif
 	{
 		if ((rc = run(c, (const char *const[]){ "mkfs", "-f", img, NULL })))
 			return rc;

@@ -16,10 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fs/schema.h"
 #include "kv/kv.h"
 
-/* Provided by lib/fs (decoded filesystem keys) once it exists. */
-int lfs_fs_key_describe(const void *key, size_t klen, char *buf, size_t cap) __attribute__((weak));
 
 /* Decode C-style escapes in place; returns the length or -1. */
 static long unescape(char *s)
@@ -187,7 +186,7 @@ struct dumpctx { int json; int first; };
 static void print_key(const struct lfs_kv_rec *r, int json)
 {
 	char d[1024];
-	if (lfs_fs_key_describe && lfs_fs_key_describe(r->key, r->klen, d, sizeof d) >= 0) {
+	if (lfs_fs_key_describe(r->key, r->klen, d, sizeof d) >= 0) {
 		if (json)
 			print_json_str(stdout, d, strlen(d));
 		else

@@ -39,35 +39,6 @@
 #include "tools/shparse.h"
 #include "vfs/lightfs.h"
 
-/* The shell may be built before the engine beneath it exists: until
- * lib/vfs has sources, mk/shell.mk leaves LFS_ENGINE_LINKED undefined and
- * the engine calls are weak references, so the binary links and `shell`
- * says the engine is missing.  Once it exists they are strong references,
- * which pull the engine's objects out of the library. */
-#ifndef LFS_ENGINE_LINKED
-#pragma weak lfs_mount
-#pragma weak lfs_umount
-#pragma weak lfs_proc_new
-#pragma weak lfs_proc_free
-#pragma weak lfs_chdir
-#pragma weak lfs_getcwd
-#pragma weak lfs_sync
-#pragma weak lfs_drop_caches
-#pragma weak lfs_mount_stats
-#pragma weak lfs_hist_quantile
-#endif
-
-static int engine_missing(void)
-{
-#ifdef LFS_ENGINE_LINKED
-	return 0;
-#else
-	return !lfs_mount || !lfs_umount || !lfs_proc_new || !lfs_proc_free || !lfs_chdir ||
-	       !lfs_getcwd || !lfs_sync || !lfs_drop_caches || !lfs_mount_stats ||
-	       !lfs_hist_quantile;
-#endif
-}
-
 /* One shell per process: the session and what the shell-only commands need. */
 struct shell {
 	struct lfs_session sess;
@@ -381,8 +352,6 @@ static int cmd_shell_fn(struct lfs_ctx *c, int argc, char **argv)
 	};
 	if (c->sess)
 		return lfs_error(c, NULL, "already in a shell");
-	if (engine_missing())
-		return lfs_error(c, NULL, "the engine is not linked into this build");
 	struct shell sh = { 0 };
 	const char *cmds = NULL, *file = NULL;
 	int o;

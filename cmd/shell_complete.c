@@ -23,13 +23,6 @@
 #include "vfs/lightfs.h"
 
 /* Weak until the engine exists (see cmd/shell.c and mk/shell.mk). */
-#ifndef LFS_ENGINE_LINKED
-#pragma weak lfs_readdir
-#pragma weak lfs_stat
-#define HAVE_ENGINE(f) ((f) != NULL)
-#else
-#define HAVE_ENGINE(f) 1
-#endif
 
 /* ---------------------------------------------------------------- lists */
 
@@ -299,7 +292,7 @@ static int image_cb(void *arg, const struct lfs_dirent *de)
 		char path[PATH_MAX + 256];
 		snprintf(path, sizeof path, "%s%s", *a->dir ? a->dir : "./", de->name);
 		struct lfs_stat st;
-		if (HAVE_ENGINE(lfs_stat) && lfs_stat(a->p, path, &st) == 0 && S_ISDIR(st.mode))
+		if (lfs_stat(a->p, path, &st) == 0 && S_ISDIR(st.mode))
 			is_dir = 1;
 	}
 	add_path(a, de->name, is_dir);
@@ -326,7 +319,7 @@ int lfs_comp_image_path(struct lfs_cands *c, struct lfs_proc *p, const char *wor
 	if (!dir)
 		return -ENOMEM;
 	a.dir = dir;
-	int rc = HAVE_ENGINE(lfs_readdir) ? lfs_readdir(p, *dir ? dir : ".", image_cb, &a) : -ENOSYS;
+	int rc = lfs_readdir(p, *dir ? dir : ".", image_cb, &a);
 	free(dir);
 	lfs_cands_sort(c);
 	return rc < 0 ? rc : 0;

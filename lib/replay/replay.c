@@ -47,94 +47,6 @@
 #include <unistd.h>
 
 
-/* Replay may be built before the engine beneath it (lib/vfs ...) is
- * linked: until lib/vfs has sources (mk/demo.mk then defines
- * LFS_ENGINE_LINKED) the references are weak, so every binary links, and
- * lfs_replay_run refuses to run without the engine. */
-#ifndef LFS_ENGINE_LINKED
-#pragma weak lfs_chdir
-#pragma weak lfs_close
-#pragma weak lfs_drop_caches
-#pragma weak lfs_dup
-#pragma weak lfs_dup2
-#pragma weak lfs_fallocate
-#pragma weak lfs_fchdir
-#pragma weak lfs_fcntl_setfl
-#pragma weak lfs_fdatasync
-#pragma weak lfs_fstat
-#pragma weak lfs_fsync
-#pragma weak lfs_ftruncate
-#pragma weak lfs_link
-#pragma weak lfs_lseek
-#pragma weak lfs_mkdir
-#pragma weak lfs_mkfs
-#pragma weak lfs_mount
-#pragma weak lfs_mount_stats
-#pragma weak lfs_open
-#pragma weak lfs_open_fd
-#pragma weak lfs_pread
-#pragma weak lfs_proc_fork
-#pragma weak lfs_proc_free
-#pragma weak lfs_proc_new
-#pragma weak lfs_pwrite
-#pragma weak lfs_read
-#pragma weak lfs_rename
-#pragma weak lfs_rmdir
-#pragma weak lfs_set_event_hook
-#pragma weak lfs_stat
-#pragma weak lfs_symlink
-#pragma weak lfs_sync
-#pragma weak lfs_truncate
-#pragma weak lfs_umount
-#pragma weak lfs_unlink
-#pragma weak lfs_write
-
-static int engine_linked(void)
-{
-	return lfs_chdir != NULL &&
-	       lfs_close != NULL &&
-	       lfs_drop_caches != NULL &&
-	       lfs_dup != NULL &&
-	       lfs_dup2 != NULL &&
-	       lfs_fallocate != NULL &&
-	       lfs_fchdir != NULL &&
-	       lfs_fcntl_setfl != NULL &&
-	       lfs_fdatasync != NULL &&
-	       lfs_fstat != NULL &&
-	       lfs_fsync != NULL &&
-	       lfs_ftruncate != NULL &&
-	       lfs_link != NULL &&
-	       lfs_lseek != NULL &&
-	       lfs_mkdir != NULL &&
-	       lfs_mkfs != NULL &&
-	       lfs_mount != NULL &&
-	       lfs_mount_stats != NULL &&
-	       lfs_open != NULL &&
-	       lfs_open_fd != NULL &&
-	       lfs_pread != NULL &&
-	       lfs_proc_fork != NULL &&
-	       lfs_proc_free != NULL &&
-	       lfs_proc_new != NULL &&
-	       lfs_pwrite != NULL &&
-	       lfs_read != NULL &&
-	       lfs_rename != NULL &&
-	       lfs_rmdir != NULL &&
-	       lfs_set_event_hook != NULL &&
-	       lfs_stat != NULL &&
-	       lfs_symlink != NULL &&
-	       lfs_sync != NULL &&
-	       lfs_truncate != NULL &&
-	       lfs_umount != NULL &&
-	       lfs_unlink != NULL &&
-	       lfs_write != NULL;
-}
-#else
-static int engine_linked(void)
-{
-	return 1;
-}
-#endif
-
 #ifndef CLONE_THREAD
 #define CLONE_THREAD 0x00010000
 #endif
@@ -1926,8 +1838,6 @@ int lfs_replay_run(const char *path, const struct lfs_replay_opts *o,
 
 	memset(res, 0, sizeof *res);
 	memset(&r, 0, sizeof r);
-	if (!engine_linked())
-		return lfs_seterr(err, -ENOSYS, "the lightfs engine (lib/vfs and below) is not built yet");
 	r.o = o;
 	r.res = res;
 	r.err = err;
@@ -2180,9 +2090,4 @@ int lfs_replay_sweep(const char *path, const struct lfs_replay_opts *o,
 	*ptsp = j.pts;
 	*npts = cnt;
 	return 0;
-}
-
-int lfs_replay_available(void)
-{
-	return engine_linked();
 }

@@ -185,9 +185,6 @@ struct lfs_replay_result {
 int  lfs_replay_run(const char *path, const struct lfs_replay_opts *o,
 		    struct lfs_replay_result *res, struct lfs_err *err);
 void lfs_replay_result_free(struct lfs_replay_result *res);
-/* Nonzero when the engine underneath is linked into this program (replay
- * refuses to run otherwise, with -ENOSYS). */
-int  lfs_replay_available(void);
 
 /* Resolved defaults of o into res->opt (also done by lfs_replay_run). */
 void lfs_replay_fill_opts(struct lfs_replay_result *res, const struct lfs_replay_opts *o);

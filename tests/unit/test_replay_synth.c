@@ -127,8 +127,6 @@ static void seqread_trace(struct tb *b, const char *name, uint64_t n, uint64_t c
 
 TEST(seqread_no_readahead)
 {
-	if (!lfs_replay_available())
-		SKIP("the engine (lib/vfs and below) is not built yet");
 	struct tb b;
 	seqread_trace(&b, "seq_nora", 4 * MiB, 64 * KiB);
 	CHECK(tb_close(&b) == 0);
@@ -157,8 +155,6 @@ TEST(seqread_no_readahead)
 
 TEST(seqread_readahead)
 {
-	if (!lfs_replay_available())
-		SKIP("the engine (lib/vfs and below) is not built yet");
 	struct tb b;
 	seqread_trace(&b, "seq_ra", 4 * MiB, 128 * KiB);
 	CHECK(tb_close(&b) == 0);
@@ -185,8 +181,6 @@ TEST(seqread_readahead)
 
 TEST(warm_cache)
 {
-	if (!lfs_replay_available())
-		SKIP("the engine (lib/vfs and below) is not built yet");
 	/* --warm keeps the set-up files cached: the same reads all hit */
 	struct tb b;
 	seqread_trace(&b, "warm", 1 * MiB, 64 * KiB);
@@ -208,8 +202,6 @@ TEST(warm_cache)
 
 TEST(fsync_each_write_one_txn)
 {
-	if (!lfs_replay_available())
-		SKIP("the engine (lib/vfs and below) is not built yet");
 	struct tb b;
 	tb_open(&b, "fsync");
 	t_open(&b, 20, "/log", O_WRONLY | O_CREAT | O_TRUNC, 3, 0);
@@ -239,8 +231,6 @@ TEST(fsync_each_write_one_txn)
 
 TEST(dirty_threshold_writeback)
 {
-	if (!lfs_replay_available())
-		SKIP("the engine (lib/vfs and below) is not built yet");
 	/* cache 1 MiB = 256 pages; background 10 % = 25 pages, hard 20 % = 51.
 	 * 2 MiB written in 4 KiB writes, no fsync, no expiry: writeback must
 	 * start on the dirty thresholds, never leave more than the hard limit
@@ -271,8 +261,6 @@ TEST(dirty_threshold_writeback)
 
 TEST(errors_reproduced)
 {
-	if (!lfs_replay_available())
-		SKIP("the engine (lib/vfs and below) is not built yet");
 	struct tb b;
 	tb_open(&b, "errors");
 	t_path(&b, 40, LFS_TR_MKDIR, "/d", 0);
@@ -307,8 +295,6 @@ TEST(errors_reproduced)
 
 TEST(fd_semantics)
 {
-	if (!lfs_replay_available())
-		SKIP("the engine (lib/vfs and below) is not built yet");
 	/* dup shares the position, O_APPEND appends, fork inherits and shares,
 	 * exec closes O_CLOEXEC fds; every read is verified */
 	struct tb b;
@@ -363,8 +349,6 @@ TEST(fd_semantics)
 
 TEST(determinism_json)
 {
-	if (!lfs_replay_available())
-		SKIP("the engine (lib/vfs and below) is not built yet");
 	struct tb b;
 	tb_open(&b, "determ");
 	t_open(&b, 60, "/src/a", O_RDONLY, 3, 300 * KiB);
@@ -404,8 +388,6 @@ TEST(determinism_json)
 
 TEST(data_trace_verify)
 {
-	if (!lfs_replay_available())
-		SKIP("the engine (lib/vfs and below) is not built yet");
 	/* a --data trace: the real bytes are written and read back */
 	struct tb b;
 	tb_open(&b, "data");
@@ -436,8 +418,6 @@ TEST(data_trace_verify)
 
 TEST(root_and_pid_filters)
 {
-	if (!lfs_replay_available())
-		SKIP("the engine (lib/vfs and below) is not built yet");
 	struct tb b;
 	tb_open(&b, "filters");
 	t_open(&b, 80, "/home/u/proj/x", O_WRONLY | O_CREAT | O_TRUNC, 3, 0);
@@ -473,8 +453,6 @@ TEST(root_and_pid_filters)
 
 TEST(report_renderers)
 {
-	if (!lfs_replay_available())
-		SKIP("the engine (lib/vfs and below) is not built yet");
 	struct tb b;
 	seqread_trace(&b, "render", 1 * MiB, 64 * KiB);
 	CHECK(tb_close(&b) == 0);
@@ -505,8 +483,6 @@ TEST(report_renderers)
 
 TEST(sweep_monotone)
 {
-	if (!lfs_replay_available())
-		SKIP("the engine (lib/vfs and below) is not built yet");
 	/* a file read twice: the second pass hits only if it fits the cache */
 	struct tb b;
 	tb_open(&b, "sweep");
