@@ -54,8 +54,10 @@ static void image_paths(struct lfs_cands *out, const char *image, size_t ilen,
 			sprintf(abs, "%s%s", partial[0] == '/' ? "" : "/", partial);
 			lfs_comp_image_path(&c, p, abs, dirs_only);
 			for (int i = 0; i < c.n; i++) {
-				/* keep the user's spelling of the path (no added '/') */
-				const char *tail = c.v[i] + (partial[0] == '/' ? 0 : 1);
+				/* keep the user's spelling of a relative path (no
+				 * added '/'); after a bare `IMAGE:` offer absolute
+				 * paths, the usual way to write them */
+				const char *tail = c.v[i] + (partial[0] == '/' || !partial[0] ? 0 : 1);
 				size_t l = ilen + 1 + strlen(tail) + 1;
 				char *s = malloc(l);
 				if (s) {
