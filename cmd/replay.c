@@ -377,6 +377,9 @@ static int cmd_replay_fn(struct lfs_ctx *c, int argc, char **argv)
 		free(res);
 		return lfs_error_code(c, err.msg[0] ? NULL : trace, rc, &err);
 	}
+	if (res->trace_truncated)
+		fprintf(stderr, "lightfs: replay: %s: trace is truncated (recorder killed or file cut); "
+			"replayed the %" PRIu64 " events before the cut\n", trace, res->trace_events);
 	struct lfs_sbuf sb = { 0 };
 	if (json) {
 		lfs_replay_json(&sb, res, flags);

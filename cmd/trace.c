@@ -534,7 +534,7 @@ static int trace_stat(struct lfs_ctx *c, int argc, char **argv)
 	struct sysstat ss[LFS_TR_SYS_MAX];
 	memset(ss, 0, sizeof ss);
 	struct procstat *ps = NULL;
-	size_t nps = 0, cps = 0;
+	size_t nps = 0, cps = 0, pcap = 0, *pidx = NULL;
 	/* files touched: distinct resolved paths (string pointers are interned,
 	 * so pointer identity is string identity) */
 	const char **files = NULL;
@@ -558,9 +558,26 @@ static int trace_stat(struct lfs_ctx *c, int argc, char **argv)
 			     ev.sys == LFS_TR_SPLICE) && ev.ret > 0)
 				s->bytes += (uint64_t)ev.ret;
 		}
-		size_t i;
-		for (i = 0; i < nps && ps[i].pid != ev.pid; i++)
-			;
+		/* pid → ps index + 1, open addressing (a trace may hold
+		 * hundreds of thousands of processes: no linear search) */
+		if ((nps + 1) * 2 > pcap) {
+			size_t npc = pcap ? pcap * 2 : 64;
+			size_t *nx = calloc(npc, sizeof *nx);
+			if (!nx) { rc = -ENOMEM; break; }
+			for (size_t j = 0; j < nps; j++) {
+				size_t hh = ((uint32_t)ps[j].pid * 2654435761u) & (npc - 1);
+				while (nx[hh])
+					hh = (hh + 1) & (npc - 1);
+				nx[hh] = j + 1;
+			}
+			free(pidx);
+			pidx = nx;
+			pcap = npc;
+		}
+		size_t ph = ((uint32_t)ev.pid * 2654435761u) & (pcap - 1);
+		while (pidx[ph] && ps[pidx[ph] - 1].pid != ev.pid)
+			ph = (ph + 1) & (pcap - 1);
+		size_t i = pidx[ph] ? pidx[ph] - 1 : nps;
 		if (i == nps) {
 			if (nps == cps) {
 				cps = cps ? cps * 2 : 16;
@@ -569,6 +586,7 @@ static int trace_stat(struct lfs_ctx *c, int argc, char **argv)
 				ps = np;
 			}
 			ps[nps++] = (struct procstat){ .pid = ev.pid };
+			pidx[ph] = nps;
 		}
 		ps[i].n++;
 		if (ev.ret > 0 && lfs_trace_sys_is_read(ev.sys))
@@ -667,6 +685,7 @@ static int trace_stat(struct lfs_ctx *c, int argc, char **argv)
 	rc = LFS_EXIT_OK;
 out:
 	free(ps);
+	free(pidx);
 	free(files);
 	lfs_trace_reader_close(r);
 	return rc;

@@ -540,6 +540,8 @@ static uint64_t rp_clock(void *arg)
 
 static struct proc *proc_find(struct rp *r, int32_t pid, int add)
 {
+	if (pid == 0)                /* 0 marks a free slot: never a process */
+		return NULL;
 	if (add && (r->pn + 1) * 2 > r->pcap) {
 		size_t nc = r->pcap ? r->pcap * 2 : 64;
 		struct proc *nt = calloc(nc, sizeof *nt);
@@ -661,6 +663,8 @@ static struct proc *proc_of(struct rp *r, int32_t pid)
 
 static void proc_fork(struct rp *r, int32_t parent, int32_t child)
 {
+	if (child <= 0 || child == parent)   /* hostile trace: nothing to fork */
+		return;
 	struct proc *pp = proc_of(r, parent);
 	if (!pp)
 		return;
@@ -1778,6 +1782,8 @@ static int replay_pass(struct rp *r, const char *path)
 				lfs_set_event_hook(r->m, NULL, NULL);
 		}
 	}
+	if (rc == 0 && lfs_trace_truncated(tr))
+		res->trace_truncated = 1;
 	lfs_trace_reader_close(tr);
 	if (rc < 0)
 		return rc;

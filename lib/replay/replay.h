@@ -123,6 +123,8 @@ struct lfs_replay_result {
 	char     host[64];
 	uint64_t trace_events;     /* events in the file */
 	uint64_t lost_events;      /* reported lost by the recorder */
+	int      trace_truncated;  /* the file ends before its END record (killed
+	                              recorder, cut copy): only its prefix replayed */
 	uint64_t duration_ns;      /* last - first event time */
 	uint32_t processes;        /* distinct processes replayed */
 

@@ -166,8 +166,8 @@ static void pred_init(struct pred *p)
 
 static int64_t pred_offset(const struct sysstate *s)
 {
-	if (s->offset >= 0 && s->ret > 0)
-		return s->offset + s->ret;
+	if (s->offset >= 0 && s->ret > 0)   /* wraps (no UB) on hostile values */
+		return (int64_t)((uint64_t)s->offset + (uint64_t)s->ret);
 	return s->offset;
 }
 
