@@ -242,35 +242,105 @@ static __always_inline void extras(struct lft_event *e, const struct lft_sysinfo
 		stat_fd(e, e->ret);
 }
 
-/* --data: copy up to data_max bytes of buf in chunks ahead of the event. */
-static __always_inline int emit_data(__u64 id, __u16 sys, const __u8 *buf, __u64 len)
+/* --data: copy up to data_max bytes of what was written, in chunks ahead of
+ * the event, by a bpf_loop callback (one chunk per call; the verifier checks
+ * the callback once instead of every iteration of an open-coded loop).  The
+ * bytes are one buffer (write, pwrite64) or an iovec array walked in order
+ * (writev, pwritev, pwritev2); a chunk never spans two iovecs, so chunks
+ * may be short.  `off` is the offset in the written stream and the recorder
+ * appends the chunks in order. */
+struct iov_walk {
+	__u64 id, iov, cnt, len;      /* iovec array, entries, bytes to copy */
+	__u64 off;                    /* copied so far */
+	__u64 base, left;             /* current iovec: next byte, bytes left */
+	__u64 vi;                     /* next iovec to load */
+	__u32 sys;
+	__u32 lost;
+};
+
+/* The walk's state lives in a per-CPU map, not on the stack: values loaded
+ * from a map are unknown to the verifier, so every call of the callback
+ * looks the same and its check converges after one pass (kernels >= 6.7
+ * simulate bpf_loop callbacks iteration by iteration otherwise). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iov_walk);
+} walkst SEC(".maps");
+
+static long data_chunk(__u32 i, void *ctx)
 {
-	if (len > data_max)
-		len = data_max;
-	int lostany = 0;
-	for (__u32 i = 0; i < LFT_DATA_CHUNKS_MAX; i++) {
-		__u64 off = (__u64)i * LFT_DATA_CHUNK;
-		if (off >= len)
-			break;
-		__u64 n = len - off;
-		if (n > LFT_DATA_CHUNK)
-			n = LFT_DATA_CHUNK;
-		struct lft_data *d = bpf_ringbuf_reserve(&rb, sizeof *d, 0);
-		if (!d) {
-			lostany = 1;
-			break;
-		}
-		d->h.kind = LFT_K_DATA;
-		d->h.sys = sys;
-		d->h.tid = (__u32)id;
-		d->off = off;
-		d->pad = 0;
-		if (bpf_probe_read_user(d->d, n, buf + off))
-			n = 0;
-		d->len = n;
-		bpf_ringbuf_submit(d, BPF_RB_NO_WAKEUP);
+	__u32 k = 0;
+	struct iov_walk *w = bpf_map_lookup_elem(&walkst, &k);
+	(void)i;
+	(void)ctx;
+	if (!w || w->off >= w->len)
+		return 1;
+	if (w->left == 0) {           /* load the next iovec */
+		struct iovec iv;
+		if (w->vi >= w->cnt || w->vi >= LFT_IOV_MAX ||
+		    bpf_probe_read_user(&iv, sizeof iv, (const struct iovec *)w->iov + w->vi))
+			return 1;
+		w->vi++;
+		w->base = (__u64)iv.iov_base;
+		w->left = iv.iov_len;
+		if (w->left == 0)
+			return 0;      /* skip an empty iovec on the next call */
 	}
-	return lostany;
+	__u64 n = w->len - w->off;
+	if (n > w->left)
+		n = w->left;
+	if (n > LFT_DATA_CHUNK)
+		n = LFT_DATA_CHUNK;
+	struct lft_data *d = bpf_ringbuf_reserve(&rb, sizeof *d, 0);
+	if (!d) {
+		w->lost = 1;
+		return 1;
+	}
+	d->h.kind = LFT_K_DATA;
+	d->h.sys = (__u16)w->sys;
+	d->h.tid = (__u32)w->id;
+	d->off = (__u32)w->off;
+	d->pad = 0;
+	if (bpf_probe_read_user(d->d, n, (const void *)w->base))
+		n = 0;
+	d->len = (__u32)n;
+	bpf_ringbuf_submit(d, BPF_RB_NO_WAKEUP);
+	if (n == 0)
+		return 1;
+	w->off += n;
+	w->base += n;
+	w->left -= n;
+	return 0;
+}
+
+static __always_inline int emit_data(__u64 id, __u32 sys, __u64 buf, __u64 len, int iov, __u64 cnt)
+{
+	__u32 k = 0;
+	struct iov_walk *w = bpf_map_lookup_elem(&walkst, &k);
+	if (!w)
+		return 1;
+	w->id = id;
+	w->sys = sys;
+	w->len = len > data_max ? data_max : len;
+	w->off = 0;
+	w->vi = 0;
+	w->lost = 0;
+	if (iov) {
+		w->iov = buf;
+		w->cnt = cnt;
+		w->base = w->left = 0;
+	} else {
+		w->iov = w->cnt = 0;
+		w->base = buf;
+		w->left = w->len;
+	}
+	/* every chunk but those ending an iovec is full, and an empty iovec
+	 * takes a call: LFT_DATA_CHUNKS_MAX + 2 * LFT_IOV_MAX calls always
+	 * cover data_max */
+	bpf_loop(LFT_DATA_CHUNKS_MAX + 2 * LFT_IOV_MAX, data_chunk, NULL, 0);
+	return w->lost;
 }
 
 SEC("raw_tp/sys_exit")
@@ -302,7 +372,7 @@ int BPF_PROG(lft_sys_exit, struct pt_regs *regs, long ret)
 
 	int datalost = 0;
 	if (data_max && (cls & LFT_C_DATA) && ret > 0)
-		datalost = emit_data(id, si->sys, (const __u8 *)rg.si, ret);
+		datalost = emit_data(id, si->sys, rg.si, ret, !!(cls & LFT_C_IOV), rg.dx);
 
 	__u64 s = __sync_fetch_and_add(&seq, 1);
 	struct lft_event *e;

@@ -30,7 +30,7 @@ enum lft_kind {
 /* Per syscall number (array map `systab`), filled by the recorder. */
 enum lft_sysclass {
 	LFT_C_OPEN    = 1 << 0,  /* success: stat the returned fd */
-	LFT_C_DATA    = 1 << 1,  /* write payload: buf=a[1], len=ret */
+	LFT_C_DATA    = 1 << 1,  /* write payload: buf=a[1] (an iovec array with LFT_C_IOV), len=ret */
 	LFT_C_IOV     = 1 << 2,  /* x[0] = sum of iov_len (a[1], a[2]) */
 	LFT_C_HOW     = 1 << 3,  /* openat2: x[0..2] = struct open_how */
 	LFT_C_OFFP1   = 1 << 4,  /* x[0] = *(loff_t *)a[2] (sendfile) */
