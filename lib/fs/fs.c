@@ -30,55 +30,112 @@ static uint8_t mode_type(uint32_t mode)
 	}
 }
 
-static struct lfs_kv_batch *B(struct lfs_fs *fs)
+/* Inode cache: a direct-mapped, write-through copy of inode records.  Every
+ * write of an inode record goes through lfs_fs_stage_inode / wb_inode /
+ * stage_inode_del, which update it, so it never differs from what the last
+ * submitted txn holds (an aborted txn clears it). */
+#define IC_SLOTS 256
+struct ic_ent { uint64_t ino; int valid; struct lfs_fs_inode in; };
+
+static void ic_put(struct lfs_fs *fs, uint64_t ino, const struct lfs_fs_inode *in)
 {
-	if (!fs->b)
-		fs->b = lfs_kv_batch_new();
-	return fs->b;
+	struct ic_ent *ic = fs->ic;
+	if (!ic)
+		return;
+	struct ic_ent *e = &ic[ino % IC_SLOTS];
+	e->ino = ino;
+	e->valid = 1;
+	e->in = *in;
+}
+
+static void ic_drop(struct lfs_fs *fs, uint64_t ino)
+{
+	struct ic_ent *ic = fs->ic;
+	if (ic && ic[ino % IC_SLOTS].ino == ino)
+		ic[ino % IC_SLOTS].valid = 0;
+}
+
+static void ic_clear(struct lfs_fs *fs)
+{
+	struct ic_ent *ic = fs->ic;
+	for (int i = 0; ic && i < IC_SLOTS; i++)
+		ic[i].valid = 0;
+}
+
+/* The open txn of the current operation (mkfs stages into a plain batch). */
+static struct lfs_txn *T(struct lfs_fs *fs)
+{
+	if (!fs->t && fs->tm)
+		fs->t = lfs_txn_begin(fs->tm);
+	return fs->t;
+}
+
+static int put(struct lfs_fs *fs, const void *k, size_t kl, const void *v, size_t vl)
+{
+	if (!fs->tm) {
+		if (!fs->b && !(fs->b = lfs_kv_batch_new()))
+			return -ENOMEM;
+		return lfs_kv_batch_put(fs->b, k, kl, v, vl);
+	}
+	if (!T(fs))
+		return -ENOMEM;
+	return lfs_txn_put(fs->t, k, kl, v, vl);
+}
+
+static int del(struct lfs_fs *fs, const void *k, size_t kl)
+{
+	if (!T(fs))
+		return -ENOMEM;
+	return lfs_txn_del(fs->t, k, kl);
 }
 
 int lfs_fs_commit(struct lfs_fs *fs, int sync)
 {
-	int rc = 0;
-	if (fs->b && lfs_kv_batch_count(fs->b)) {
-		rc = lfs_kv_commit(fs->kv, fs->b, sync, NULL);
-		lfs_kv_batch_clear(fs->b);
-	} else if (sync) {
-		rc = lfs_kv_sync(fs->kv, NULL);
+	if (fs->t) {
+		struct lfs_txn *t = fs->t;
+		fs->t = NULL;
+		return lfs_txn_commit(t, sync ? LFS_TXN_SYNC : 0, NULL, NULL);
 	}
-	return rc;
+	return sync && fs->tm ? lfs_txn_sync(fs->tm, NULL) : 0;
 }
+
+static int kget(struct lfs_fs *fs, const void *k, size_t kl, void *buf, size_t cap, size_t *vl)
+{
+	if (!fs->tm)
+		return lfs_kv_get_into(fs->kv, k, kl, buf, cap, vl, NULL);
+	return lfs_txn_get(fs->tm, k, kl, buf, cap, vl, NULL);
+}
+
+static int iget_kv(struct lfs_fs *fs, uint64_t ino, struct lfs_fs_inode *in);
 
 static int stage_super(struct lfs_fs *fs)
 {
 	uint8_t k[4], v[LFS_FS_SUPER_VLEN];
 	size_t kl = lfs_fs_key_super(k), vl = lfs_fs_super_encode(&fs->sb, v);
-	if (!B(fs))
-		return -ENOMEM;
-	return lfs_kv_batch_put(fs->b, k, kl, v, vl);
+	return put(fs, k, kl, v, vl);
 }
 
 int lfs_fs_stage_inode(struct lfs_fs *fs, uint64_t ino, struct lfs_fs_inode *in)
 {
 	uint8_t k[LFS_FS_INODE_KLEN];
 	uint8_t *v = malloc(LFS_FS_INODE_VMAX);
-	if (!v || !B(fs)) {
-		free(v);
+	if (!v)
 		return -ENOMEM;
-	}
 	in->generation++;
 	size_t vl = lfs_fs_inode_encode(in, v);
-	int rc = lfs_kv_batch_put(fs->b, k, lfs_fs_key_inode(k, ino), v, vl);
+	int rc = put(fs, k, lfs_fs_key_inode(k, ino), v, vl);
 	free(v);
+	if (rc == 0)
+		ic_put(fs, ino, in);
+	else
+		ic_drop(fs, ino);
 	return rc;
 }
 
 int lfs_fs_stage_page(struct lfs_fs *fs, uint64_t ino, uint64_t idx, const void *buf, size_t len)
 {
 	uint8_t k[LFS_FS_DATA_KLEN];
-	if (!B(fs))
-		return -ENOMEM;
-	return lfs_kv_batch_put(fs->b, k, lfs_fs_key_data(k, ino, idx), buf, len);
+	return put(fs, k, lfs_fs_key_data(k, ino, idx), buf, len);
 }
 
 static int stage_dentry(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen,
@@ -90,9 +147,7 @@ static int stage_dentry(struct lfs_fs *fs, uint64_t dir, const char *name, size_
 		return kl;
 	struct lfs_fs_dentry d = { .ino = ino, .type = type };
 	lfs_fs_dentry_encode(&d, v);
-	if (!B(fs))
-		return -ENOMEM;
-	return lfs_kv_batch_put(fs->b, k, (size_t)kl, v, sizeof v);
+	return put(fs, k, (size_t)kl, v, sizeof v);
 }
 
 static int stage_dentry_del(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen)
@@ -101,9 +156,7 @@ static int stage_dentry_del(struct lfs_fs *fs, uint64_t dir, const char *name, s
 	int kl = lfs_fs_key_dentry(k, dir, name, nlen);
 	if (kl < 0)
 		return kl;
-	if (!B(fs))
-		return -ENOMEM;
-	return lfs_kv_batch_del(fs->b, k, (size_t)kl);
+	return del(fs, k, (size_t)kl);
 }
 
 static int stage_data_drop(struct lfs_fs *fs, uint64_t ino, uint64_t from)
@@ -111,9 +164,9 @@ static int stage_data_drop(struct lfs_fs *fs, uint64_t ino, uint64_t from)
 	uint8_t lo[LFS_FS_DATA_KLEN], hi[LFS_FS_DATA_KLEN];
 	lfs_fs_key_data(lo, ino, from);
 	lfs_fs_key_data_prefix(hi, ino + 1);
-	if (!B(fs))
+	if (!T(fs))
 		return -ENOMEM;
-	return lfs_kv_batch_del_range(fs->b, lo, sizeof lo, hi, 9);
+	return lfs_txn_del_range(fs->t, lo, sizeof lo, hi, 9);
 }
 
 static int stage_inode_del(struct lfs_fs *fs, uint64_t ino)
@@ -122,7 +175,8 @@ static int stage_inode_del(struct lfs_fs *fs, uint64_t ino)
 	int rc = stage_data_drop(fs, ino, 0);
 	if (rc < 0)
 		return rc;
-	return lfs_kv_batch_del(fs->b, k, lfs_fs_key_inode(k, ino));
+	ic_drop(fs, ino);
+	return del(fs, k, lfs_fs_key_inode(k, ino));
 }
 
 int lfs_fs_mkfs(struct lfs_kv *kv, uint32_t page_size, int compress, int level,
@@ -156,6 +210,12 @@ int lfs_fs_mkfs(struct lfs_kv *kv, uint32_t page_size, int compress, int level,
 
 int lfs_fs_mount(struct lfs_kv *kv, int ro, struct lfs_fs **out, struct lfs_err *err)
 {
+	return lfs_fs_mount_opts(kv, ro, NULL, out, err);
+}
+
+int lfs_fs_mount_opts(struct lfs_kv *kv, int ro, const struct lfs_fs_opts *o,
+		      struct lfs_fs **out, struct lfs_err *err)
+{
 	uint8_t k[4], v[LFS_FS_SUPER_VLEN + 16];
 	size_t vl = 0;
 	*out = NULL;
@@ -177,6 +237,31 @@ int lfs_fs_mount(struct lfs_kv *kv, int ro, struct lfs_fs **out, struct lfs_err 
 	fs->kv = kv;
 	fs->psz = fs->sb.page_size;
 	fs->ro = ro;
+	struct lfs_io_opts io = { 0 };
+	struct lfs_txn_opts to = { 0 };
+	if (o) {
+		io.queue_depth = o->queue_depth;
+		io.sched = o->sched;
+		io.hook = o->hook;
+		io.hook_arg = o->hook_arg;
+		to.max_pages = o->txn_max_pages;
+		to.hook = o->hook;
+		to.hook_arg = o->hook_arg;
+	}
+	fs->ic = calloc(IC_SLOTS, sizeof(struct ic_ent));
+	if (!fs->ic) {
+		free(fs);
+		return -ENOMEM;
+	}
+	rc = lfs_io_start(kv, &io, &fs->io, err);
+	if (rc == 0 && (rc = lfs_txn_mgr_new(fs->io, &to, &fs->tm)) < 0)
+		lfs_seterr(err, rc, "txn: %s", lfs_strerror(rc));
+	if (rc < 0) {
+		lfs_io_stop(fs->io);
+		free(fs->ic);
+		free(fs);
+		return rc;
+	}
 	*out = fs;
 	return 0;
 }
@@ -185,16 +270,133 @@ void lfs_fs_free(struct lfs_fs *fs)
 {
 	if (!fs)
 		return;
+	if (fs->t)
+		lfs_txn_abort(fs->t);
+	lfs_io_stop(fs->io);
+	lfs_txn_mgr_free(fs->tm);
 	lfs_kv_batch_free(fs->b);
+	free(fs->ic);
 	free(fs);
+}
+
+void lfs_fs_drain(struct lfs_fs *fs) { lfs_io_drain(fs->io); }
+
+void lfs_fs_layer_stats(struct lfs_fs *fs, struct lfs_txn_stats *t, struct lfs_io_stats *io,
+			struct lfs_kv_stats *kv)
+{
+	if (t)
+		lfs_txn_stats(fs->tm, t);
+	if (io)
+		lfs_io_stats(fs->io, io);
+	if (kv)
+		lfs_io_kv_stats(fs->io, kv);
+}
+
+uint32_t lfs_fs_wb_max_pages(struct lfs_fs *fs) { return lfs_txn_max_pages(fs->tm); }
+
+struct lfs_txn_mgr *lfs_fs_txn(struct lfs_fs *fs) { return fs->tm; }
+
+void lfs_fs_set_hook(struct lfs_fs *fs, void (*hook)(void *, const struct lfs_event *), void *arg)
+{
+	lfs_txn_set_hook(fs->tm, hook, arg);
+	lfs_io_set_hook(fs->io, hook, arg);
+}
+
+struct lfs_txn *lfs_fs_wb_begin(struct lfs_fs *fs) { return lfs_txn_begin(fs->tm); }
+
+int lfs_fs_wb_page(struct lfs_fs *fs, struct lfs_txn *t, uint64_t ino, uint64_t idx,
+		   const void *buf, size_t len)
+{
+	uint8_t k[LFS_FS_DATA_KLEN];
+	size_t kl = lfs_fs_key_data(k, ino, idx);
+	return lfs_txn_put_page(t, ino, idx, k, kl, buf, len);
+}
+
+int lfs_fs_wb_inode(struct lfs_fs *fs, struct lfs_txn *t, uint64_t ino, struct lfs_fs_inode *in)
+{
+	uint8_t k[LFS_FS_INODE_KLEN];
+	uint8_t *v = malloc(LFS_FS_INODE_VMAX);
+	if (!v)
+		return -ENOMEM;
+	in->generation++;
+	size_t vl = lfs_fs_inode_encode(in, v);
+	int rc = lfs_txn_put(t, k, lfs_fs_key_inode(k, ino), v, vl);
+	free(v);
+	if (rc == 0)
+		ic_put(fs, ino, in);
+	else
+		ic_drop(fs, ino);
+	return rc;
+}
+
+int lfs_fs_wb_commit(struct lfs_fs *fs, struct lfs_txn *t, int sync, uint64_t *seq)
+{
+	return lfs_txn_commit(t, LFS_TXN_ASYNC | (sync ? LFS_TXN_SYNC : 0), seq, NULL);
+}
+
+int lfs_fs_wb_wait(struct lfs_fs *fs, uint64_t seq, int for_fsync)
+{
+	return lfs_txn_wait(fs->tm, seq, for_fsync);
+}
+
+uint64_t lfs_fs_wb_done(struct lfs_fs *fs) { return lfs_txn_done(fs->tm); }
+uint64_t lfs_fs_wb_last(struct lfs_fs *fs) { return lfs_txn_last(fs->tm); }
+
+int lfs_fs_read_pages(struct lfs_fs *fs, uint64_t ino, const uint64_t *idx, size_t n,
+		      void *const *bufs, int *present)
+{
+	uint8_t (*keys)[LFS_FS_DATA_KLEN] = malloc(n * sizeof *keys);
+	const void **kp = calloc(n + 1, sizeof *kp);
+	size_t *kl = calloc(n + 1, sizeof *kl);
+	ssize_t *vl = malloc(n * sizeof *vl);
+	int rc = 0;
+	if (!keys || !kp || !kl || !vl) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		kl[i] = lfs_fs_key_data(keys[i], ino, idx[i]);
+		kp[i] = keys[i];
+	}
+	rc = lfs_txn_mget(fs->tm, n, kp, kl, bufs, fs->psz, vl, NULL);
+	for (size_t i = 0; i < n && rc >= 0; i++) {
+		if (vl[i] == -ENOENT) {
+			memset(bufs[i], 0, fs->psz);
+			present[i] = 0;
+		} else if (vl[i] < 0) {
+			rc = (int)vl[i];
+		} else if ((size_t)vl[i] > fs->psz) {
+			rc = LFS_E_CORRUPT;
+		} else {
+			if ((size_t)vl[i] < fs->psz)
+				memset((char *)bufs[i] + vl[i], 0, fs->psz - (size_t)vl[i]);
+			present[i] = 1;
+		}
+	}
+out:
+	free(keys); free(kp); free(kl); free(vl);
+	return rc;
 }
 
 int lfs_fs_iget(struct lfs_fs *fs, uint64_t ino, struct lfs_fs_inode *in)
 {
+	struct ic_ent *ic = fs->ic;
+	if (ic && ic[ino % IC_SLOTS].valid && ic[ino % IC_SLOTS].ino == ino) {
+		*in = ic[ino % IC_SLOTS].in;
+		return 0;
+	}
+	int rc = iget_kv(fs, ino, in);
+	if (rc == 0)
+		ic_put(fs, ino, in);
+	return rc;
+}
+
+static int iget_kv(struct lfs_fs *fs, uint64_t ino, struct lfs_fs_inode *in)
+{
 	uint8_t k[LFS_FS_INODE_KLEN];
 	uint8_t v[LFS_FS_INODE_VMAX];
 	size_t vl = 0;
-	int rc = lfs_kv_get_into(fs->kv, k, lfs_fs_key_inode(k, ino), v, sizeof v, &vl, NULL);
+	int rc = kget(fs, k, lfs_fs_key_inode(k, ino), v, sizeof v, &vl);
 	if (rc < 0)
 		return rc == -ENOENT ? -ENOENT : rc;
 	if (vl > sizeof v)
@@ -210,7 +412,7 @@ int lfs_fs_lookup(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen
 	int kl = lfs_fs_key_dentry(k, dir, name, nlen);
 	if (kl < 0)
 		return kl;
-	int rc = lfs_kv_get_into(fs->kv, k, (size_t)kl, v, sizeof v, &vl, NULL);
+	int rc = kget(fs, k, (size_t)kl, v, sizeof v, &vl);
 	if (rc < 0)
 		return rc;
 	return lfs_fs_dentry_decode(v, vl, d);
@@ -218,8 +420,11 @@ int lfs_fs_lookup(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen
 
 static void abort_batch(struct lfs_fs *fs)
 {
-	if (fs->b)
-		lfs_kv_batch_clear(fs->b);
+	if (fs->t) {
+		lfs_txn_abort(fs->t);
+		fs->t = NULL;
+	}
+	ic_clear(fs);
 }
 
 int lfs_fs_create(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen,
@@ -500,7 +705,7 @@ int lfs_fs_read_page(struct lfs_fs *fs, uint64_t ino, uint64_t idx, void *buf)
 {
 	uint8_t k[LFS_FS_DATA_KLEN];
 	size_t vl = 0;
-	int rc = lfs_kv_get_into(fs->kv, k, lfs_fs_key_data(k, ino, idx), buf, fs->psz, &vl, NULL);
+	int rc = kget(fs, k, lfs_fs_key_data(k, ino, idx), buf, fs->psz, &vl);
 	if (rc == -ENOENT) {
 		memset(buf, 0, fs->psz);
 		return 0;
@@ -541,66 +746,62 @@ int lfs_fs_truncate(struct lfs_fs *fs, uint64_t ino, struct lfs_fs_inode *in, ui
 	return 0;
 }
 
+static int first_key_cb(void *arg, const void *k, size_t kl, const void *v, size_t vl)
+{
+	int64_t *r = arg;
+	if (kl == LFS_FS_DATA_KLEN)
+		*r = (int64_t)lfs_be64_get((const uint8_t *)k + 9);
+	return 1;
+}
+
 int64_t lfs_fs_next_data(struct lfs_fs *fs, uint64_t ino, uint64_t idx)
 {
 	uint8_t lo[LFS_FS_DATA_KLEN], hi[9];
 	lfs_fs_key_data(lo, ino, idx);
 	lfs_fs_key_data_prefix(hi, ino + 1);
-	struct lfs_kv_iter *it = lfs_kv_iter_new(fs->kv, lo, sizeof lo, hi, sizeof hi);
-	if (!it)
-		return -ENOMEM;
 	int64_t r = -ENXIO;
-	if (lfs_kv_iter_valid(it)) {
-		size_t kl;
-		const uint8_t *k = lfs_kv_iter_key(it, &kl);
-		if (kl == LFS_FS_DATA_KLEN)
-			r = (int64_t)lfs_be64_get(k + 9);
-	}
-	lfs_kv_iter_free(it);
-	return r;
+	int rc = lfs_txn_scan(fs->tm, lo, sizeof lo, hi, sizeof hi, first_key_cb, &r, NULL);
+	return rc < 0 ? rc : r;
+}
+
+static int count_cb(void *arg, const void *k, size_t kl, const void *v, size_t vl)
+{
+	(*(uint64_t *)arg)++;
+	return 0;
 }
 
 uint64_t lfs_fs_count_pages(struct lfs_fs *fs, uint64_t ino)
 {
-	uint8_t p[9];
+	uint8_t lo[9], hi[9];
 	uint64_t n = 0;
-	struct lfs_kv_iter *it = lfs_kv_iter_prefix(fs->kv, p, lfs_fs_key_data_prefix(p, ino));
-	for (; it && lfs_kv_iter_valid(it); lfs_kv_iter_next(it))
-		n++;
-	lfs_kv_iter_free(it);
+	lfs_fs_key_data_prefix(lo, ino);
+	lfs_fs_key_data_prefix(hi, ino + 1);
+	lfs_txn_scan(fs->tm, lo, sizeof lo, hi, sizeof hi, count_cb, &n, NULL);
 	return n;
+}
+
+struct rd_arg {
+	int (*cb)(void *arg, uint64_t ino, uint8_t type, const char *name, size_t nlen);
+	void *arg;
+};
+
+static int rd_cb(void *arg, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct rd_arg *a = arg;
+	struct lfs_fs_key key;
+	struct lfs_fs_dentry d;
+	if (lfs_fs_key_decode(k, kl, &key) != LFS_FS_K_DENTRY || lfs_fs_dentry_decode(v, vl, &d) < 0)
+		return LFS_E_CORRUPT;
+	return a->cb(a->arg, d.ino, d.type, key.name, key.nlen);
 }
 
 int lfs_fs_readdir(struct lfs_fs *fs, uint64_t dir,
 		   int (*cb)(void *arg, uint64_t ino, uint8_t type, const char *name, size_t nlen),
 		   void *arg)
 {
-	uint8_t p[9];
-	struct lfs_kv_iter *it = lfs_kv_iter_prefix(fs->kv, p, lfs_fs_key_dentry_prefix(p, dir));
-	int rc = 0;
-	if (!it)
-		return -ENOMEM;
-	for (; lfs_kv_iter_valid(it); lfs_kv_iter_next(it)) {
-		size_t kl, vl;
-		const void *k = lfs_kv_iter_key(it, &kl);
-		const void *v = lfs_kv_iter_value(it, &vl);
-		struct lfs_fs_key key;
-		struct lfs_fs_dentry d;
-		if (!v) {
-			rc = LFS_E_CORRUPT;
-			break;
-		}
-		if (lfs_fs_key_decode(k, kl, &key) != LFS_FS_K_DENTRY ||
-		    lfs_fs_dentry_decode(v, vl, &d) < 0) {
-			rc = LFS_E_CORRUPT;
-			break;
-		}
-		rc = cb(arg, d.ino, d.type, key.name, key.nlen);
-		if (rc)
-			break;
-	}
-	if (rc == 0)
-		rc = lfs_kv_iter_error(it, NULL);
-	lfs_kv_iter_free(it);
-	return rc;
+	uint8_t lo[9], hi[9];
+	struct rd_arg a = { cb, arg };
+	lfs_fs_key_dentry_prefix(lo, dir);
+	lfs_fs_key_dentry_prefix(hi, dir + 1);
+	return lfs_txn_scan(fs->tm, lo, sizeof lo, hi, sizeof hi, rd_cb, &a, NULL);
 }

@@ -5,8 +5,11 @@
  * Invariants: every namespace operation (create, link, unlink, rename) is
  * one KV batch, so it is atomic across a crash; the superblock's next inode
  * number is written in the batch that uses it; a hole is an absent data key;
- * truncate is a range delete.  Data writes of one call go in one batch with
- * the inode record that gives them their size.
+ * truncate is a range delete.  Data pages arrive from the page cache's
+ * writeback in txns (lfs_fs_wb_*), each holding the inode record whose
+ * size covers them (never a size past pages not yet written).
+ * Reads and writes go through the txn layer and the io channel; the kv
+ * handle belongs to the channel's server thread while mounted.
  * Locking: none — a mount is used by one thread at a time (lightfs.h).
  */
 #ifndef LFS_FS_FS_H
@@ -17,20 +20,59 @@
 #include "common/err.h"
 #include "fs/schema.h"
 #include "kv/kv.h"
+#include "txn/txn.h"
 
 struct lfs_fs {
-	struct lfs_kv *kv;
+	struct lfs_kv *kv;        /* owned by the io server thread while mounted */
 	struct lfs_fs_super sb;
 	uint32_t psz;
 	int ro;
-	struct lfs_kv_batch *b;   /* the open batch (data writes accumulate) */
+	struct lfs_kv_batch *b;   /* mkfs only: the batch of the fresh fs */
+	struct lfs_io *io;        /* the request channel over kv (started by mount) */
+	struct lfs_txn_mgr *tm;   /* transactions over io */
+	struct lfs_txn *t;        /* the open txn of the current operation */
+	void *ic;                 /* inode cache (write-through, fs.c) */
+};
+
+/* Channel and txn geometry (lfs_fs_mount uses the defaults). */
+struct lfs_fs_opts {
+	uint32_t queue_depth;
+	enum lfs_sched sched;
+	uint32_t txn_max_pages;
+	void (*hook)(void *arg, const struct lfs_event *ev);
+	void *hook_arg;
 };
 
 uint64_t lfs_fs_now(void);
 int  lfs_fs_mkfs(struct lfs_kv *kv, uint32_t page_size, int compress, int level,
 		 const char *label, struct lfs_err *err);
 int  lfs_fs_mount(struct lfs_kv *kv, int ro, struct lfs_fs **out, struct lfs_err *err);
+int  lfs_fs_mount_opts(struct lfs_kv *kv, int ro, const struct lfs_fs_opts *o,
+		       struct lfs_fs **out, struct lfs_err *err);
+/* Stops the channel (every submitted request is served first); kv stays open. */
 void lfs_fs_free(struct lfs_fs *fs);
+struct lfs_txn_mgr *lfs_fs_txn(struct lfs_fs *fs);
+/* Wait until the channel is idle: kv may then be used directly by this
+ * thread until its next call into fs. */
+void lfs_fs_drain(struct lfs_fs *fs);
+void lfs_fs_layer_stats(struct lfs_fs *fs, struct lfs_txn_stats *t, struct lfs_io_stats *io,
+			struct lfs_kv_stats *kv);
+uint32_t lfs_fs_wb_max_pages(struct lfs_fs *fs);
+void lfs_fs_set_hook(struct lfs_fs *fs, void (*hook)(void *, const struct lfs_event *), void *arg);
+
+/* Writeback txns (the page cache's writepages): pages are stable until the
+ * commit completes; commits are async and complete in order. */
+struct lfs_txn *lfs_fs_wb_begin(struct lfs_fs *fs);
+int lfs_fs_wb_page(struct lfs_fs *fs, struct lfs_txn *t, uint64_t ino, uint64_t idx,
+		   const void *buf, size_t len);
+int lfs_fs_wb_inode(struct lfs_fs *fs, struct lfs_txn *t, uint64_t ino, struct lfs_fs_inode *in);
+int lfs_fs_wb_commit(struct lfs_fs *fs, struct lfs_txn *t, int sync, uint64_t *seq);
+int lfs_fs_wb_wait(struct lfs_fs *fs, uint64_t seq, int for_fsync);
+uint64_t lfs_fs_wb_done(struct lfs_fs *fs);
+uint64_t lfs_fs_wb_last(struct lfs_fs *fs);
+/* Read n pages (any indexes) in one request: present[i] = 1 if stored. */
+int lfs_fs_read_pages(struct lfs_fs *fs, uint64_t ino, const uint64_t *idx, size_t n,
+		      void *const *bufs, int *present);
 
 int lfs_fs_iget(struct lfs_fs *fs, uint64_t ino, struct lfs_fs_inode *in);
 int lfs_fs_lookup(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen,

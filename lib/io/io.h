@@ -20,12 +20,29 @@
  * crash never exposes part of a txn.
  *
  * When the queue is full, submit blocks until a slot completes.
+ *
+ * Ordering (why reads may jump ahead): the server applies requests in
+ * submission order, except that `deadline` lets a read pass queued item
+ * requests (PUT/DEL of a txn not yet committed, invisible to any read) —
+ * never a COMMIT, SYNC or EXEC.  So a read always sees every txn whose
+ * COMMIT was submitted before it, and async commits complete in submission
+ * order (lfs_io_done_seq is a high-water mark).
+ *
+ * Stable pages: lfs_io_put_page does not copy the value; the caller keeps
+ * it unchanged until the txn's commit completes (the page cache holds such
+ * pages in PG_writeback, as the kernel's stable pages).  Other puts copy.
+ *
+ * Plugging (blk_start_plug): while plugged the server dispatches nothing,
+ * so the puts of a txn queue up and merge; a waiting call unplugs first.
+ *
+ * Lock order: io->mu only (the server thread takes no other lock).
  */
 #ifndef LFS_IO_IO_H
 #define LFS_IO_IO_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/err.h"
 #include "kv/kv.h"
@@ -89,6 +106,25 @@ void lfs_io_txn_abort(struct lfs_io *io, uint64_t txn);
 /* Make everything committed durable (lfs_kv_sync through the channel). */
 int lfs_io_sync(struct lfs_io *io, struct lfs_err *err);
 
+/* Async commit: returns at once with *seq, the commit's sequence number
+ * (monotonic; completes in order).  Wait with lfs_io_wait_seq. */
+int lfs_io_txn_commit_async(struct lfs_io *io, uint64_t txn, int sync, uint64_t *seq);
+/* Wait until every commit up to seq completed; returns the first error of
+ * a failed async commit <= seq not yet returned, else 0. */
+int lfs_io_wait_seq(struct lfs_io *io, uint64_t seq);
+uint64_t lfs_io_done_seq(struct lfs_io *io);   /* completed high-water mark */
+uint64_t lfs_io_last_seq(struct lfs_io *io);   /* last commit submitted */
+/* Wait until the queue is empty and the server idle (direct kv use after). */
+void lfs_io_drain(struct lfs_io *io);
+void lfs_io_plug(struct lfs_io *io);
+void lfs_io_unplug(struct lfs_io *io);
+/* Multi-get in one request (readahead): vals[i] receives at most cap bytes,
+ * vlens[i] the value length or -ENOENT / a negative error.  Returns 0 or
+ * the first error other than -ENOENT. */
+int lfs_io_mget(struct lfs_io *io, size_t n, const void *const *keys, const size_t *klens,
+		void *const *vals, size_t cap, ssize_t *vlens, struct lfs_err *err);
+
+void lfs_io_set_hook(struct lfs_io *io, void (*hook)(void *, const struct lfs_event *), void *arg);
 void lfs_io_stats(struct lfs_io *io, struct lfs_io_stats *st);
 /* KV stats read through the channel (so the server thread owns kv). */
 void lfs_io_kv_stats(struct lfs_io *io, struct lfs_kv_stats *st);

@@ -181,7 +181,8 @@ struct lfs_stats {
 		uint64_t peak_pages_cached, peak_pages_dirty;
 		uint64_t active, inactive;  /* LRU list lengths now */
 	} pc;
-	struct {                   /* txn */
+	struct {                   /* txn (txns: those holding data pages; a
+				    * namespace op's batch counts in meta_ops) */
 		uint64_t txns, pages, meta_ops, max_pages, fsync_waits;
 	} txn;
 	struct {                   /* io (cheeze channel) */

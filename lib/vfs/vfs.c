@@ -9,9 +9,15 @@
  * it reads it, changes it and stages it in the call's batch.
  * Lock order: none (one thread per mount, lightfs.h).
  *
- * Not yet here: the page cache (lib/pagecache: readahead, dirty pages,
- * writeback) — reads and writes go page by page to the LightFS layer, every
- * write call is one KV batch (split every txn_max_pages pages).
+ * File data goes through the page cache: read → lightfs_file_ops.read →
+ * filemap_read, write → generic_perform_write, both over the mapping
+ * (address_space) of the inode's vnode with lightfs_aops below.  A vnode
+ * (the in-core inode) lives while the inode is open or has cached pages;
+ * its mapping's i_size and the vnode's mtime are ahead of the KV record
+ * until writeback stores them with the pages.  An inode that loses its last
+ * link while a vnode holds it stays an orphan until the vnode goes.
+ * O_DIRECT bypasses the cache: overlapping cached pages are written back
+ * and dropped first, then the data goes to / comes from KV directly.
  */
 #include "vfs/lightfs.h"
 
@@ -26,13 +32,28 @@
 
 #include "fs/fs.h"
 #include "kv/kv.h"
+#include "pagecache/pagecache.h"
 
 #define MAX_SYMLINKS 40
+
+struct lfs_mount;
 
 struct vnode {
 	uint64_t ino;
 	int opens;
-	struct vnode *next;
+	struct vnode *next;        /* hash chain */
+	struct lfs_mount *m;
+	struct lfs_mapping map;    /* address_space: pages, i_size */
+	uint64_t mtime_ns;         /* in-core mtime/ctime, ahead of KV when set */
+	int mtime_dirty;
+};
+
+struct file;
+/* struct file_operations of a regular file */
+struct lfs_file_ops {
+	ssize_t (*read)(struct file *f, void *buf, size_t n, uint64_t pos);
+	ssize_t (*write)(struct file *f, const void *buf, size_t n, uint64_t pos);
+	int     (*fsync)(struct file *f, int datasync);
 };
 
 struct file {
@@ -43,20 +64,29 @@ struct file {
 	int refs;
 	uint32_t mode;
 	char *path;                /* absolute path at open (openat/fchdir) */
+	struct lfs_ra_state ra;    /* file_ra_state */
+	const struct lfs_file_ops *f_op;
 };
+
+#define VN_BUCKETS 1024
 
 struct lfs_mount {
 	struct lfs_kv *kv;
 	struct lfs_fs *fs;
+	struct lfs_pc *pc;
 	int ro;
 	uint32_t psz;
 	uint32_t txn_max_pages;
-	struct vnode *vnodes;
+	struct vnode *vtab[VN_BUCKETS];
+	uint64_t nvnodes, vn_created;
 	uint8_t *pgbuf;
 	struct lfs_stats st;
 	void (*hook)(void *arg, const struct lfs_event *ev);
 	void *hook_arg;
 };
+
+static const struct lfs_aops lightfs_aops;
+static const struct lfs_file_ops lightfs_file_ops;
 
 struct lfs_proc {
 	struct lfs_mount *m;
@@ -68,52 +98,107 @@ struct lfs_proc {
 
 /* ---------------------------------------------------------------- helpers */
 
-static void emit(struct lfs_mount *m, enum lfs_ev_kind k, uint64_t ino, uint64_t idx,
-		 uint64_t count, uint64_t bytes, int flag)
+static void vn_unhash(struct lfs_mount *m, struct vnode *vn)
 {
-	if (!m->hook)
-		return;
-	struct lfs_event ev = { .kind = k, .ino = ino, .index = idx, .count = count,
-				.bytes = bytes, .flag = flag };
-	m->hook(m->hook_arg, &ev);
+	for (struct vnode **pp = &m->vtab[vn->ino % VN_BUCKETS]; *pp; pp = &(*pp)->next)
+		if (*pp == vn) {
+			*pp = vn->next;
+			m->nvnodes--;
+			return;
+		}
 }
 
-static struct vnode *vn_get(struct lfs_mount *m, uint64_t ino, int create)
+static void vn_free(struct lfs_mount *m, struct vnode *vn)
 {
-	for (struct vnode *v = m->vnodes; v; v = v->next)
+	vn_unhash(m, vn);
+	lfs_mapping_destroy(&vn->map);
+	free(vn);
+}
+
+/* Free closed vnodes without pages (iput of unused inodes). */
+static void vn_gc(struct lfs_mount *m)
+{
+	for (int b = 0; b < VN_BUCKETS; b++)
+		for (struct vnode *v = m->vtab[b], *nx; v; v = nx) {
+			nx = v->next;
+			if (v->opens == 0 && v->map.nrpages == 0)
+				vn_free(m, v);
+		}
+}
+
+/* The vnode of ino; create makes one with i_size = size. */
+static struct vnode *vn_get2(struct lfs_mount *m, uint64_t ino, int create, uint64_t size)
+{
+	for (struct vnode *v = m->vtab[ino % VN_BUCKETS]; v; v = v->next)
 		if (v->ino == ino)
 			return v;
 	if (!create)
 		return NULL;
+	if (++m->vn_created % 256 == 0 && m->nvnodes > 256)
+		vn_gc(m);
 	struct vnode *v = calloc(1, sizeof *v);
 	if (!v)
 		return NULL;
 	v->ino = ino;
-	v->next = m->vnodes;
-	m->vnodes = v;
+	v->m = m;
+	lfs_mapping_init(&v->map, m->pc, &lightfs_aops, v, ino, size);
+	v->next = m->vtab[ino % VN_BUCKETS];
+	m->vtab[ino % VN_BUCKETS] = v;
+	m->nvnodes++;
 	return v;
+}
+
+static struct vnode *vn_get(struct lfs_mount *m, uint64_t ino, int create)
+{
+	return vn_get2(m, ino, create, 0);
+}
+
+/* A vnode nobody has open: free it (and the inode, if it lost its last
+ * link) unless clean pages keep it cached. */
+static int vn_reap(struct lfs_mount *m, struct vnode *vn)
+{
+	int rc = 0;
+	if (vn->opens > 0)
+		return 0;
+	struct lfs_fs_inode in;
+	int r = m->ro ? 0 : lfs_fs_iget(m->fs, vn->ino, &in);
+	if (!m->ro && (r == -ENOENT || (r == 0 && in.nlink == 0))) {
+		uint64_t ino = vn->ino;
+		vn_free(m, vn);              /* its dirty pages die with it */
+		rc = r == 0 ? lfs_fs_release(m->fs, ino) : 0;
+		return rc;
+	}
+	if (vn->map.nrpages == 0)
+		vn_free(m, vn);
+	return rc;
 }
 
 static int vn_put(struct lfs_mount *m, struct vnode *vn)
 {
-	int rc = 0;
 	if (--vn->opens > 0)
 		return 0;
-	for (struct vnode **pp = &m->vnodes; *pp; pp = &(*pp)->next)
-		if (*pp == vn) {
-			*pp = vn->next;
-			break;
-		}
-	if (!m->ro)
-		rc = lfs_fs_release(m->fs, vn->ino);
-	free(vn);
-	return rc;
+	return vn_reap(m, vn);
 }
 
+/* Held by a vnode (open, or with cached pages): unlinking keeps it as an
+ * orphan until the vnode goes. */
 static int is_open(struct lfs_mount *m, uint64_t ino)
 {
+	return vn_get(m, ino, 0) != NULL;
+}
+
+static void reap_ino(struct lfs_mount *m, uint64_t ino)
+{
+	struct vnode *v = ino ? vn_get(m, ino, 0) : NULL;
+	if (v)
+		vn_reap(m, v);
+}
+
+/* Size and times as the cache sees them (ahead of KV). */
+static uint64_t cur_size(struct lfs_mount *m, uint64_t ino, uint64_t kv_size)
+{
 	struct vnode *v = vn_get(m, ino, 0);
-	return v && v->opens > 0;
+	return v ? v->map.i_size : kv_size;
 }
 
 /* ---------------------------------------------------------------- path walk */
@@ -270,9 +355,7 @@ static int walk(struct lfs_proc *p, const char *base, const char *path, int foll
 	}
 	if (rc == 0) {
 		/* canonical path: names up to depth (+ missing last name) */
-		size_t upto = depth ? nameoff[depth] - 1 : 0;
-		if (w->ino == 0)
-			upto = namelen;
+		size_t upto = namelen;     /* names holds the path of stack[depth] */
 		if (upto == 0)
 			snprintf(w->canon, sizeof w->canon, "/");
 		else
@@ -343,7 +426,9 @@ int lfs_mount(const char *image, const struct lfs_mount_opts *o,
 		lfs_kv_close(kv);
 		return -ENOMEM;
 	}
-	rc = lfs_fs_mount(kv, o->readonly && !o->in_memory, &m->fs, err);
+	struct lfs_fs_opts fo = { .queue_depth = o->queue_depth, .sched = o->sched,
+				  .txn_max_pages = o->txn_max_pages };
+	rc = lfs_fs_mount_opts(kv, o->readonly && !o->in_memory, &fo, &m->fs, err);
 	if (rc < 0) {
 		lfs_kv_close(kv);
 		free(m);
@@ -353,12 +438,19 @@ int lfs_mount(const char *image, const struct lfs_mount_opts *o,
 	m->ro = o->readonly && !o->in_memory;
 	m->psz = m->fs->psz;
 	m->txn_max_pages = o->txn_max_pages ? o->txn_max_pages : 310;
+	struct lfs_pc_opts po = { .page_size = m->psz, .cache_bytes = o->cache_bytes,
+		.readahead_max = o->readahead_max, .dirty_background_ratio = o->dirty_background_ratio,
+		.dirty_ratio = o->dirty_ratio, .dirty_expire_ns = o->dirty_expire_ns,
+		.writeback_interval_ns = o->writeback_interval_ns, .clock = o->clock,
+		.clock_arg = o->clock_arg };
 	m->pgbuf = malloc(m->psz);
-	if (!m->pgbuf) {
+	rc = m->pgbuf ? lfs_pc_new(&po, &m->pc) : -ENOMEM;
+	if (rc < 0) {
+		free(m->pgbuf);
 		lfs_fs_free(m->fs);
 		lfs_kv_close(kv);
 		free(m);
-		return -ENOMEM;
+		return lfs_seterr(err, rc, "mount: %s", lfs_strerror(rc));
 	}
 	*out = m;
 	return 0;
@@ -369,22 +461,37 @@ int lfs_umount(struct lfs_mount *m, struct lfs_err *err)
 	if (!m)
 		return 0;
 	int rc = 0;
-	while (m->vnodes) {
-		struct vnode *v = m->vnodes;
-		m->vnodes = v->next;
-		if (!m->ro) {
-			int r = lfs_fs_release(m->fs, v->ino);
-			if (r < 0 && rc == 0)
-				rc = r;
+	/* orphans (unlinked, still open) go without writing their pages */
+	for (int b = 0; b < VN_BUCKETS; b++)
+		for (struct vnode *v = m->vtab[b], *nx; v; v = nx) {
+			nx = v->next;
+			struct lfs_fs_inode in;
+			if (!m->ro && lfs_fs_iget(m->fs, v->ino, &in) == 0 && in.nlink == 0)
+				lfs_pc_truncate(&v->map, 0);
 		}
-		free(v);
+	if (!m->ro) {
+		int r = lfs_pc_sync_all(m->pc, LFS_WB_UMOUNT);
+		if (r < 0 && rc == 0)
+			rc = r;
 	}
+	for (int b = 0; b < VN_BUCKETS; b++)
+		while (m->vtab[b]) {
+			struct vnode *v = m->vtab[b];
+			uint64_t ino = v->ino;
+			vn_free(m, v);
+			if (!m->ro) {
+				int r = lfs_fs_release(m->fs, ino);
+				if (r < 0 && rc == 0)
+					rc = r;
+			}
+		}
 	if (!m->ro) {
 		int r = lfs_fs_commit(m->fs, 1);
 		if (r < 0 && rc == 0)
 			rc = r;
 	}
 	lfs_fs_free(m->fs);
+	lfs_pc_free(m->pc);
 	int r = lfs_kv_close(m->kv);
 	if (r < 0 && rc == 0)
 		rc = r;
@@ -395,20 +502,37 @@ int lfs_umount(struct lfs_mount *m, struct lfs_err *err)
 	return rc;
 }
 
-struct lfs_kv *lfs_mount_kv(struct lfs_mount *m) { return m->kv; }
+struct lfs_kv *lfs_mount_kv(struct lfs_mount *m)
+{
+	/* everything written so far reaches KV; the channel goes idle so the
+	 * caller may use the handle directly until its next lightfs call */
+	lfs_sync(m);
+	lfs_fs_drain(m->fs);
+	return m->kv;
+}
 
 int lfs_sync(struct lfs_mount *m)
 {
-	return m->ro ? 0 : lfs_fs_commit(m->fs, 1);
+	if (m->ro)
+		return 0;
+	int rc = lfs_pc_sync_all(m->pc, LFS_WB_SYNC);
+	int r = lfs_fs_commit(m->fs, 1);
+	return rc < 0 ? rc : r;
 }
 
-void lfs_drop_caches(struct lfs_mount *m) { (void)m; }
+void lfs_drop_caches(struct lfs_mount *m)
+{
+	lfs_pc_drop_clean(m->pc);
+	vn_gc(m);
+}
 
 void lfs_set_event_hook(struct lfs_mount *m,
 			void (*hook)(void *arg, const struct lfs_event *ev), void *arg)
 {
 	m->hook = hook;
 	m->hook_arg = arg;
+	lfs_pc_set_hook(m->pc, hook, arg);
+	lfs_fs_set_hook(m->fs, hook, arg);
 }
 
 uint64_t lfs_hist_quantile(const struct lfs_hist *h, double q)
@@ -427,8 +551,30 @@ uint64_t lfs_hist_quantile(const struct lfs_hist *h, double q)
 void lfs_mount_stats(struct lfs_mount *m, struct lfs_stats *st)
 {
 	struct lfs_kv_stats k;
+	struct lfs_txn_stats t;
+	struct lfs_io_stats io;
+	struct lfs_pc_stats pc;
 	*st = m->st;
-	lfs_kv_stats(m->kv, &k);
+	lfs_fs_layer_stats(m->fs, &t, &io, &k);
+	lfs_pc_stats(m->pc, &pc);
+#define PC(f) st->pc.f = pc.f
+	PC(lookups); PC(hits); PC(misses); PC(readpage); PC(readahead_calls); PC(ra_pages);
+	PC(ra_used); PC(async_ra); PC(pages_dirtied); PC(pages_written); PC(pages_evicted);
+	PC(writepages_calls); PC(bg_writeback); PC(hard_writeback); PC(expire_writeback);
+	PC(rmw_reads); PC(pages_cached); PC(pages_dirty); PC(bytes_cached);
+	PC(peak_pages_cached); PC(peak_pages_dirty); PC(active); PC(inactive);
+#undef PC
+	st->txn.txns = t.txns;
+	st->txn.pages = t.pages;
+	st->txn.meta_ops = t.meta_ops;
+	st->txn.max_pages = t.max_pages;
+	st->txn.fsync_waits = t.fsync_waits;
+	st->io.requests = io.requests;
+	st->io.merges = io.merges;
+	st->io.max_depth = io.max_depth;
+	st->io.reads = io.reads;
+	st->io.writes = io.writes;
+	st->io.lat = io.lat;
 	st->kv.gets = k.gets;
 	st->kv.puts = k.puts;
 	st->kv.dels = k.dels;
@@ -586,6 +732,9 @@ static const char *dirfd_base(struct lfs_proc *p, int dirfd, const char *path, i
 	return f->path;
 }
 
+/* The cached pages are written back first (KV then holds the whole file),
+ * the KV side is truncated in one txn, then the cache follows
+ * (truncate_inode_pages) and i_size. */
 static int do_truncate(struct lfs_mount *m, uint64_t ino, uint64_t len)
 {
 	struct lfs_fs_inode in;
@@ -596,11 +745,24 @@ static int do_truncate(struct lfs_mount *m, uint64_t ino, uint64_t len)
 		return -EISDIR;
 	if (!S_ISREG(in.mode))
 		return -EINVAL;
+	struct vnode *vn = vn_get(m, ino, 0);
+	if (vn) {
+		rc = lfs_pc_writeback(&vn->map, LFS_WB_SYNC, 0, 1);
+		if (rc < 0)
+			return rc;
+		if ((rc = lfs_fs_iget(m->fs, ino, &in)) < 0)
+			return rc;
+	}
 	rc = lfs_fs_truncate(m->fs, ino, &in, len);
 	if (rc == 0)
 		rc = lfs_fs_stage_inode(m->fs, ino, &in);
 	if (rc == 0)
 		rc = lfs_fs_commit(m->fs, 0);
+	if (rc == 0 && vn) {
+		lfs_pc_truncate(&vn->map, len);
+		vn->map.i_size = len;
+		vn->mtime_dirty = 0;
+	}
 	return rc;
 }
 
@@ -638,14 +800,16 @@ static int open_common(struct lfs_proc *p, const char *base, int want_fd, const 
 			return -EISDIR;
 		if (m->ro && (acc != O_RDONLY || (flags & O_TRUNC)))
 			return -EROFS;
-		if ((flags & O_TRUNC) && acc != O_RDONLY && S_ISREG(w.in.mode) && w.in.size) {
+		if ((flags & O_TRUNC) && acc != O_RDONLY && S_ISREG(w.in.mode) &&
+		    cur_size(m, w.ino, w.in.size)) {
 			rc = do_truncate(m, w.ino, 0);
 			if (rc < 0)
 				return rc;
+			w.in.size = 0;
 		}
 	}
 	struct file *f = calloc(1, sizeof *f);
-	struct vnode *vn = vn_get(m, w.ino, 1);
+	struct vnode *vn = vn_get2(m, w.ino, 1, w.in.size);
 	if (!f || !vn || !(f->path = strdup(w.canon))) {
 		free(f);
 		return -ENOMEM;
@@ -656,6 +820,8 @@ static int open_common(struct lfs_proc *p, const char *base, int want_fd, const 
 	f->flags = flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
 	f->refs = 1;
 	f->mode = w.in.mode;
+	f->f_op = &lightfs_file_ops;
+	lfs_ra_init(&f->ra);
 	rc = fd_install(p, want_fd, f);
 	if (rc < 0)
 		file_put(m, f);
@@ -694,69 +860,52 @@ int lfs_close(struct lfs_proc *p, int fd)
 	return file_put(p->m, f);
 }
 
-static ssize_t do_read(struct lfs_mount *m, struct file *f, void *buf, size_t n, uint64_t off)
+/* ---------------------------------------------------------------- data paths */
+
+static void vn_touch(struct vnode *vn)
 {
-	struct lfs_fs_inode in;
-	if ((f->flags & O_ACCMODE) == O_WRONLY)
-		return -EBADF;
-	if (S_ISDIR(f->mode))
-		return -EISDIR;
-	int rc = lfs_fs_iget(m->fs, f->ino, &in);
+	vn->mtime_ns = lfs_fs_now();
+	vn->mtime_dirty = 1;
+}
+
+/* O_DIRECT read: dirty cached pages in the range are written back first,
+ * then the pages come from KV without entering the cache. */
+static ssize_t direct_read(struct lfs_mount *m, struct vnode *vn, void *buf, size_t n, uint64_t off)
+{
+	uint32_t psz = m->psz;
+	int rc = lfs_pc_invalidate_range(&vn->map, off, n);
 	if (rc < 0)
 		return rc;
-	if (off >= in.size || n == 0)
-		return 0;
-	if (n > in.size - off)
-		n = (size_t)(in.size - off);
-	if (n > SSIZE_MAX)
-		n = SSIZE_MAX;
 	size_t done = 0;
-	uint32_t psz = m->psz;
 	while (done < n) {
 		uint64_t pos = off + done, idx = pos / psz;
 		size_t po = (size_t)(pos % psz), take = psz - po;
 		if (take > n - done)
 			take = n - done;
-		rc = lfs_fs_read_page(m->fs, f->ino, idx, m->pgbuf);
+		rc = lfs_fs_read_page(m->fs, vn->ino, idx, m->pgbuf);
 		if (rc < 0)
 			return done ? (ssize_t)done : rc;
-		/* no page cache yet: every lookup misses and reads the page */
-		m->st.pc.lookups++;
-		m->st.pc.misses++;
-		m->st.pc.readpage++;
-		emit(m, LFS_EV_PC_MISS, f->ino, idx, 1, 0, 0);
-		emit(m, LFS_EV_READPAGE, f->ino, idx, 1, psz, 0);
 		memcpy((char *)buf + done, m->pgbuf + po, take);
 		done += take;
 	}
-	m->st.vfs.reads++;
-	m->st.vfs.bytes_read += done;
 	return (ssize_t)done;
 }
 
-static ssize_t do_write(struct lfs_mount *m, struct file *f, const void *buf, size_t n,
-			uint64_t off, int append)
+/* O_DIRECT write: cached pages of the range are written back and dropped,
+ * then the data goes to KV in txns of at most txn_max_pages pages, each
+ * with the inode record (partial pages read-modify-write from KV). */
+static ssize_t direct_write(struct lfs_mount *m, struct vnode *vn, const void *buf, size_t n,
+			    uint64_t off)
 {
-	struct lfs_fs_inode in;
 	struct lfs_fs *fs = m->fs;
-	if ((f->flags & O_ACCMODE) == O_RDONLY)
-		return -EBADF;
-	if (m->ro)
-		return -EROFS;
-	int rc = lfs_fs_iget(fs, f->ino, &in);
+	uint32_t psz = m->psz;
+	int rc = lfs_pc_invalidate_range(&vn->map, off, n);
 	if (rc < 0)
 		return rc;
-	if (append)
-		off = in.size;
-	if (n == 0)
-		return 0;
-	if (n > SSIZE_MAX)
-		n = SSIZE_MAX;
-	if (off + n < off || off + n > (UINT64_MAX >> 2))
-		return -EFBIG;
-	uint32_t psz = m->psz;
-	uint64_t old = in.size, nsz = off + n > old ? off + n : old;
-	uint64_t old_pages = (old + psz - 1) / psz;
+	struct lfs_fs_inode in;
+	if ((rc = lfs_fs_iget(fs, vn->ino, &in)) < 0)
+		return rc;
+	uint64_t old = vn->map.i_size, nsz = off + n > old ? off + n : old;
 	size_t done = 0;
 	uint32_t staged = 0;
 	while (done < n) {
@@ -767,59 +916,306 @@ static ssize_t do_write(struct lfs_mount *m, struct file *f, const void *buf, si
 		uint64_t pend = nsz - idx * psz;
 		size_t len = pend < psz ? (size_t)pend : psz;
 		if (po == 0 && take == len) {
-			rc = lfs_fs_stage_page(fs, f->ino, idx, (const char *)buf + done, len);
+			rc = lfs_fs_stage_page(fs, vn->ino, idx, (const char *)buf + done, len);
 		} else {
-			if (idx < old_pages) {
-				rc = lfs_fs_read_page(fs, f->ino, idx, m->pgbuf);
+			if (idx * psz < old) {
+				rc = lfs_fs_read_page(fs, vn->ino, idx, m->pgbuf);
 				if (rc < 0)
 					break;
-				emit(m, LFS_EV_RMW, f->ino, idx, 1, psz, 0);
 			} else {
 				memset(m->pgbuf, 0, psz);
 			}
 			memcpy(m->pgbuf + po, (const char *)buf + done, take);
-			rc = lfs_fs_stage_page(fs, f->ino, idx, m->pgbuf, len);
+			rc = lfs_fs_stage_page(fs, vn->ino, idx, m->pgbuf, len);
 		}
 		if (rc < 0)
 			break;
-		emit(m, LFS_EV_DIRTY, f->ino, idx, 1, take, 0);
 		done += take;
-		if (++staged >= m->txn_max_pages && done < n) {
-			rc = lfs_fs_commit(fs, 0);
+		if (++staged >= m->txn_max_pages || done == n) {
+			uint64_t end = off + done;
+			in.size = end > old ? end : old;
+			in.mtime_ns = in.ctime_ns = lfs_fs_now();
+			rc = lfs_fs_stage_inode(fs, vn->ino, &in);
+			if (rc == 0)
+				rc = lfs_fs_commit(fs, 0);
 			if (rc < 0)
 				break;
-			m->st.txn.txns++;
-			m->st.txn.pages += staged;
-			if (staged > m->st.txn.max_pages)
-				m->st.txn.max_pages = staged;
+			if (in.size > vn->map.i_size)
+				vn->map.i_size = in.size;
 			staged = 0;
 		}
 	}
-	if (done == 0 && rc < 0) {
+	if (rc < 0) {
 		lfs_fs_commit(fs, 0);
-		return rc;
+		if (done == 0 || staged)
+			return rc;
 	}
-	uint64_t end = off + done;
-	if (end > in.size)
-		in.size = end;
-	in.mtime_ns = in.ctime_ns = lfs_fs_now();
-	rc = lfs_fs_stage_inode(fs, f->ino, &in);
-	if (rc == 0)
-		rc = lfs_fs_commit(fs, 0);
-	if (rc < 0)
-		return rc;
-	m->st.txn.txns++;
-	m->st.txn.pages += staged;
-	m->st.txn.meta_ops++;
-	if (staged > m->st.txn.max_pages)
-		m->st.txn.max_pages = staged;
-	m->st.pc.pages_dirtied += (done + psz - 1) / psz;
-	m->st.vfs.writes++;
-	m->st.vfs.bytes_written += done;
-	if (append)
-		f->pos = (off_t)end;
+	vn->mtime_dirty = 0;
 	return (ssize_t)done;
 }
+
+static ssize_t lightfs_file_read(struct file *f, void *buf, size_t n, uint64_t pos)
+{
+	struct vnode *vn = f->vn;
+	struct lfs_mount *m = vn->m;
+	if (pos >= vn->map.i_size || n == 0)
+		return 0;
+	if (n > vn->map.i_size - pos)
+		n = (size_t)(vn->map.i_size - pos);
+	if (f->flags & O_DIRECT)
+		return direct_read(m, vn, buf, n, pos);
+	return lfs_pc_filemap_read(&vn->map, &f->ra, buf, n, pos);
+}
+
+static ssize_t lightfs_file_write(struct file *f, const void *buf, size_t n, uint64_t pos)
+{
+	struct vnode *vn = f->vn;
+	struct lfs_mount *m = vn->m;
+	if (f->flags & O_DIRECT)
+		return direct_write(m, vn, buf, n, pos);
+	ssize_t r = lfs_pc_perform_write(&vn->map, buf, n, pos);
+	if (r > 0)
+		vn_touch(vn);
+	return r;
+}
+
+static int lightfs_fsync(struct file *f, int datasync)
+{
+	struct vnode *vn = f->vn;
+	struct lfs_mount *m = vn->m;
+	(void)datasync;
+	if (m->ro)
+		return 0;
+	/* dirty pages go in txns, the last committed durable (its sync covers
+	 * every earlier commit); fsync waits for the txn holding its data */
+	int n = lfs_pc_writeback(&vn->map, LFS_WB_FSYNC, 1, 0);
+	if (n < 0)
+		return n;
+	int rc = 0;
+	if (n > 0) {
+		rc = lfs_fs_wb_wait(m->fs, lfs_fs_wb_last(m->fs), 1);
+	} else {
+		rc = lfs_pc_wait_writeback(&vn->map);
+		if (rc == 0 && vn->mtime_dirty) {
+			/* in-core times with no page to carry them: one metadata txn */
+			struct lfs_fs_inode in;
+			if ((rc = lfs_fs_iget(m->fs, vn->ino, &in)) == 0) {
+				in.mtime_ns = in.ctime_ns = vn->mtime_ns;
+				in.size = vn->map.i_size;
+				rc = lfs_fs_stage_inode(m->fs, vn->ino, &in);
+			}
+			vn->mtime_dirty = 0;
+		}
+		int c = lfs_fs_commit(m->fs, 1);
+		if (rc == 0)
+			rc = c;
+	}
+	int e = lfs_pc_wait_writeback(&vn->map);
+	return rc < 0 ? rc : e;
+}
+
+static const struct lfs_file_ops lightfs_file_ops = {
+	.read  = lightfs_file_read,
+	.write = lightfs_file_write,
+	.fsync = lightfs_fsync,
+};
+
+static ssize_t do_read(struct lfs_mount *m, struct file *f, void *buf, size_t n, uint64_t off)
+{
+	if ((f->flags & O_ACCMODE) == O_WRONLY)
+		return -EBADF;
+	if (S_ISDIR(f->mode))
+		return -EISDIR;
+	if (n > SSIZE_MAX)
+		n = SSIZE_MAX;
+	lfs_pc_tick(m->pc);
+	ssize_t r = f->f_op->read(f, buf, n, off);
+	if (r >= 0) {
+		m->st.vfs.reads++;
+		m->st.vfs.bytes_read += (uint64_t)r;
+	}
+	return r;
+}
+
+static ssize_t do_write(struct lfs_mount *m, struct file *f, const void *buf, size_t n,
+			uint64_t off, int append)
+{
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	if (m->ro)
+		return -EROFS;
+	if (S_ISDIR(f->mode))
+		return -EISDIR;
+	if (append)
+		off = f->vn->map.i_size;
+	if (n == 0)
+		return 0;
+	if (n > SSIZE_MAX)
+		n = SSIZE_MAX;
+	if (off + n < off || off + n > (UINT64_MAX >> 2))
+		return -EFBIG;
+	lfs_pc_tick(m->pc);
+	ssize_t r = f->f_op->write(f, buf, n, off);
+	if (r > 0) {
+		m->st.vfs.writes++;
+		m->st.vfs.bytes_written += (uint64_t)r;
+		if (append)
+			f->pos = (off_t)(off + (uint64_t)r);
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------------- lightfs_aops */
+
+static int lightfs_readpage(struct lfs_mapping *map, struct lfs_page *pg)
+{
+	struct vnode *vn = map->host;
+	int rc = lfs_fs_read_page(vn->m->fs, vn->ino, pg->index, pg->data);
+	return rc < 0 ? rc : 0;
+}
+
+static int lightfs_readahead(struct lfs_mapping *map, struct lfs_page **pages, unsigned n)
+{
+	struct vnode *vn = map->host;
+	uint64_t *idx = malloc(n * sizeof *idx);
+	void **bufs = malloc(n * sizeof *bufs);
+	int *present = malloc(n * sizeof *present);
+	int rc = -ENOMEM;
+	if (idx && bufs && present) {
+		for (unsigned i = 0; i < n; i++) {
+			idx[i] = pages[i]->index;
+			bufs[i] = pages[i]->data;
+		}
+		rc = lfs_fs_read_pages(vn->m->fs, vn->ino, idx, n, bufs, present);
+	}
+	free(idx);
+	free(bufs);
+	free(present);
+	return rc < 0 ? rc : 0;
+}
+
+static int lightfs_write_begin(struct lfs_mapping *map, uint64_t pos, unsigned len,
+			       struct lfs_page **pagep)
+{
+	return lfs_pc_write_begin(map, pos, len, pagep);
+}
+
+static int lightfs_write_end(struct lfs_mapping *map, uint64_t pos, unsigned len, unsigned copied,
+			     struct lfs_page *pg)
+{
+	return lfs_pc_write_end(map, pos, len, copied, pg);
+}
+
+/* Pages (sorted, PG_writeback) go to KV in txns of at most txn_max_pages,
+ * each with the inode record.  The size stored with a txn never covers a
+ * page not yet in it or an earlier one, so a crash shows a prefix. */
+static int lightfs_writepages(struct lfs_mapping *map, struct lfs_page **pages, unsigned n,
+			      int reason, int sync)
+{
+	struct vnode *vn = map->host;
+	struct lfs_fs *fs = vn->m->fs;
+	uint32_t psz = vn->m->psz, maxp = lfs_fs_wb_max_pages(fs);
+	struct lfs_fs_inode in;
+	(void)reason;
+	int rc = lfs_fs_iget(fs, vn->ino, &in);
+	if (rc == -ENOENT) {                   /* the inode is gone: nothing to store */
+		for (unsigned i = 0; i < n; i++)
+			pages[i]->wb_seq = 0;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	uint64_t disk = in.size;
+	unsigned i = 0;
+	while (i < n) {
+		struct lfs_txn *t = lfs_fs_wb_begin(fs);
+		if (!t)
+			return -ENOMEM;
+		unsigned j = i, k = 0;
+		for (; j < n && k < maxp; j++) {
+			struct lfs_page *p = pages[j];
+			uint64_t start = p->index * psz;
+			p->wb_seq = 0;
+			if (start >= map->i_size)
+				continue;                  /* past EOF: nothing to store */
+			uint64_t len = map->i_size - start < psz ? map->i_size - start : psz;
+			rc = lfs_fs_wb_page(fs, t, vn->ino, p->index, p->data, (size_t)len);
+			if (rc < 0)
+				break;
+			k++;
+		}
+		int last = j == n;
+		uint64_t end = (pages[j - 1]->index + 1) * psz;
+		uint64_t size = last ? map->i_size : (end < map->i_size ? end : map->i_size);
+		if (size < disk && !last)
+			size = disk;
+		in.size = size;
+		if (vn->mtime_dirty) {
+			in.mtime_ns = in.ctime_ns = vn->mtime_ns;
+			if (last)
+				vn->mtime_dirty = 0;
+		}
+		if (rc == 0)
+			rc = lfs_fs_wb_inode(fs, t, vn->ino, &in);
+		uint64_t seq = 0;
+		if (rc < 0) {
+			lfs_fs_wb_commit(fs, t, 0, &seq);   /* fails, aborting the txn */
+			return rc;
+		}
+		rc = lfs_fs_wb_commit(fs, t, sync && last, &seq);
+		if (rc < 0)
+			return rc;
+		for (unsigned x = i; x < j; x++)
+			if (pages[x]->index * psz < map->i_size)
+				pages[x]->wb_seq = seq;
+		disk = size;
+		i = j;
+	}
+	return 0;
+}
+
+static void lightfs_dirty(struct lfs_mapping *map, struct lfs_page *pg)
+{
+	(void)map;
+	(void)pg;
+}
+
+static void lightfs_invalidate(struct lfs_mapping *map, struct lfs_page *pg)
+{
+	(void)map;
+	(void)pg;
+}
+
+static int lightfs_release(struct lfs_mapping *map, struct lfs_page *pg)
+{
+	(void)map;
+	return !(pg->flags & (PG_dirty | PG_writeback));
+}
+
+static int lightfs_wb_wait(struct lfs_mapping *map, uint64_t seq)
+{
+	struct vnode *vn = map->host;
+	return lfs_fs_wb_wait(vn->m->fs, seq, 0);
+}
+
+static uint64_t lightfs_wb_done(struct lfs_mapping *map)
+{
+	struct vnode *vn = map->host;
+	return lfs_fs_wb_done(vn->m->fs);
+}
+
+static const struct lfs_aops lightfs_aops = {
+	.readpage    = lightfs_readpage,
+	.readahead   = lightfs_readahead,
+	.write_begin = lightfs_write_begin,
+	.write_end   = lightfs_write_end,
+	.writepages  = lightfs_writepages,
+	.dirty       = lightfs_dirty,
+	.invalidate  = lightfs_invalidate,
+	.release     = lightfs_release,
+	.wb_wait     = lightfs_wb_wait,
+	.wb_done     = lightfs_wb_done,
+};
 
 ssize_t lfs_read(struct lfs_proc *p, int fd, void *buf, size_t n)
 {
@@ -877,6 +1273,13 @@ off_t lfs_lseek(struct lfs_proc *p, int fd, off_t off, int whence)
 	int rc = lfs_fs_iget(p->m->fs, f->ino, &in);
 	if (rc < 0)
 		return rc;
+	in.size = cur_size(p->m, f->ino, in.size);
+	if ((whence == SEEK_DATA || whence == SEEK_HOLE) && f->vn && !p->m->ro) {
+		/* holes are absent keys: the cached pages go to KV first */
+		rc = lfs_pc_writeback(&f->vn->map, LFS_WB_SYNC, 0, 1);
+		if (rc < 0)
+			return rc;
+	}
 	off_t np;
 	uint32_t psz = p->m->psz;
 	switch (whence) {
@@ -921,11 +1324,13 @@ int lfs_fsync(struct lfs_proc *p, int fd)
 	if (!f)
 		return -EBADF;
 	p->m->st.vfs.fsyncs++;
-	p->m->st.txn.fsync_waits++;
-	return p->m->ro ? 0 : lfs_fs_commit(p->m->fs, 1);
+	if (!f->vn || !S_ISREG(f->mode))
+		return p->m->ro ? 0 : lfs_fs_commit(p->m->fs, 1);
+	return f->f_op->fsync(f, 0);
 }
 
 int lfs_fdatasync(struct lfs_proc *p, int fd) { return lfs_fsync(p, fd); }
+
 
 int lfs_ftruncate(struct lfs_proc *p, int fd, off_t len)
 {
@@ -969,6 +1374,7 @@ int lfs_fallocate(struct lfs_proc *p, int fd, int mode, off_t off, off_t len)
 	int rc = lfs_fs_iget(p->m->fs, f->ino, &in);
 	if (rc < 0)
 		return rc;
+	in.size = cur_size(p->m, f->ino, in.size);
 	if ((uint64_t)(off + len) > in.size)
 		return do_truncate(p->m, f->ino, (uint64_t)(off + len));
 	return 0;
@@ -1076,8 +1482,11 @@ int lfs_unlink(struct lfs_proc *p, const char *path)
 		return -EISDIR;
 	if (p->m->ro)
 		return -EROFS;
-	return lfs_fs_unlink(p->m->fs, w.parent, w.name, strlen(w.name), 0,
-			     is_open(p->m, w.ino), NULL);
+	rc = lfs_fs_unlink(p->m->fs, w.parent, w.name, strlen(w.name), 0,
+			   is_open(p->m, w.ino), NULL);
+	if (rc == 0)
+		reap_ino(p->m, w.ino);
+	return rc;
 }
 
 int lfs_rename(struct lfs_proc *p, const char *from, const char *to, unsigned flags)
@@ -1110,8 +1519,11 @@ int lfs_rename(struct lfs_proc *p, const char *from, const char *to, unsigned fl
 	}
 	uint64_t rep = 0;
 	int keep = b.ino && is_open(p->m, b.ino);
-	return lfs_fs_rename(p->m->fs, a.parent, a.name, strlen(a.name), b.parent, b.name,
-			     strlen(b.name), flags, keep ? &rep : NULL);
+	rc = lfs_fs_rename(p->m->fs, a.parent, a.name, strlen(a.name), b.parent, b.name,
+			   strlen(b.name), flags, keep ? &rep : NULL);
+	if (rc == 0 && rep)
+		reap_ino(p->m, rep);
+	return rc;
 }
 
 ssize_t lfs_readlink(struct lfs_proc *p, const char *path, char *buf, size_t cap)
@@ -1207,8 +1619,19 @@ static void fill_stat(struct lfs_mount *m, uint64_t ino, const struct lfs_fs_ino
 	st->ctime_ns = in->ctime_ns;
 	st->btime_ns = in->btime_ns;
 	st->blksize = m->psz;
-	if (S_ISREG(in->mode))
-		st->blocks = lfs_fs_count_pages(m->fs, ino) * (m->psz / 512);
+	struct vnode *vn = vn_get(m, ino, 0);
+	uint64_t dirty = 0;
+	if (vn && S_ISREG(in->mode)) {
+		st->size = vn->map.i_size;
+		if (vn->mtime_dirty)
+			st->mtime_ns = st->ctime_ns = vn->mtime_ns;
+		dirty = vn->map.nrdirty;    /* pages not in KV yet (an estimate) */
+	}
+	if (S_ISREG(in->mode)) {
+		uint64_t pages = lfs_fs_count_pages(m->fs, ino) + dirty;
+		uint64_t maxp = (st->size + m->psz - 1) / m->psz;
+		st->blocks = (pages < maxp ? pages : maxp) * (m->psz / 512);
+	}
 }
 
 static int stat_common(struct lfs_proc *p, const char *path, int follow, struct lfs_stat *st)
@@ -1280,6 +1703,7 @@ int lfs_readdir(struct lfs_proc *p, const char *path,
 int lfs_statfs(struct lfs_mount *m, struct lfs_statfs *st)
 {
 	struct lfs_kv_stats k;
+	lfs_mount_kv(m);           /* cached data reaches KV; the channel is idle */
 	memset(st, 0, sizeof *st);
 	st->page_size = m->psz;
 	st->compress = (int)m->fs->sb.compress;

@@ -1,7 +1,9 @@
 /* fsx-style oracle: the same seeded random operations on lightfs and on a
  * host directory; every read must return the host's bytes, every stat the
  * host's size.  Runs in memory and on an image with umount/remount mid-run,
- * for page sizes 512, 4096 and 65536.  LFS_LONG=1 runs 10x the operations. */
+ * for page sizes 512, 4096 and 65536, with the default (large) cache and with
+ * a cache of four pages.  LFS_LONG=1 runs 10x the operations; LFS_FSX_V=1
+ * prints each operation. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,11 +33,16 @@ struct ctx {
 	char name[NF][16];
 	uint32_t psz;
 	int in_memory;
+	uint64_t cache_bytes;      /* 0: the default (64 MiB, large) */
+	uint32_t txn_max_pages, queue_depth;
+	enum lfs_sched sched;
 };
 
 static int mount_it(struct ctx *c)
 {
-	struct lfs_mount_opts o = { .in_memory = c->in_memory, .mkfs.page_size = c->psz };
+	struct lfs_mount_opts o = { .in_memory = c->in_memory, .mkfs.page_size = c->psz,
+				    .cache_bytes = c->cache_bytes, .txn_max_pages = c->txn_max_pages,
+				    .queue_depth = c->queue_depth, .sched = c->sched };
 	struct lfs_err e = { 0 };
 	int rc = lfs_mount(c->image, &o, &c->m, &e);
 	if (rc < 0) {
@@ -46,9 +53,22 @@ static int mount_it(struct ctx *c)
 	return c->p ? 0 : -ENOMEM;
 }
 
-static int run(uint32_t psz, int in_memory, int nops)
+/* O_DIRECT on the lightfs fd for one call now and then (the host fd stays
+ * buffered: O_DIRECT must not change what a read or write sees). */
+static void maybe_direct(struct ctx *c, int i, int on)
 {
-	struct ctx c = { .psz = psz, .in_memory = in_memory };
+	int fl = lfs_fcntl_getfl(c->p, c->lfd[i]);
+	if (on && rnd() % 8 == 0)
+		lfs_fcntl_setfl(c->p, c->lfd[i], fl | O_DIRECT);
+	else if (!on)
+		lfs_fcntl_setfl(c->p, c->lfd[i], fl & ~O_DIRECT);
+}
+
+static int run_opts(struct ctx *cfg, int nops)
+{
+	struct ctx c = *cfg;
+	uint32_t psz = c.psz;
+	int in_memory = c.in_memory;
 	const char *tmp = getenv("TMPDIR");
 	snprintf(c.hostdir, sizeof c.hostdir, "%s/fsx.%d.XXXXXX", tmp ? tmp : "/tmp", getpid());
 	if (!mkdtemp(c.hostdir))
@@ -90,6 +110,8 @@ static int run(uint32_t psz, int in_memory, int nops)
 			continue;
 		}
 		int k = (int)(rnd() % 100);
+		if (getenv("LFS_FSX_V"))
+			printf("# op %d file %d k %d\n", op, i, k);
 		struct stat hs;
 		fstat(c.hfd[i], &hs);
 		uint64_t sz = (uint64_t)hs.st_size;
@@ -99,7 +121,9 @@ static int run(uint32_t psz, int in_memory, int nops)
 			for (size_t j = 0; j < n; j++)
 				wb[j] = (uint8_t)rnd();
 			ssize_t a = pwrite(c.hfd[i], wb, n, (off_t)off);
+			maybe_direct(&c, i, 1);
 			ssize_t b = lfs_pwrite(c.p, c.lfd[i], wb, n, (off_t)off);
+			maybe_direct(&c, i, 0);
 			if (a != b) {
 				printf("# op %d pwrite %zu@%" PRIu64 ": host %zd lfs %zd\n", op, n, off, a, b);
 				fails++;
@@ -117,7 +141,9 @@ static int run(uint32_t psz, int in_memory, int nops)
 			size_t n = 1 + rnd() % maxlen;
 			uint64_t off = rnd() % (sz + psz + 1);
 			ssize_t a = pread(c.hfd[i], ra, n, (off_t)off);
+			maybe_direct(&c, i, 1);
 			ssize_t b = lfs_pread(c.p, c.lfd[i], rb, n, (off_t)off);
+			maybe_direct(&c, i, 0);
 			if (a != b || (a > 0 && memcmp(ra, rb, (size_t)a))) {
 				printf("# op %d pread %zu@%" PRIu64 " (size %" PRIu64 "): host %zd lfs %zd%s\n",
 				       op, n, off, sz, a, b, a == b ? " bytes differ" : "");
@@ -239,15 +265,35 @@ static int run(uint32_t psz, int in_memory, int nops)
 	return fails;
 }
 
+static int run(uint32_t psz, int in_memory, int nops)
+{
+	struct ctx c = { .psz = psz, .in_memory = in_memory };
+	return run_opts(&c, nops);
+}
+
+/* A cache of a few pages: eviction and writeback on nearly every call,
+ * tiny txns (split writeback), a short queue (submit blocks), deadline. */
+static int run_tiny(uint32_t psz, int in_memory, int nops)
+{
+	struct ctx c = { .psz = psz, .in_memory = in_memory, .cache_bytes = 4ull * psz,
+			 .txn_max_pages = 3, .queue_depth = 2, .sched = LFS_SCHED_DEADLINE };
+	return run_opts(&c, nops);
+}
+
 static int nops(void) { return getenv("LFS_LONG") ? 20000 : 1500; }
 
 TEST(fsx_mem_4096) { rs = seed_from_env("fsx") | 1; CHECK_EQ(run(4096, 1, nops()), 0); }
 TEST(fsx_mem_512) { rs = seed_from_env("fsx") | 1; CHECK_EQ(run(512, 1, nops()), 0); }
 TEST(fsx_image_remount_4096) { rs = seed_from_env("fsx") | 1; CHECK_EQ(run(4096, 0, nops()), 0); }
 TEST(fsx_image_remount_65536) { rs = seed_from_env("fsx") | 1; CHECK_EQ(run(65536, 0, nops() / 3), 0); }
+TEST(fsx_tiny_mem_512) { rs = seed_from_env("fsx") | 1; CHECK_EQ(run_tiny(512, 1, nops()), 0); }
+TEST(fsx_tiny_mem_4096) { rs = seed_from_env("fsx") | 1; CHECK_EQ(run_tiny(4096, 1, nops()), 0); }
+TEST(fsx_tiny_image_remount_4096) { rs = seed_from_env("fsx") | 1; CHECK_EQ(run_tiny(4096, 0, nops()), 0); }
+TEST(fsx_tiny_image_remount_65536) { rs = seed_from_env("fsx") | 1; CHECK_EQ(run_tiny(65536, 0, nops() / 3), 0); }
 
 int main(int argc, char **argv)
 {
 	return RUN_TESTS(argc, argv, fsx_mem_4096, fsx_mem_512, fsx_image_remount_4096,
-			 fsx_image_remount_65536);
+			 fsx_image_remount_65536, fsx_tiny_mem_512, fsx_tiny_mem_4096,
+			 fsx_tiny_image_remount_4096, fsx_tiny_image_remount_65536);
 }
