@@ -60,4 +60,47 @@ int lfs_img_open(struct lfs_ctx *c, const char *image, int write, struct lfs_img
  * printing the error.  Always releases the image. */
 int lfs_img_close(struct lfs_ctx *c, struct lfs_img *im);
 
+/* ---- additions (used by the image commands) ---- */
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* lfs_ipath_parse, but the argument must name a path in an image: a plain
+ * argument that is itself an image file means its root ("ls img.lfs");
+ * anything else on the host is an error. */
+int lfs_ipath_image(struct lfs_ctx *c, const char *arg, struct lfs_ipath *out);
+
+/* The images one command touches, each mounted once (all read-only or all
+ * for writing).  Zero-initialise, set .write, get, then close. */
+#define LFS_IMGS_MAX 8
+struct lfs_imgs {
+	int write;
+	int n;
+	struct lfs_img v[LFS_IMGS_MAX];
+};
+int lfs_imgs_get(struct lfs_ctx *c, struct lfs_imgs *s, const char *image, struct lfs_img **out);
+int lfs_imgs_close(struct lfs_ctx *c, struct lfs_imgs *s);
+
+/* lfs_error_code without an lfs_err. */
+int lfs_img_errno(struct lfs_ctx *c, const char *object, int code);
+
+/* "drwxr-xr-x" of a mode; "regular file" etc.; a JSON string literal. */
+void lfs_fmt_mode(uint32_t mode, char out[11]);
+const char *lfs_type_name(uint32_t mode);
+void lfs_json_str(FILE *f, const char *s);
+
+/* dir + "/" + name (no doubled '/'); the last component of path ("/" for /). */
+void lfs_path_join(char *out, size_t cap, const char *dir, const char *name);
+const char *lfs_path_base(const char *path, char *buf, size_t cap);
+
+/* Time as GNU ls -l shows it (local time), or ISO 8601 UTC with ns (iso). */
+void lfs_fmt_time(uint64_t ns, char *buf, size_t cap, int iso);
+/* User / group name, or the number (always the number with numeric). */
+const char *lfs_user_name(uint32_t uid, int numeric, char *buf, size_t cap);
+const char *lfs_group_name(uint32_t gid, int numeric, char *buf, size_t cap);
+/* One JSON line describing an entry (ls --json, stat --json); image, name
+ * and target may be NULL. */
+void lfs_json_stat(FILE *f, const char *image, const char *path, const char *name,
+		   const struct lfs_stat *st, const char *target);
+
 #endif

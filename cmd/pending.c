@@ -12,14 +12,9 @@ static int pending(struct lfs_ctx *c, int argc, char **argv)
 #define PENDING(n) const struct lfs_cmd cmd_##n = { .name = #n, .fn = pending, \
 	.synopsis = #n, .summary = "(not implemented yet)", .flags = LFS_CMD_HIDDEN }
 
-PENDING(mkfs);
 PENDING(info);
-PENDING(ls);
 PENDING(stat);
-PENDING(cat);
 PENDING(cp);
-PENDING(mkdir);
-PENDING(rm);
 PENDING(mv);
 PENDING(ln);
 PENDING(truncate);

@@ -17,7 +17,7 @@ function __lightfs_complete
             case '::dirs'
                 __fish_complete_directories $cur ''
             case '*'
-                echo $c
+                printf '%s\n' $c
         end
     end
 end

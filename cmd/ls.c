@@ -1,0 +1,484 @@
+/*
+ * cmd/ls.c — `lightfs ls [-l] [-a] [-R] [-d] [-i] [-n] [-0] [--json]
+ * PATH...`: list directories of an image as GNU `ls -1` / `ls -l` would.
+ *
+ * Arguments that are not directories (or all of them with -d) are listed
+ * first, then each directory's entries under a `PATH:` heading when there is
+ * more than one thing to list (always with -R).  --json prints one JSON
+ * object per line per entry (full-precision timestamps, ls-stat.c's shape).
+ */
+#include "image.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct ls_opts {
+	int longfmt, all, recursive, dirself, inode, numeric, nul, json;
+};
+
+struct ent {
+	char *name;                /* as shown */
+	char *path;                /* in the image */
+	struct lfs_stat st;
+	char *target;              /* symlink target or NULL */
+	int st_err;                /* lstat failed with this */
+};
+
+struct entv {
+	struct ent *v;
+	size_t n, cap;
+};
+
+static void entv_free(struct entv *e)
+{
+	for (size_t i = 0; i < e->n; i++) {
+		free(e->v[i].name);
+		free(e->v[i].path);
+		free(e->v[i].target);
+	}
+	free(e->v);
+	memset(e, 0, sizeof *e);
+}
+
+static struct ent *entv_add(struct entv *e, const char *name, const char *path)
+{
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 64;
+		struct ent *v = realloc(e->v, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		e->v = v;
+		e->cap = cap;
+	}
+	struct ent *x = &e->v[e->n];
+	memset(x, 0, sizeof *x);
+	x->name = strdup(name);
+	x->path = strdup(path);
+	if (!x->name || !x->path) {
+		free(x->name);
+		free(x->path);
+		return NULL;
+	}
+	e->n++;
+	return x;
+}
+
+/* lstat + readlink; returns 0 or the negative code. */
+static int fill(struct lfs_proc *p, struct ent *x)
+{
+	int rc = lfs_lstat(p, x->path, &x->st);
+	if (rc < 0)
+		return x->st_err = rc;
+	if (S_ISLNK(x->st.mode)) {
+		char buf[PATH_MAX + 1];
+		ssize_t n = lfs_readlink(p, x->path, buf, sizeof buf - 1);
+		if (n >= 0) {
+			buf[n] = 0;
+			x->target = strdup(buf);
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- printing */
+
+void lfs_fmt_time(uint64_t ns, char *buf, size_t cap, int iso)
+{
+	time_t t = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+	if (iso) {
+		gmtime_r(&t, &tm);
+		char b[32];
+		if (!strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm))
+			b[0] = 0;
+		snprintf(buf, cap, "%.20s.%09u" "Z", b, (unsigned)(ns % 1000000000u));
+		return;
+	}
+	localtime_r(&t, &tm);
+	time_t now = time(NULL);
+	/* as GNU ls: the year instead of the time when older than ~6 months or
+	 * in the future */
+	if (t > now + 60 || now - t > 15778476)
+		strftime(buf, cap, "%b %e  %Y", &tm);
+	else
+		strftime(buf, cap, "%b %e %H:%M", &tm);
+}
+
+const char *lfs_user_name(uint32_t uid, int numeric, char *buf, size_t cap)
+{
+	struct passwd *pw = numeric ? NULL : getpwuid(uid);
+	if (pw)
+		snprintf(buf, cap, "%s", pw->pw_name);
+	else
+		snprintf(buf, cap, "%u", uid);
+	return buf;
+}
+
+const char *lfs_group_name(uint32_t gid, int numeric, char *buf, size_t cap)
+{
+	struct group *gr = numeric ? NULL : getgrgid(gid);
+	if (gr)
+		snprintf(buf, cap, "%s", gr->gr_name);
+	else
+		snprintf(buf, cap, "%u", gid);
+	return buf;
+}
+
+static const char *json_type(uint32_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR: return "dir";
+	case S_IFLNK: return "symlink";
+	case S_IFREG: return "file";
+	default: return "other";
+	}
+}
+
+void lfs_json_stat(FILE *f, const char *image, const char *path, const char *name,
+		   const struct lfs_stat *st, const char *target)
+{
+	char t[4][64];
+	lfs_fmt_time(st->atime_ns, t[0], sizeof t[0], 1);
+	lfs_fmt_time(st->mtime_ns, t[1], sizeof t[1], 1);
+	lfs_fmt_time(st->ctime_ns, t[2], sizeof t[2], 1);
+	lfs_fmt_time(st->btime_ns, t[3], sizeof t[3], 1);
+	fputc('{', f);
+	if (image) {
+		fputs("\"image\":", f);
+		lfs_json_str(f, image);
+		fputc(',', f);
+	}
+	fputs("\"path\":", f);
+	lfs_json_str(f, path);
+	if (name) {
+		fputs(",\"name\":", f);
+		lfs_json_str(f, name);
+	}
+	fprintf(f, ",\"type\":\"%s\",\"ino\":%" PRIu64 ",\"mode\":\"%04o\",\"nlink\":%u,"
+		   "\"uid\":%u,\"gid\":%u,\"size\":%" PRIu64 ",\"blocks\":%" PRIu64
+		   ",\"blksize\":%u,",
+		json_type(st->mode), st->ino, st->mode & 07777, st->nlink, st->uid, st->gid,
+		st->size, st->blocks, st->blksize);
+	fprintf(f, "\"atime\":\"%s\",\"mtime\":\"%s\",\"ctime\":\"%s\",\"btime\":\"%s\","
+		   "\"atime_ns\":%" PRIu64 ",\"mtime_ns\":%" PRIu64 ",\"ctime_ns\":%" PRIu64
+		   ",\"btime_ns\":%" PRIu64,
+		t[0], t[1], t[2], t[3], st->atime_ns, st->mtime_ns, st->ctime_ns, st->btime_ns);
+	if (target) {
+		fputs(",\"target\":", f);
+		lfs_json_str(f, target);
+	}
+	fputs("}\n", f);
+}
+
+static int num_width(uint64_t v)
+{
+	int w = 1;
+	while (v >= 10) {
+		v /= 10;
+		w++;
+	}
+	return w;
+}
+
+/* Print entries v[0..n) (a directory's contents, or the file arguments). */
+static void print_ents(const struct ls_opts *o, const char *image, struct ent *v, size_t n,
+		       int total)
+{
+	if (o->json) {
+		for (size_t i = 0; i < n; i++)
+			if (!v[i].st_err)
+				lfs_json_stat(stdout, image, v[i].path, v[i].name, &v[i].st,
+					      v[i].target);
+		return;
+	}
+	char sep = o->nul ? '\0' : '\n';
+	if (!o->longfmt) {
+		int wi = 0;
+		for (size_t i = 0; i < n && o->inode; i++)
+			if (num_width(v[i].st.ino) > wi)
+				wi = num_width(v[i].st.ino);
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].st_err)
+				continue;
+			if (o->inode)
+				printf("%*" PRIu64 " ", wi, v[i].st.ino);
+			fputs(v[i].name, stdout);
+			putchar(sep);
+		}
+		return;
+	}
+	int wi = 0, wl = 0, wu = 0, wg = 0, ws = 0;
+	uint64_t blocks = 0;
+	char ub[64], gb[64];
+	for (size_t i = 0; i < n; i++) {
+		const struct lfs_stat *s = &v[i].st;
+		if (v[i].st_err)
+			continue;
+		int w;
+		if ((w = num_width(s->ino)) > wi) wi = w;
+		if ((w = num_width(s->nlink)) > wl) wl = w;
+		if ((w = (int)strlen(lfs_user_name(s->uid, o->numeric, ub, sizeof ub))) > wu) wu = w;
+		if ((w = (int)strlen(lfs_group_name(s->gid, o->numeric, gb, sizeof gb))) > wg) wg = w;
+		if ((w = num_width(s->size)) > ws) ws = w;
+		blocks += (s->blocks + 1) / 2; /* 1 KiB units, as GNU ls */
+	}
+	if (total)
+		printf("total %" PRIu64 "\n", blocks);
+	for (size_t i = 0; i < n; i++) {
+		const struct lfs_stat *s = &v[i].st;
+		if (v[i].st_err)
+			continue;
+		char mode[11], tb[64];
+		lfs_fmt_mode(s->mode, mode);
+		lfs_fmt_time(s->mtime_ns, tb, sizeof tb, 0);
+		if (o->inode)
+			printf("%*" PRIu64 " ", wi, s->ino);
+		printf("%s %*u %-*s %-*s %*" PRIu64 " %s ", mode, wl, s->nlink, wu,
+		       lfs_user_name(s->uid, o->numeric, ub, sizeof ub), wg,
+		       lfs_group_name(s->gid, o->numeric, gb, sizeof gb), ws, s->size, tb);
+		fputs(v[i].name, stdout);
+		if (v[i].target)
+			printf(" -> %s", v[i].target);
+		putchar(sep);
+	}
+}
+
+/* ---------------------------------------------------------------- directories */
+
+struct rd {
+	struct entv *e;
+	const char *dir;
+	int all;
+	int oom;
+};
+
+static int rd_cb(void *arg, const struct lfs_dirent *de)
+{
+	struct rd *r = arg;
+	if (!r->all && de->name[0] == '.')
+		return 0;
+	char path[PATH_MAX];
+	lfs_path_join(path, sizeof path, r->dir, de->name);
+	if (!entv_add(r->e, de->name, path)) {
+		r->oom = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* List the directory at path (shown as disp); recurse with -R.  Returns an
+ * exit status (1 when something could not be listed). */
+static int list_dir(struct lfs_ctx *c, const struct ls_opts *o, struct lfs_img *im,
+		    const char *path, const char *disp, int heading, int *first)
+{
+	if (c->interrupted && *c->interrupted)
+		return LFS_EXIT_FAIL;
+	struct entv e = { 0 };
+	int status = LFS_EXIT_OK;
+	if (o->all) {
+		/* "." and ".." as GNU ls -a shows them */
+		char dd[PATH_MAX];
+		entv_add(&e, ".", path);
+		lfs_path_join(dd, sizeof dd, path, "..");
+		entv_add(&e, "..", dd);
+	}
+	struct rd r = { .e = &e, .dir = path, .all = o->all };
+	int rc = lfs_readdir(im->proc, path, rd_cb, &r);
+	if (rc < 0 || r.oom) {
+		entv_free(&e);
+		return lfs_img_errno(c, disp, r.oom ? -ENOMEM : rc);
+	}
+	for (size_t i = 0; i < e.n; i++) {
+		int f = fill(im->proc, &e.v[i]);
+		if (f < 0) {
+			char d[PATH_MAX];
+			lfs_path_join(d, sizeof d, disp, e.v[i].name);
+			status = lfs_img_errno(c, d, f);
+		}
+	}
+	if (heading && !o->json) {
+		if (!*first)
+			putchar('\n');
+		printf("%s:\n", disp);
+	}
+	*first = 0;
+	print_ents(o, im->from_session ? NULL : im->image, e.v, e.n, 1);
+	if (o->recursive) {
+		for (size_t i = 0; i < e.n; i++) {
+			if (e.v[i].st_err || !S_ISDIR(e.v[i].st.mode) || !strcmp(e.v[i].name, ".") ||
+			    !strcmp(e.v[i].name, ".."))
+				continue;
+			char d[PATH_MAX];
+			lfs_path_join(d, sizeof d, disp, e.v[i].name);
+			int s = list_dir(c, o, im, e.v[i].path, d, 1, first);
+			if (s && !status)
+				status = s;
+			if (c->interrupted && *c->interrupted)
+				break;
+		}
+	}
+	entv_free(&e);
+	return status;
+}
+
+static int cmd_ls_fn(struct lfs_ctx *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "long", no_argument, NULL, 'l' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "recursive", no_argument, NULL, 'R' },
+		{ "directory", no_argument, NULL, 'd' },
+		{ "inode", no_argument, NULL, 'i' },
+		{ "numeric-uid-gid", no_argument, NULL, 'n' },
+		{ "null", no_argument, NULL, '0' },
+		{ "json", no_argument, NULL, 'J' },
+		{ 0 },
+	};
+	struct ls_opts o = { 0 };
+	int opt;
+	while ((opt = getopt_long(argc, argv, "laRdin0", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'l': o.longfmt = 1; break;
+		case 'a': o.all = 1; break;
+		case 'R': o.recursive = 1; break;
+		case 'd': o.dirself = 1; break;
+		case 'i': o.inode = 1; break;
+		case 'n': o.numeric = 1; o.longfmt = 1; break;
+		case '0': o.nul = 1; break;
+		case 'J': o.json = 1; break;
+		default: return lfs_usage(c, "bad option");
+		}
+	}
+	const char *dflt_arg[] = { "." };
+	char **args = argv + optind;
+	int nargs = argc - optind;
+	if (nargs == 0) {
+		if (!c->sess && !c->default_image)
+			return lfs_usage(c, "no path given (IMAGE:/path, or -i IMAGE)");
+		args = (char **)dflt_arg;
+		nargs = 1;
+	}
+	struct lfs_imgs set = { .write = 0 };
+	int status = LFS_EXIT_OK;
+	/* pass 1: files (and everything with -d); pass 2: directories */
+	struct entv files = { 0 };
+	struct {
+		struct lfs_img *im;
+		char *path, *disp;
+	} *dirs = calloc((size_t)nargs, sizeof *dirs);
+	int ndirs = 0;
+	struct lfs_img *files_im = NULL;
+	if (!dirs)
+		return lfs_error(c, NULL, "out of memory");
+	for (int i = 0; i < nargs; i++) {
+		struct lfs_ipath ip;
+		int rc = lfs_ipath_image(c, args[i], &ip);
+		if (rc) {
+			status = status ? status : rc;
+			continue;
+		}
+		struct lfs_img *im;
+		rc = lfs_imgs_get(c, &set, ip.image, &im);
+		if (rc) {
+			status = status > rc ? status : rc;
+			continue;
+		}
+		struct lfs_stat st;
+		rc = lfs_lstat(im->proc, ip.path, &st);
+		if (rc < 0) {
+			int s = lfs_img_errno(c, args[i], rc);
+			status = status ? status : s;
+			continue;
+		}
+		int isdir = S_ISDIR(st.mode);
+		if (S_ISLNK(st.mode) && !o.dirself && !o.longfmt) {
+			struct lfs_stat t;
+			if (lfs_stat(im->proc, ip.path, &t) == 0 && S_ISDIR(t.mode))
+				isdir = 1;
+		}
+		if (isdir && !o.dirself) {
+			dirs[ndirs].im = im;
+			dirs[ndirs].path = strdup(ip.path);
+			dirs[ndirs].disp = strdup(args[i]);
+			ndirs++;
+		} else {
+			/* files of different images are printed per image */
+			if (files_im && files_im != im) {
+				print_ents(&o, files_im->from_session ? NULL : files_im->image, files.v,
+					   files.n, 0);
+				entv_free(&files);
+			}
+			files_im = im;
+			struct ent *x = entv_add(&files, args[i], ip.path);
+			if (x)
+				fill(im->proc, x);
+		}
+	}
+	int first = 1;
+	if (files.n) {
+		print_ents(&o, files_im->from_session ? NULL : files_im->image, files.v, files.n, 0);
+		first = 0;
+	}
+	entv_free(&files);
+	int heading = o.recursive || ndirs + (first ? 0 : 1) > 1 || nargs > 1;
+	for (int i = 0; i < ndirs; i++) {
+		if (!(c->interrupted && *c->interrupted) && dirs[i].path && dirs[i].disp) {
+			int s = list_dir(c, &o, dirs[i].im, dirs[i].path, dirs[i].disp, heading,
+					 &first);
+			if (s && !status)
+				status = s;
+		}
+		free(dirs[i].path);
+		free(dirs[i].disp);
+	}
+	free(dirs);
+	int cs = lfs_imgs_close(c, &set);
+	if (cs && !status)
+		status = cs;
+	if (c->interrupted && *c->interrupted && !status)
+		status = LFS_EXIT_FAIL;
+	return status;
+}
+
+const struct lfs_cmd cmd_ls = {
+	.name = "ls",
+	.fn = cmd_ls_fn,
+	.synopsis = "ls [-l] [-a] [-R] [-d] [-i] [-n] [-0] [--json] IMAGE:/PATH...",
+	.summary = "list directory contents in an image",
+	.help =
+	"For each PATH that is a directory, list its entries in name order; for\n"
+	"any other PATH, list it alone.  With no PATH (in the shell, or with\n"
+	"-i IMAGE) the current directory is listed.  An IMAGE given alone means\n"
+	"its root.  The plain output is one name per line, as GNU ls -1.\n\n"
+	"Options:\n"
+	"  -l, --long     long format, as GNU ls -l: mode, links, owner, group,\n"
+	"                 size, modification time, name, and '-> TARGET' for\n"
+	"                 symbolic links; a 'total' line counts 1 KiB blocks stored\n"
+	"  -a, --all      include names starting with '.', and '.' and '..'\n"
+	"  -R, --recursive\n"
+	"                 list subdirectories recursively, each under 'PATH:'\n"
+	"  -d, --directory\n"
+	"                 list directories themselves, not their contents\n"
+	"  -i, --inode    print each entry's inode number first\n"
+	"  -n, --numeric-uid-gid\n"
+	"                 like -l, with numeric user and group IDs\n"
+	"  -0, --null     end each name with a NUL byte instead of a newline\n"
+	"  --json         one JSON object per line and entry: path, name, type,\n"
+	"                 ino, mode (octal string), nlink, uid, gid, size, blocks,\n"
+	"                 blksize, a/m/c/btime (ISO 8601 UTC, nanoseconds) and\n"
+	"                 *_ns (integers), target for symlinks\n\n"
+	"Times are shown in the local time zone (TZ).  A PATH that cannot be\n"
+	"listed gets one error line; the others are still listed (exit 1).\n\n"
+	"Examples:\n"
+	"  lightfs ls -l img.lfs:/etc\n"
+	"  lightfs ls -R --json img.lfs:/ | jq -r .path\n",
+	.options = "-l --long -a --all -R --recursive -d --directory -i --inode "
+		   "-n --numeric-uid-gid -0 --null --json",
+};
