@@ -17,7 +17,9 @@ d=$TMPDIR/ht
 mkdir -p "$d"
 seed=${LFS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "# seed $seed"
-rnd() { seed=$(( (seed * 1103515245 + 12345) % 2147483648 )); echo $(( seed % $1 )); }
+# 64-bit LCG (Knuth MMIX), high 31 bits; result in $R (no subshell, so the seed advances)
+rs=$seed
+rnd() { rs=$(( rs * 6364136223846793005 + 1442695040888963407 )); R=$(( ((rs >> 33) & 2147483647) % $1 )); }
 
 # run BIN ARGS...: rc in $rc, stderr in $d/err; a signal, a sanitizer report
 # or a missing message is a failure
@@ -117,8 +119,9 @@ fi
 cuts=0 flips=0 bad=0
 for t in "$TOP"/traces/*.trace; do
 	sz=$(stat -c %s "$t")
+	[ "$sz" -gt 100000 ] && continue      # tar-xf: seconds per ASan replay
 	for j in 1 2; do
-		at=$(( 4096 + $(rnd $((sz - 4096))) ))
+		rnd $((sz - 4096)); at=$((4096 + R))
 		head -c "$at" "$t" >"$d/cut.lft"
 		for c in "trace stat" "trace show" "replay"; do
 			# shellcheck disable=SC2086
@@ -127,8 +130,8 @@ for t in "$TOP"/traces/*.trace; do
 		cuts=$((cuts + 1))
 		cp "$t" "$d/flip.lft"
 		for f in 1 2 3 4; do
-			o=$(( 4096 + $(rnd $((sz - 4096))) ))
-			printf "\\$(printf %03o $(rnd 256))" | dd of="$d/flip.lft" bs=1 seek="$o" conv=notrunc 2>/dev/null
+			rnd $((sz - 4096)); o=$((4096 + R)); rnd 256
+			printf "\\$(printf %03o $R)" | dd of="$d/flip.lft" bs=1 seek="$o" conv=notrunc 2>/dev/null
 		done
 		for c in "trace stat" "trace show" "replay"; do
 			# a flipped byte reads as a cut or as corrupt (zstd checks are

@@ -17,7 +17,9 @@ seed=${LFS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 w=$(mktemp -d "${TMPDIR:-/tmp}/relkv.XXXXXX")
 trap 'rm -rf "$w"' EXIT
 echo "# $mode: seed $seed, $cases cases"
-rnd() { seed=$(( (seed * 1103515245 + 12345) % 2147483648 )); echo $(( seed % $1 )); }
+# 64-bit LCG (Knuth MMIX), high 31 bits; result in $R (no subshell, so the seed advances)
+rs=$seed
+rnd() { rs=$(( rs * 6364136223846793005 + 1442695040888963407 )); R=$(( ((rs >> 33) & 2147483647) % $1 )); }
 gen() { # gen BATCH N SIZE: N key<TAB>value lines
 	awk -v b="$1" -v n="$2" -v s="$3" 'BEGIN{for(i=0;i<n;i++){v=sprintf("b%d-k%d-",b,i);
 	while(length(v)<s)v=v sprintf("%x",(i*7919+b*104729+length(v))%65536); printf "b%d/k%05d\t%s\n",b,i,v}}'
@@ -27,8 +29,8 @@ img=$w/img.lfs
 while [ $i -lt "$cases" ]; do
 	i=$((i + 1))
 	rm -f "$img"*
-	n0=$(( $(rnd 200) + 1 )); s0=$(( $(rnd 3000) + 10 ))
-	n1=$(( $(rnd 400) + 1 )); s1=$(( $(rnd 6000) + 10 ))
+	rnd 200; n0=$((R + 1)); rnd 3000; s0=$((R + 10))
+	rnd 400; n1=$((R + 1)); rnd 6000; s1=$((R + 10))
 	gen 0 $n0 $s0 >"$w/b0"; gen 1 $n1 $s1 >"$w/b1"
 	if ! "$LF" kv --create "$img" load <"$w/b0" 2>"$w/err"; then
 		echo "FAIL $mode-$i: initial load: $(head -c 200 "$w/err")"; fails=$((fails + 1)); continue
@@ -38,15 +40,15 @@ while [ $i -lt "$cases" ]; do
 		cp "$img" "$w/copy.lfs"
 		LD_PRELOAD=$PL LFS_PL_MATCH=$w/copy LFS_PL_COUNT_FILE=$w/cnt "$LF" kv "$w/copy.lfs" load <"$w/b1" 2>/dev/null
 		tot=$(cat "$w/cnt" 2>/dev/null || echo 1); [ "$tot" -gt 0 ] || tot=1
-		at=$(( $(rnd "$tot") + 1 ))
-		pm=$(rnd 3); case $pm in 0) pm=drop;; 1) pm=tear;; 2) pm=sectors;; esac
-		LD_PRELOAD=$PL LFS_PL_MATCH=$img LFS_PL_CRASH_AT=$at LFS_PL_MODE=$pm LFS_PL_SEED=$seed \
+		rnd "$tot"; at=$((R + 1))
+		rnd 3; pm=$R; case $pm in 0) pm=drop;; 1) pm=tear;; 2) pm=sectors;; esac
+		rnd 2147483647; LD_PRELOAD=$PL LFS_PL_MATCH=$img LFS_PL_CRASH_AT=$at LFS_PL_MODE=$pm LFS_PL_SEED=$R \
 			"$LF" kv "$img" load <"$w/b1" >/dev/null 2>"$w/err"
 		rc=$?; what="op $at/$tot $pm"
 	else
 		"$LF" kv "$img" load <"$w/b1" >/dev/null 2>"$w/err" &
 		pid=$!
-		us=$(rnd 40000); sleep "0.$(printf %06d "$us")"
+		rnd 40000; us=$R; sleep "0.$(printf %06d "$us")"
 		kill -9 $pid 2>/dev/null; wait $pid; rc=$?; what="kill after ${us}us"
 	fi
 	[ $rc -eq 137 ] && crashed=$((crashed + 1))

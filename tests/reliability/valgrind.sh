@@ -9,7 +9,9 @@
 # the test's own PASS/FAIL counts (timing-sensitive tests may fail under
 # valgrind's slowdown: informational) and the memcheck error count, which is
 # what decides the result: any memcheck error (invalid read/write, use of
-# uninitialised values, bad free, definite leak) fails the run.
+# uninitialised values, bad free, definite leak) fails the run.  Known false
+# positives outside lightfs (libbpf's bpf() attrs) are suppressed by
+# tests/reliability/valgrind.supp, each with its reason.
 #   sh tests/reliability/valgrind.sh [FILTER]     only tests matching FILTER
 #   VG_JOBS=N (default 2), VG_TIMEOUT=S per test (default 900).
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -28,6 +30,7 @@ if [ -z "${VG_ONE:-}" ]; then
 d=\${LFS_VG_LOGDIR:-$out/logs/other}
 mkdir -p "\$d"
 exec valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite \\
+	--suppressions=$top/tests/reliability/valgrind.supp \\
 	--show-leak-kinds=definite --num-callers=30 --child-silent-after-fork=yes \\
 	--log-file="\$d/%p.log" "$bin" "\$@"
 EOF
