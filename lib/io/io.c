@@ -14,8 +14,12 @@
  * and completes it: a waited request is marked done and its waiter woken
  * (complete(&req->acked)); an async one gives its tag back at once.
  *
- * Txn items are applied into a per-txn KV batch on the server; the COMMIT
- * request commits that batch (atomic) and advances done_seq.
+ * A txn's items are written by the submitter into the txn's batch buffer
+ * (a KV batch: the request payload, as send_req fills the SHM buffer); the
+ * item requests carry them through the ring (merged, counted, timed) and
+ * the COMMIT request makes the server commit that buffer as one atomic KV
+ * batch and advance done_seq.  The buffer belongs to the submitter until
+ * its COMMIT is queued, to the server after; the pool of buffers is under mu.
  */
 #include "io/io.h"
 
@@ -30,15 +34,6 @@ enum { OP_GET, OP_MGET, OP_SCAN, OP_PUT, OP_PUTPAGE, OP_DEL, OP_DELRANGE, OP_COM
        OP_SYNC, OP_EXEC, OP_ABORT };
 
 #define MERGE_MAX 1024          /* page puts merged into one request */
-#define INLINE_KEY 32
-
-struct item {
-	uint8_t  kind;               /* OP_PUT, OP_PUTPAGE, OP_DEL, OP_DELRANGE */
-	uint32_t klen, vlen;         /* vlen: value, or hi bound length */
-	const void *val;             /* PUTPAGE: caller's stable page */
-	uint8_t *buf;                /* owned copy: key [+ value | hi] */
-	uint8_t  key[INLINE_KEY];    /* short keys (data keys) */
-};
 
 struct req {
 	int op;
@@ -49,8 +44,7 @@ struct req {
 	uint64_t seq;                /* OP_COMMIT */
 	int sync;
 	uint64_t t_submit;
-	int nitems, cap;
-	struct item *items;
+	int nitems;                  /* items carried (merged page puts) */
 	/* sync reads */
 	const void *key; size_t klen;
 	void *buf; size_t bcap; size_t *vlen; void **valp;
@@ -67,7 +61,7 @@ struct shm_hdr {
 	uint32_t busy;               /* slots taken */
 };
 
-struct txnb { uint64_t txn; struct lfs_kv_batch *b; int used; };
+struct txnb { uint64_t txn; struct lfs_kv_batch *b; int used; int err; };
 
 struct lfs_io {
 	struct lfs_kv *kv;
@@ -163,6 +157,15 @@ static uint32_t sched_pick(struct lfs_io *io)
 
 /* ---------------------------------------------------------------- server */
 
+static struct txnb *txn_find(struct lfs_io *io, uint64_t txn)
+{
+	for (int i = 0; i < io->ntb; i++)
+		if (io->tb[i].used && io->tb[i].txn == txn)
+			return &io->tb[i];
+	return NULL;
+}
+
+/* Under mu: the batch buffer of txn (made on its first item). */
 static struct lfs_kv_batch *txn_batch(struct lfs_io *io, uint64_t txn, int create)
 {
 	int freei = -1;
@@ -186,6 +189,7 @@ static struct lfs_kv_batch *txn_batch(struct lfs_io *io, uint64_t txn, int creat
 	}
 	io->tb[freei].used = 1;
 	io->tb[freei].txn = txn;
+	io->tb[freei].err = 0;
 	return io->tb[freei].b;
 }
 
@@ -196,7 +200,7 @@ static void txn_batch_done(struct lfs_io *io, uint64_t txn)
 			io->tb[i].used = 0;
 			lfs_kv_batch_clear(io->tb[i].b);
 			/* keep a few batches for reuse, free the rest's memory */
-			if (i >= 4) {
+			if (i >= 16) {
 				lfs_kv_batch_free(io->tb[i].b);
 				io->tb[i] = io->tb[--io->ntb];
 			}
@@ -243,27 +247,6 @@ static int scan_into(struct lfs_io *io, struct req *r)
 	return rc;
 }
 
-static int apply_items(struct lfs_io *io, struct req *r)
-{
-	struct lfs_kv_batch *b = txn_batch(io, r->txn, 1);
-	if (!b)
-		return -ENOMEM;
-	int rc = 0;
-	for (int i = 0; i < r->nitems && rc == 0; i++) {
-		struct item *it = &r->items[i];
-		const uint8_t *k = it->buf ? it->buf : it->key;
-		switch (it->kind) {
-		case OP_PUTPAGE: rc = lfs_kv_batch_put(b, k, it->klen, it->val, it->vlen); break;
-		case OP_PUT: rc = lfs_kv_batch_put(b, k, it->klen, k + it->klen, it->vlen); break;
-		case OP_DEL: rc = lfs_kv_batch_del(b, k, it->klen); break;
-		case OP_DELRANGE:
-			rc = lfs_kv_batch_del_range(b, k, it->klen, it->vlen ? k + it->klen : NULL, it->vlen);
-			break;
-		}
-	}
-	return rc;
-}
-
 static void serve(struct lfs_io *io, struct req *r)
 {
 	int rc = 0;
@@ -286,18 +269,29 @@ static void serve(struct lfs_io *io, struct req *r)
 		break;
 	case OP_SCAN: rc = scan_into(io, r); break;
 	case OP_PUT: case OP_PUTPAGE: case OP_DEL: case OP_DELRANGE:
-		rc = apply_items(io, r);
-		break;
+		break;                  /* the payload is in the txn's buffer already */
 	case OP_COMMIT: {
-		struct lfs_kv_batch *b = txn_batch(io, r->txn, 0);
-		if (b && lfs_kv_batch_count(b))
+		pthread_mutex_lock(&io->mu);
+		struct txnb *t = txn_find(io, r->txn);
+		struct lfs_kv_batch *b = t ? t->b : NULL;
+		int err = t ? t->err : 0;
+		pthread_mutex_unlock(&io->mu);
+		if (err)
+			rc = lfs_seterr(&r->err, err, "txn: %s", lfs_strerror(err));
+		else if (b && lfs_kv_batch_count(b))
 			rc = lfs_kv_commit(io->kv, b, r->sync, &r->err);
 		else if (r->sync)
 			rc = lfs_kv_sync(io->kv, &r->err);
+		pthread_mutex_lock(&io->mu);
 		txn_batch_done(io, r->txn);
+		pthread_mutex_unlock(&io->mu);
 		break;
 	}
-	case OP_ABORT: txn_batch_done(io, r->txn); break;
+	case OP_ABORT:
+		pthread_mutex_lock(&io->mu);
+		txn_batch_done(io, r->txn);
+		pthread_mutex_unlock(&io->mu);
+		break;
 	case OP_SYNC: rc = lfs_kv_sync(io->kv, &r->err); break;
 	case OP_EXEC: rc = r->fn(io->kv, r->arg); break;
 	}
@@ -307,10 +301,6 @@ static void serve(struct lfs_io *io, struct req *r)
 static void free_tag(struct lfs_io *io, uint32_t tag)
 {
 	struct req *r = &io->slot[tag];
-	for (int i = 0; i < r->nitems; i++) {
-		free(r->items[i].buf);
-		r->items[i].buf = NULL;
-	}
 	r->nitems = 0;
 	io->freetags[io->nfree++] = tag;
 	io->h->busy--;
@@ -346,7 +336,7 @@ static void *server(void *arg)
 				io->async_err = r->rc;
 				io->async_err_seq = r->seq;
 			}
-			io->done_seq = r->seq;
+			__atomic_store_n(&io->done_seq, r->seq, __ATOMIC_RELEASE);
 		}
 		if (r->waited) {
 			r->done = 1;
@@ -377,13 +367,9 @@ static uint32_t get_tag(struct lfs_io *io)
 	}
 	uint32_t tag = io->freetags[--io->nfree];
 	struct req *r = &io->slot[tag];
-	struct item *items = r->items;
-	int cap = r->cap;
 	uint8_t *out = r->out;
 	size_t outcap = r->outcap;
 	memset(r, 0, sizeof *r);
-	r->items = items;
-	r->cap = cap;
 	r->out = out;
 	r->outcap = outcap;
 	io->h->busy++;
@@ -559,28 +545,21 @@ uint64_t lfs_io_txn_begin(struct lfs_io *io)
 	return t;
 }
 
-static int item_reserve(struct req *r)
-{
-	if (r->nitems < r->cap)
-		return 0;
-	int nc = r->cap ? r->cap * 2 : 16;
-	if (nc > MERGE_MAX)
-		nc = MERGE_MAX;
-	struct item *ni = realloc(r->items, (size_t)nc * sizeof *ni);
-	if (!ni)
-		return -ENOMEM;
-	r->items = ni;
-	r->cap = nc;
-	return 0;
-}
-
-/* Add one item to a txn: merged into the tail request when it is a
+/* Add one item to a txn.  As send_req writes the request's payload into
+ * the shared buffer, the item goes straight into the txn's batch buffer (a
+ * KV batch, owned by the submitter until the COMMIT is queued); the request
+ * that carries it is merged into the ring's tail when that is a
  * not-yet-dispatched page put of the same txn and inode ending at index-1. */
 static int submit_item(struct lfs_io *io, int op, uint64_t txn, uint64_t ino, uint64_t index,
 		       const void *key, size_t klen, const void *val, size_t vlen)
 {
 	int rc = 0;
 	pthread_mutex_lock(&io->mu);
+	struct lfs_kv_batch *b = txn_batch(io, txn, 1);
+	if (!b) {
+		pthread_mutex_unlock(&io->mu);
+		return -ENOMEM;
+	}
 	struct req *r = NULL;
 	if (op == OP_PUTPAGE && io->h->queued) {
 		uint32_t last = io->ring[(io->h->tail + rlen(io) - 1) % rlen(io)];
@@ -599,40 +578,25 @@ static int submit_item(struct lfs_io *io, int op, uint64_t txn, uint64_t ino, ui
 		r->txn = txn;
 		r->ino = ino;
 	}
-	if ((rc = item_reserve(r)) < 0)
-		goto out;
-	struct item *it = &r->items[r->nitems];
-	memset(it, 0, sizeof *it);
-	it->kind = (uint8_t)op;
-	it->klen = (uint32_t)klen;
-	it->vlen = (uint32_t)vlen;
-	if (op == OP_PUTPAGE && klen <= INLINE_KEY) {
-		memcpy(it->key, key, klen);
-		it->val = val;
-	} else {
-		size_t extra = op == OP_PUTPAGE ? 0 : vlen;
-		it->buf = malloc(klen + extra + 1);
-		if (!it->buf) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		memcpy(it->buf, key, klen);
-		if (extra)
-			memcpy(it->buf + klen, val, extra);
-		it->val = op == OP_PUTPAGE ? val : NULL;
-	}
 	r->nitems++;
 	r->last = index;
 	if (op == OP_PUT || op == OP_PUTPAGE)
 		io->st.writes++;
-out:
-	if (tag != UINT32_MAX) {
-		if (rc < 0)
-			free_tag(io, tag);
-		else
-			queue_tag(io, tag);
-	}
+	if (tag != UINT32_MAX)
+		queue_tag(io, tag);
 	pthread_mutex_unlock(&io->mu);
+	switch (op) {
+	case OP_PUT: case OP_PUTPAGE: rc = lfs_kv_batch_put(b, key, klen, val, vlen); break;
+	case OP_DEL: rc = lfs_kv_batch_del(b, key, klen); break;
+	default: rc = lfs_kv_batch_del_range(b, key, klen, vlen ? val : NULL, vlen); break;
+	}
+	if (rc < 0) {
+		pthread_mutex_lock(&io->mu);
+		struct txnb *t = txn_find(io, txn);
+		if (t && !t->err)
+			t->err = rc;
+		pthread_mutex_unlock(&io->mu);
+	}
 	if (rc == 0 && io->o.hook) {
 		if (tag != UINT32_MAX)
 			emit(io, LFS_EV_IO_SUBMIT, 1, 0, 1);
@@ -736,10 +700,7 @@ int lfs_io_wait_seq(struct lfs_io *io, uint64_t seq)
 
 uint64_t lfs_io_done_seq(struct lfs_io *io)
 {
-	pthread_mutex_lock(&io->mu);
-	uint64_t s = io->done_seq;
-	pthread_mutex_unlock(&io->mu);
-	return s;
+	return __atomic_load_n(&io->done_seq, __ATOMIC_ACQUIRE);   /* no lock: polled per page */
 }
 
 uint64_t lfs_io_last_seq(struct lfs_io *io)
@@ -891,7 +852,6 @@ void lfs_io_stop(struct lfs_io *io)
 	pthread_mutex_unlock(&io->mu);
 	pthread_join(io->thr, NULL);
 	for (uint32_t i = 0; i < io->qd; i++) {
-		free(io->slot[i].items);
 		free(io->slot[i].out);
 	}
 	for (int i = 0; i < io->ntb; i++)

@@ -28,9 +28,11 @@
  * COMMIT was submitted before it, and async commits complete in submission
  * order (lfs_io_done_seq is a high-water mark).
  *
- * Stable pages: lfs_io_put_page does not copy the value; the caller keeps
- * it unchanged until the txn's commit completes (the page cache holds such
- * pages in PG_writeback, as the kernel's stable pages).  Other puts copy.
+ * Payloads: every put/del writes its item into the txn's batch buffer at
+ * submission (send_req copying into the shared buffer), so the caller's
+ * buffers are free again on return; the request itself goes through the
+ * ring (merged, counted, timed) and the COMMIT makes the server commit the
+ * buffer.
  *
  * Plugging (blk_start_plug): while plugged the server dispatches nothing,
  * so the puts of a txn queue up and merge; a waiting call unplugs first.

@@ -266,6 +266,34 @@ static void dirty_list_del(struct lfs_pc *pc, struct lfs_mapping *m)
 	m->on_dirty = 0;
 }
 
+/* The mapping's list of dirty pages (circular: head->dprev is the tail). */
+static void dpage_add(struct lfs_mapping *m, struct lfs_page *pg)
+{
+	struct lfs_page *h = m->dirty_pages;
+	if (!h) {
+		pg->dnext = pg->dprev = pg;
+		m->dirty_pages = pg;
+		return;
+	}
+	pg->dnext = h;
+	pg->dprev = h->dprev;
+	h->dprev->dnext = pg;
+	h->dprev = pg;
+}
+
+static void dpage_del(struct lfs_mapping *m, struct lfs_page *pg)
+{
+	if (pg->dnext == pg) {
+		m->dirty_pages = NULL;
+	} else {
+		pg->dprev->dnext = pg->dnext;
+		pg->dnext->dprev = pg->dprev;
+		if (m->dirty_pages == pg)
+			m->dirty_pages = pg->dnext;
+	}
+	pg->dnext = pg->dprev = NULL;
+}
+
 /* ---------------------------------------------------------------- page life */
 
 static void page_free(struct lfs_pc *pc, struct lfs_page *pg)
@@ -343,16 +371,23 @@ static void end_writeback(struct lfs_pc *pc, struct lfs_page *pg)
 
 void lfs_pc_reap(struct lfs_pc *pc, int wait)
 {
+	uint64_t done = 0;
+	int fresh = 0;
 	while (pc->wb_head) {
 		struct lfs_page *pg = pc->wb_head;
 		struct lfs_mapping *m = pg->mapping;
-		uint64_t done = m->a_ops->wb_done(m);
 		if (pg->wb_seq > done) {
+			if (!fresh) {
+				done = m->a_ops->wb_done(m);
+				fresh = 1;
+				continue;
+			}
 			if (!wait)
 				return;
 			int rc = m->a_ops->wb_wait(m, pc->wb_tail->wb_seq);
 			if (rc < 0 && !m->wb_err)
 				m->wb_err = rc;
+			fresh = 0;
 			continue;
 		}
 		pc->wb_head = pg->wnext;
@@ -393,19 +428,27 @@ int lfs_pc_writeback(struct lfs_mapping *m, int reason, int sync, int wait)
 	if (!pages)
 		return -ENOMEM;
 	unsigned n = 0;
-	for (uint32_t s = 0; s < m->nslots; s++)
-		for (struct lfs_page *p = m->slots[s]; p; p = p->hnext)
-			if ((p->flags & PG_dirty) && !(p->flags & (PG_locked | PG_writeback)) &&
-			    n < m->nrdirty)
-				pages[n++] = p;
+	struct lfs_page *h = m->dirty_pages, *d = h;
+	if (d)
+		do {
+			if (!(d->flags & (PG_locked | PG_writeback)) && n < m->nrdirty)
+				pages[n++] = d;
+			d = d->dnext;
+		} while (d != h);
+	/* already in order for a sequential writer: skip the sort then */
+	int sorted = 1;
+	for (unsigned i = 1; i < n && sorted; i++)
+		sorted = pages[i - 1]->index < pages[i]->index;
 	if (n == 0) {
 		free(pages);
 		return 0;
 	}
-	qsort(pages, n, sizeof *pages, cmp_index);
+	if (!sorted)
+		qsort(pages, n, sizeof *pages, cmp_index);
 	for (unsigned i = 0; i < n; i++) {
 		struct lfs_page *p = pages[i];
 		p->flags = (p->flags & ~PG_dirty) | PG_writeback;
+		dpage_del(m, p);
 		m->nrdirty--;
 		pc->nrdirty--;
 		m->nrwb++;
@@ -430,6 +473,7 @@ int lfs_pc_writeback(struct lfs_mapping *m, int reason, int sync, int wait)
 			if (!(p->flags & PG_writeback) || p->wb_seq)
 				continue;
 			p->flags = (p->flags & ~PG_writeback) | PG_dirty;
+			dpage_add(m, p);
 			m->nrwb--;
 			pc->nrwb--;
 			m->nrdirty++;
@@ -656,6 +700,7 @@ static void drop_page(struct lfs_pc *pc, struct lfs_page *pg)
 	}
 	if (pg->flags & PG_dirty) {
 		pg->flags &= ~PG_dirty;
+		dpage_del(m, pg);
 		m->nrdirty--;
 		pc->nrdirty--;
 	}
@@ -979,6 +1024,7 @@ void lfs_pc_set_page_dirty(struct lfs_page *pg)
 	if (pg->flags & PG_dirty)
 		return;
 	pg->flags |= PG_dirty;
+	dpage_add(m, pg);
 	m->nrdirty++;
 	pc->nrdirty++;
 	pc->st.pages_dirtied++;

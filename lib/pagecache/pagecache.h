@@ -55,6 +55,7 @@ struct lfs_page {
 	struct lfs_page *hnext;          /* mapping hash chain */
 	struct lfs_page *lprev, *lnext;  /* LRU list */
 	struct lfs_page *wnext;          /* writeback FIFO */
+	struct lfs_page *dprev, *dnext;  /* the mapping's dirty pages */
 	uint64_t wb_seq;                 /* txn sequence holding it (PG_writeback) */
 	uint8_t *data;                   /* page size bytes */
 };
@@ -93,6 +94,7 @@ struct lfs_mapping {
 	struct lfs_page **slots;         /* hash of pages by index */
 	uint32_t nslots;
 	uint64_t nrpages, nrdirty, nrwb;
+	struct lfs_page *dirty_pages;    /* PG_dirty pages, in dirtying order */
 	uint64_t dirtied_when;           /* clock when it became dirty (b_dirty order) */
 	struct lfs_mapping *dprev, *dnext;
 	int on_dirty;
