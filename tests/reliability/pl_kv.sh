@@ -49,7 +49,7 @@ while [ $i -lt "$cases" ]; do
 		"$LF" kv "$img" load <"$w/b1" >/dev/null 2>"$w/err" &
 		pid=$!
 		rnd 40000; us=$R; sleep "0.$(printf %06d "$us")"
-		kill -9 $pid 2>/dev/null; wait $pid; rc=$?; what="kill after ${us}us"
+		{ kill -9 $pid; wait $pid; } 2>/dev/null; rc=$?; what="kill after ${us}us"
 	fi
 	[ $rc -eq 137 ] && crashed=$((crashed + 1))
 	if ! "$LF" kv "$img" scan >"$w/scan" 2>"$w/err"; then
