@@ -64,8 +64,9 @@ static int cmd_cat_fn(struct lfs_ctx *c, int argc, char **argv)
 {
 	static const struct option longopts[] = { { 0 } };
 	int o;
-	while ((o = getopt_long(argc, argv, "+", longopts, NULL)) != -1)
-		return lfs_usage(c, "bad option");
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "+:", longopts, NULL)) != -1)
+		return lfs_bad_opt(c, argv, o);
 	if (optind >= argc)
 		return lfs_usage(c, "no file given");
 	char *buf = malloc(CAT_BUF);

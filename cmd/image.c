@@ -42,23 +42,36 @@ static int is_image_cb(void *arg, const char *prefix)
 	return lfs_is_image_file(prefix);
 }
 
-int lfs_ipath_parse(struct lfs_ctx *c, const char *arg, struct lfs_ipath *out)
+static int classify(struct lfs_ctx *c, const char *arg, struct lfs_ipath *out,
+		    struct lfs_ipath_res *r)
 {
 	struct lfs_ipath_env env = {
 		.is_image = is_image_cb,
 		.session_image = c->sess ? c->sess->image : NULL,
 		.default_image = c->default_image,
 	};
-	struct lfs_ipath_res r = {
+	*r = (struct lfs_ipath_res){
 		.image = out->image, .image_cap = sizeof out->image,
 		.path = out->path, .path_cap = sizeof out->path,
 	};
-	int rc = lfs_ipath_classify(arg, &env, &r);
-	if (rc == 0) {
-		out->kind = r.kind == LFS_IPC_IMAGE ? LFS_IPATH_IMAGE :
-			    r.kind == LFS_IPC_STDIO ? LFS_IPATH_STDIO : LFS_IPATH_HOST;
+	int rc = lfs_ipath_classify(arg, &env, r);
+	if (rc == 0)
+		out->kind = r->kind == LFS_IPC_IMAGE ? LFS_IPATH_IMAGE :
+			    r->kind == LFS_IPC_STDIO ? LFS_IPATH_STDIO : LFS_IPATH_HOST;
+	return rc;
+}
+
+int lfs_ipath_try(struct lfs_ctx *c, const char *arg, struct lfs_ipath *out)
+{
+	struct lfs_ipath_res r;
+	return classify(c, arg, out, &r) == 0 ? 0 : -1;
+}
+
+int lfs_ipath_parse(struct lfs_ctx *c, const char *arg, struct lfs_ipath *out)
+{
+	struct lfs_ipath_res r;
+	if (classify(c, arg, out, &r) == 0)
 		return 0;
-	}
 	switch (r.why) {
 	case LFS_IPW_EMPTY:
 		return lfs_usage(c, "empty path argument");
@@ -117,6 +130,13 @@ static int is_session_image(struct lfs_ctx *c, const char *image)
 	const char *b = strrchr(c->sess->image, '/');
 	b = b && b[1] ? b + 1 : c->sess->image;
 	return !strcmp(image, b) && access(image, F_OK) < 0;
+}
+
+int lfs_same_image(struct lfs_ctx *c, const char *a, const char *b)
+{
+	if (same_image(a, b))
+		return 1;
+	return is_session_image(c, a) && is_session_image(c, b);
 }
 
 int lfs_img_open(struct lfs_ctx *c, const char *image, int write, struct lfs_img *out)
@@ -204,6 +224,17 @@ int lfs_imgs_close(struct lfs_ctx *c, struct lfs_imgs *s)
 	}
 	s->n = 0;
 	return rc;
+}
+
+int lfs_bad_opt(struct lfs_ctx *c, char **argv, int o)
+{
+	extern int optind, optopt;
+	const char *w = optind > 0 ? argv[optind - 1] : "?";
+	if (o == ':')
+		return lfs_usage(c, "option '%s' needs an argument", w);
+	if (optopt && w[0] == '-' && w[1] != '-')
+		return lfs_usage(c, "unknown option '-%c'", optopt);
+	return lfs_usage(c, "unknown option '%s'", w);
 }
 
 int lfs_img_errno(struct lfs_ctx *c, const char *object, int code)

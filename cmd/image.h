@@ -81,6 +81,17 @@ struct lfs_imgs {
 int lfs_imgs_get(struct lfs_ctx *c, struct lfs_imgs *s, const char *image, struct lfs_img **out);
 int lfs_imgs_close(struct lfs_ctx *c, struct lfs_imgs *s);
 
+/* lfs_ipath_parse without messages: 0, or -1 when the argument is refused. */
+int lfs_ipath_try(struct lfs_ctx *c, const char *arg, struct lfs_ipath *out);
+
+/* Do two image names (as given) name the same image (same file, or both
+ * the shell session's)? */
+int lfs_same_image(struct lfs_ctx *c, const char *a, const char *b);
+
+/* The usage error for getopt's '?' or ':' (call getopt with opterr = 0 and
+ * an optstring starting with ':'). */
+int lfs_bad_opt(struct lfs_ctx *c, char **argv, int o);
+
 /* lfs_error_code without an lfs_err. */
 int lfs_img_errno(struct lfs_ctx *c, const char *object, int code);
 

@@ -343,7 +343,8 @@ static int cmd_ls_fn(struct lfs_ctx *c, int argc, char **argv)
 	};
 	struct ls_opts o = { 0 };
 	int opt;
-	while ((opt = getopt_long(argc, argv, "laRdin0", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":laRdin0", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'l': o.longfmt = 1; break;
 		case 'a': o.all = 1; break;
@@ -353,7 +354,7 @@ static int cmd_ls_fn(struct lfs_ctx *c, int argc, char **argv)
 		case 'n': o.numeric = 1; o.longfmt = 1; break;
 		case '0': o.nul = 1; break;
 		case 'J': o.json = 1; break;
-		default: return lfs_usage(c, "bad option");
+		default: return lfs_bad_opt(c, argv, opt);
 		}
 	}
 	const char *dflt_arg[] = { "." };

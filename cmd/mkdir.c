@@ -60,7 +60,8 @@ static int cmd_mkdir_fn(struct lfs_ctx *c, int argc, char **argv)
 	};
 	int parents = 0, verbose = 0, dry = 0, o;
 	mode_t mode = 0755;
-	while ((o = getopt_long(argc, argv, "pm:vn", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":pm:vn", longopts, NULL)) != -1) {
 		switch (o) {
 		case 'p': parents = 1; break;
 		case 'm': {
@@ -72,7 +73,7 @@ static int cmd_mkdir_fn(struct lfs_ctx *c, int argc, char **argv)
 		}
 		case 'v': verbose = 1; break;
 		case 'n': dry = 1; break;
-		default: return lfs_usage(c, "bad option");
+		default: return lfs_bad_opt(c, argv, o);
 		}
 	}
 	if (optind >= argc)

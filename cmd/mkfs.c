@@ -88,7 +88,8 @@ static int cmd_mkfs_fn(struct lfs_ctx *c, int argc, char **argv)
 	struct lfs_mkfs_opts mo = { 0 };
 	const char *comp = "none";
 	int quiet = 0, o;
-	while ((o = getopt_long(argc, argv, "+b:L:fq", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":b:L:fq", longopts, NULL)) != -1) {
 		switch (o) {
 		case 'b':
 			if (parse_page(optarg, &mo.page_size) < 0)
@@ -109,7 +110,7 @@ static int cmd_mkfs_fn(struct lfs_ctx *c, int argc, char **argv)
 			break;
 		case 'f': mo.force = 1; break;
 		case 'q': quiet = 1; break;
-		default: return lfs_usage(c, "bad option");
+		default: return lfs_bad_opt(c, argv, o);
 		}
 	}
 	if (optind >= argc)

@@ -12,14 +12,7 @@ static int pending(struct lfs_ctx *c, int argc, char **argv)
 #define PENDING(n) const struct lfs_cmd cmd_##n = { .name = #n, .fn = pending, \
 	.synopsis = #n, .summary = "(not implemented yet)", .flags = LFS_CMD_HIDDEN }
 
-PENDING(info);
-PENDING(stat);
 PENDING(cp);
-PENDING(mv);
-PENDING(ln);
-PENDING(truncate);
-PENDING(touch);
-PENDING(tree);
 PENDING(put);
 PENDING(get);
 PENDING(fsck);

@@ -140,14 +140,15 @@ static int cmd_rm_fn(struct lfs_ctx *c, int argc, char **argv)
 	};
 	struct rm_opts o = { 0 };
 	int opt;
-	while ((opt = getopt_long(argc, argv, "rRfdvn", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":rRfdvn", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'r': case 'R': o.recursive = 1; break;
 		case 'f': o.force = 1; break;
 		case 'd': o.dirs = 1; break;
 		case 'v': o.verbose = 1; break;
 		case 'n': o.dry = 1; break;
-		default: return lfs_usage(c, "bad option");
+		default: return lfs_bad_opt(c, argv, opt);
 		}
 	}
 	if (optind >= argc)
