@@ -101,6 +101,19 @@ static void hist_add(struct lfs_hist *h, uint64_t v)
 	h->b[b]++;
 }
 
+uint64_t lfs_hist_quantile(const struct lfs_hist *h, double q)
+{
+	if (!h || h->count == 0)
+		return 0;
+	uint64_t want = (uint64_t)(q * (double)h->count), seen = 0;
+	for (int i = 0; i < LFS_HIST_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen > want || seen == h->count)
+			return i >= 63 ? UINT64_MAX : (1ull << (i + 1)) - 1;
+	}
+	return h->max_ns;
+}
+
 static void emit(struct lfs_io *io, enum lfs_ev_kind k, uint64_t count, uint64_t bytes, int flag)
 {
 	if (!io->o.hook)

@@ -6,7 +6,8 @@
  *    synchronous readahead (page_cache_sync_ra), else read the one page
  *    (readpage); a page carrying PG_readahead starts asynchronous readahead
  *    (page_cache_async_ra); mark_page_accessed on each page read, except a
- *    re-read of the page the previous read ended in.
+ *    re-read of the page holding the last byte read before (as Linux 6.x
+ *    compares with last_pos - 1; 5.15 used the end position).
  *  - mm/readahead.c ondemand_readahead: initial window get_init_ra_size
  *    (x4 / x2 of the request rounded up to a power of two, up to the max),
  *    ramp-up get_next_ra_size (x4 below max/16, x2 up to max/2, then max),
@@ -961,7 +962,8 @@ ssize_t lfs_pc_filemap_read(struct lfs_mapping *m, struct lfs_ra_state *ra, void
 	size_t done = 0;
 	uint64_t last_index = (pos + n + psz - 1) / psz;
 	int first = 1;
-	int64_t prev_page = ra->prev_pos < 0 ? -1 : ra->prev_pos / psz;
+	/* the page holding the last byte read before (Linux 6.x last_pos - 1) */
+	int64_t prev_page = ra->prev_pos <= 0 ? -1 : (ra->prev_pos - 1) / psz;
 	while (done < n) {
 		uint64_t p = pos + done, index = p / psz;
 		size_t off = (size_t)(p % psz), take = psz - off;

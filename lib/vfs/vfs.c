@@ -535,19 +535,6 @@ void lfs_set_event_hook(struct lfs_mount *m,
 	lfs_fs_set_hook(m->fs, hook, arg);
 }
 
-uint64_t lfs_hist_quantile(const struct lfs_hist *h, double q)
-{
-	if (!h || h->count == 0)
-		return 0;
-	uint64_t want = (uint64_t)(q * (double)h->count), seen = 0;
-	for (int i = 0; i < LFS_HIST_BUCKETS; i++) {
-		seen += h->b[i];
-		if (seen > want || seen == h->count)
-			return i >= 63 ? UINT64_MAX : (1ull << (i + 1)) - 1;
-	}
-	return h->max_ns;
-}
-
 void lfs_mount_stats(struct lfs_mount *m, struct lfs_stats *st)
 {
 	struct lfs_kv_stats k;
