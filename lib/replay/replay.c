@@ -1902,7 +1902,25 @@ int lfs_replay_run(const char *path, const struct lfs_replay_opts *o,
 	if (o->image) {
 		mo.in_memory = 0;
 		if (access(o->image, F_OK) != 0) {
-			rc = lfs_mkfs(o->image, &o->mount.mkfs, err);
+			/* formatted under a temporary name and renamed in (as
+			 * `lightfs mkfs` does): a replay killed while formatting
+			 * leaves no image without a superblock behind */
+			size_t tl = strlen(o->image) + 32;
+			char *tmp = malloc(tl);
+			if (!tmp) {
+				rc = lfs_seterr(err, -ENOMEM, "out of memory");
+				goto out;
+			}
+			snprintf(tmp, tl, "%s.mkfs-%d", o->image, (int)getpid());
+			unlink(tmp);
+			struct lfs_mkfs_opts mk = o->mount.mkfs;
+			mk.force = 0;
+			rc = lfs_mkfs(tmp, &mk, err);
+			if (rc == 0 && rename(tmp, o->image) < 0)
+				rc = lfs_seterr(err, -errno, "%s: %s", o->image, strerror(errno));
+			if (rc < 0)
+				unlink(tmp);
+			free(tmp);
 			if (rc < 0)
 				goto out;
 		}

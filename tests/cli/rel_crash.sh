@@ -7,7 +7,7 @@ pl=$TOP/build/rel/tests/libpowerloss.so
 rt=$TOP/build/rel/tests/rel_tree
 [ -x "$rt" ] || { skip rel_crash "rel_tree not built"; exit 0; }
 export LIGHTFS=$LIGHTFS_REL RT=$rt PL_LIB=$pl LFS_KEEP_FAIL=$TOP/build/rel-fail
-export CRASH_TREE="/usr/include/linux"
+export CRASH_TREE="/usr/include/linux/netfilter /usr/include/linux/usb" CRASH_BIG=1048576
 sh "$TOP/tests/reliability/crash_tool.sh" kill 10
 [ -f "$pl" ] && sh "$TOP/tests/reliability/crash_tool.sh" powerloss 10
 exit 0

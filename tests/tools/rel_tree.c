@@ -4,6 +4,9 @@
  *
  *   rel_tree image IMG [PATH]   mount IMG read-only (engine API), walk PATH
  *   rel_tree host DIR           walk a host directory
+ *   rel_tree put IMG DIR DEST   copy host DIR to DEST in IMG through the
+ *                               engine API (mkfs first if IMG is missing):
+ *                               base images that do not depend on `cp`
  *
  * One line per object below the root, sorted by path:
  *   PATH<TAB>f SIZE CRC32C  regular file (CRC32C of its bytes)
@@ -189,8 +192,90 @@ static void walk_host(const char *abs, const char *rel)
 	closedir(d);
 }
 
+/* ------------------------------------------------------------ put */
+
+static int put_tree(const char *host, const char *dst)
+{
+	int rc = lfs_mkdir(P, dst, 0755);
+	if (rc < 0 && rc != -EEXIST) {
+		fprintf(stderr, "rel_tree: mkdir %s: %s\n", dst, strerror(-rc));
+		return -1;
+	}
+	DIR *d = opendir(host);
+	if (!d) {
+		fprintf(stderr, "rel_tree: %s: %s\n", host, strerror(errno));
+		return -1;
+	}
+	struct dirent *de;
+	int bad_put = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char a[8192], b[8192];
+		snprintf(a, sizeof a, "%s/%s", host, de->d_name);
+		snprintf(b, sizeof b, "%s/%s", dst, de->d_name);
+		struct stat st;
+		if (lstat(a, &st))
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			bad_put |= put_tree(a, b);
+		} else if (S_ISLNK(st.st_mode)) {
+			char t[4096];
+			ssize_t n = readlink(a, t, sizeof t - 1);
+			t[n < 0 ? 0 : n] = 0;
+			if ((rc = lfs_symlink(P, t, b)) < 0) {
+				fprintf(stderr, "rel_tree: symlink %s: %s\n", b, strerror(-rc));
+				bad_put = -1;
+			}
+		} else if (S_ISREG(st.st_mode)) {
+			int in = open(a, O_RDONLY);
+			int fd = lfs_open(P, b, O_WRONLY | O_CREAT | O_TRUNC, st.st_mode & 07777);
+			if (in < 0 || fd < 0) {
+				fprintf(stderr, "rel_tree: copy %s: %s\n", b, strerror(fd < 0 ? -fd : errno));
+				bad_put = -1;
+			} else {
+				ssize_t n;
+				while ((n = read(in, buf, sizeof buf)) > 0)
+					if (lfs_write(P, fd, buf, (size_t)n) != n) {
+						fprintf(stderr, "rel_tree: write %s failed\n", b);
+						bad_put = -1;
+						break;
+					}
+			}
+			if (fd >= 0)
+				lfs_close(P, fd);
+			if (in >= 0)
+				close(in);
+		}
+	}
+	closedir(d);
+	return bad_put;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && !strcmp(argv[1], "put")) {
+		struct lfs_err err = { 0 };
+		if (access(argv[2], F_OK) && lfs_mkfs(argv[2], NULL, &err)) {
+			fprintf(stderr, "rel_tree: mkfs %s: %s\n", argv[2], err.msg);
+			return 1;
+		}
+		struct lfs_mount_opts o;
+		memset(&o, 0, sizeof o);
+		struct lfs_mount *m;
+		if (lfs_mount(argv[2], &o, &m, &err)) {
+			fprintf(stderr, "rel_tree: %s: %s\n", argv[2], err.msg);
+			return 4;
+		}
+		P = lfs_proc_new(m);
+		int r = P ? put_tree(argv[3], argv[4]) : -1;
+		lfs_proc_free(P);
+		if (lfs_umount(m, &err)) {
+			fprintf(stderr, "rel_tree: umount %s: %s\n", argv[2], err.msg);
+			r = -1;
+		}
+		return r ? 1 : 0;
+	}
 	if (argc >= 3 && !strcmp(argv[1], "image")) {
 		struct lfs_mount_opts o;
 		memset(&o, 0, sizeof o);
@@ -218,7 +303,7 @@ int main(int argc, char **argv)
 	} else if (argc == 3 && !strcmp(argv[1], "host")) {
 		walk_host(argv[2], "");
 	} else {
-		fprintf(stderr, "usage: rel_tree image IMG [PATH] | host DIR\n");
+		fprintf(stderr, "usage: rel_tree image IMG [PATH] | host DIR | put IMG DIR DEST\n");
 		return 2;
 	}
 	if (nl)
