@@ -106,6 +106,10 @@ int lfs_ipath_image(struct lfs_ctx *c, const char *arg, struct lfs_ipath *out)
 	}
 	if (out->kind == LFS_IPATH_STDIO)
 		return lfs_usage(c, "'-' (stdin/stdout) is not allowed here");
+	struct stat st;
+	if (!strpbrk(arg, "/:") && stat(arg, &st) < 0)
+		return lfs_error(c, arg, "no such image (a path in an image is written "
+				 "IMAGE:/path; -i IMAGE sets a default image)");
 	return lfs_error(c, arg, "not an image path (write IMAGE:/path, or give -i IMAGE)");
 }
 
