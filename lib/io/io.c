@@ -213,7 +213,7 @@ static void txn_batch_done(struct lfs_io *io, uint64_t txn)
 			io->tb[i].used = 0;
 			lfs_kv_batch_clear(io->tb[i].b);
 			/* keep a few batches for reuse, free the rest's memory */
-			if (i >= 16) {
+			if (i >= 3) {
 				lfs_kv_batch_free(io->tb[i].b);
 				io->tb[i] = io->tb[--io->ntb];
 			}
@@ -320,13 +320,43 @@ static void free_tag(struct lfs_io *io, uint32_t tag)
 	pthread_cond_signal(&io->cv_free);
 }
 
+/* Under mu, after serve(): account and complete r (tag: its slot). */
+static void complete_req(struct lfs_io *io, struct req *r, uint32_t tag, uint64_t lat)
+{
+	hist_add(&io->st.lat, lat);
+	io->st.requests++;
+	if (r->op == OP_COMMIT) {
+		io->st.commits++;
+		if (r->rc < 0 && !r->waited && !io->async_err) {
+			io->async_err = r->rc;
+			io->async_err_seq = r->seq;
+		}
+		__atomic_store_n(&io->done_seq, r->seq, __ATOMIC_RELEASE);
+	}
+	if (r->waited) {
+		r->done = 1;
+		pthread_cond_broadcast(&io->cv_done);
+	} else {
+		free_tag(io, tag);
+		if (r->op == OP_COMMIT)
+			pthread_cond_broadcast(&io->cv_done);
+	}
+	if (io->h->queued == 0)
+		pthread_cond_broadcast(&io->cv_done);   /* drain waiters */
+}
+
+/* The KV server thread (shm_kthread).  `serving` is the token for the kv
+ * handle: whoever holds it (this thread, or a submitter issuing directly)
+ * is the only one calling into kv. */
 static void *server(void *arg)
 {
 	struct lfs_io *io = arg;
 	pthread_mutex_lock(&io->mu);
 	for (;;) {
-		while (!io->stop && (io->h->queued == 0 || io->plugged))
+		while (!io->stop && (io->h->queued == 0 || io->plugged || io->serving))
 			pthread_cond_wait(&io->cv_sub, &io->mu);
+		if (io->serving)
+			continue;
 		if (io->h->queued == 0 && io->stop)
 			break;
 		if (io->h->queued == 0)
@@ -341,26 +371,7 @@ static void *server(void *arg)
 		uint64_t lat = now_ns() - r->t_submit;
 		pthread_mutex_lock(&io->mu);
 		io->serving = 0;
-		hist_add(&io->st.lat, lat);
-		io->st.requests++;
-		if (r->op == OP_COMMIT) {
-			io->st.commits++;
-			if (r->rc < 0 && !r->waited && !io->async_err) {
-				io->async_err = r->rc;
-				io->async_err_seq = r->seq;
-			}
-			__atomic_store_n(&io->done_seq, r->seq, __ATOMIC_RELEASE);
-		}
-		if (r->waited) {
-			r->done = 1;
-			pthread_cond_broadcast(&io->cv_done);
-		} else {
-			free_tag(io, tag);
-			if (r->op == OP_COMMIT)
-				pthread_cond_broadcast(&io->cv_done);
-		}
-		if (io->h->queued == 0)
-			pthread_cond_broadcast(&io->cv_done);   /* drain waiters */
+		complete_req(io, r, tag, lat);
 	}
 	pthread_mutex_unlock(&io->mu);
 	return NULL;
@@ -406,6 +417,22 @@ static void submit_wait(struct lfs_io *io, uint32_t tag)
 	struct req *r = &io->slot[tag];
 	r->waited = 1;
 	io->plugged = 0;            /* a waiter unplugs (io_schedule flushes the plug) */
+	if (io->h->queued == 0 && !io->serving && !io->stop) {
+		/* blk_mq_try_issue_directly: nothing queued and the server idle, so
+		 * the submitter serves the request itself (holding the kv token);
+		 * no request is passed, so the order is the same */
+		io->serving = 1;
+		io->st.direct++;
+		pthread_mutex_unlock(&io->mu);
+		serve(io, r);
+		uint64_t lat = now_ns() - r->t_submit;
+		pthread_mutex_lock(&io->mu);
+		io->serving = 0;
+		complete_req(io, r, tag, lat);
+		if (io->h->queued)
+			pthread_cond_signal(&io->cv_sub);
+		return;
+	}
 	queue_tag(io, tag);
 	pthread_cond_signal(&io->cv_sub);
 	while (!r->done)

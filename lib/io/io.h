@@ -19,7 +19,11 @@
  * server applies all of the txn's items as one KV batch (atomic).  So a
  * crash never exposes part of a txn.
  *
- * When the queue is full, submit blocks until a slot completes.
+ * When the queue is full, submit blocks until a slot completes.  A waited
+ * request meeting an empty queue and an idle server is served by the
+ * submitter itself (direct issue, as blk-mq does), which saves two thread
+ * switches per synchronous read; the kv handle is then still used by one
+ * thread at a time (the `serving` token).
  *
  * Ordering (why reads may jump ahead): the server applies requests in
  * submission order, except that `deadline` lets a read pass queued item
@@ -68,6 +72,8 @@ struct lfs_io_stats {
 	uint64_t merges;               /* items merged into an existing request */
 	uint64_t max_depth;            /* highest number of busy slots seen */
 	uint64_t reads, writes, commits;
+	uint64_t direct;               /* waited requests issued by the submitter itself
+					* (queue empty, server idle: blk_mq_try_issue_directly) */
 	struct lfs_hist lat;           /* submit → completion, ns */
 };
 

@@ -32,7 +32,7 @@ struct lfs_txn;
 
 struct lfs_txn_opts {
 	uint32_t max_pages;        /* 0 = 310 */
-	uint32_t max_inflight;     /* async commits in flight, 0 = 8 */
+	uint32_t max_inflight;     /* async commits in flight, 0 = 2 */
 	void (*hook)(void *arg, const struct lfs_event *ev);
 	void *hook_arg;
 };
