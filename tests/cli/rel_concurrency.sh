@@ -23,6 +23,9 @@ else skip rel_concurrency "no mkfs and no shell_mkimg"; exit 0; fi
 refused() {
 	n=$1 hp=$2; shift 2
 	t0=$(ms); "$@" >"$d/out" 2>"$d/err"; rc=$?; t1=$(ms)
+	if [ $rc -ne 3 ] && ! kill -0 "$hp" 2>/dev/null; then
+		skip "$n" "the holder (pid $hp) ended before the race (rc $rc)"; return
+	fi
 	if [ $rc -eq 3 ] && grep -q "image is in use by pid $hp" "$d/err" && [ $((t1 - t0)) -lt 3000 ]; then
 		pass "$n (exit 3 in $((t1 - t0)) ms: $(head -c 120 "$d/err"))"
 	else fail "$n" "rc $rc after $((t1 - t0)) ms, want 3 naming pid $hp: $(head -c 300 "$d/err")"; fi
@@ -61,6 +64,10 @@ writer() { # writer ID
 	while [ $j -lt $N ]; do
 		if [ -n "${USECP:-}" ]; then
 			printf 'w%s-%s-%0500d\n' "$1" "$j" "$j" >"$d/src.$1"
+			if [ "$1" = 1 ]; then   # and a whole new version of /hot
+				head -c 200000 /dev/zero | tr '\0' "$(printf "\\$(printf %03o $((97 + j % 26)))")" >"$d/hot.$1"
+				until "$REL" cp "$d/hot.$1" "$img:/hot" 2>/dev/null; do :; done
+			fi
 			"$REL" cp "$d/src.$1" "$img:/w$1-$j" 2>>"$d/werr.$1"
 		else
 			"$REL" kv "$img" put "race/w$1/$j" "value-$1-$j-$(printf %0300d $j)" 2>>"$d/werr.$1"
@@ -75,6 +82,19 @@ writer() { # writer ID
 }
 reader() { # reader ID: until the writers are done
 	while [ ! -f "$d/done" ]; do
+		if [ -n "${USECP:-}" ]; then
+			# /hot: one whole version (200000 times one letter), exit 3
+			# (locked) or not there yet
+			"$REL" cat "$img:/hot" >"$d/r.$1" 2>"$d/rerr.$1"; rc=$?
+			case $rc in
+			0) if [ "$(wc -c <"$d/r.$1")" -eq 200000 ] && [ "$(tr -d "$(head -c 1 "$d/r.$1")" <"$d/r.$1" | wc -c)" -eq 0 ]; then
+				echo ok >>"$d/reads.$1"; else echo "torn /hot: $(wc -c <"$d/r.$1") bytes" >>"$d/rbad.$1"; fi ;;
+			3) echo locked >>"$d/reads.$1" ;;
+			1) grep -q "No such file" "$d/rerr.$1" || echo "rc 1 $(head -c 200 "$d/rerr.$1")" >>"$d/rbad.$1" ;;
+			*) echo "rc $rc $(head -c 200 "$d/rerr.$1")" >>"$d/rbad.$1" ;;
+			esac
+			continue
+		fi
 		"$REL" kv "$img" scan --prefix race/ >"$d/r.$1" 2>"$d/rerr.$1"; rc=$?
 		case $rc in
 		0) # every value whole: value-W-J-<300 digits>
@@ -142,7 +162,7 @@ fi
 # ---- a long cp holds the image: others refused with its pid -----------------
 if have cp; then
 	mkdir -p "$d/tree"
-	for k in $(seq 1 40); do head -c 200000 /dev/urandom >"$d/tree/f$k"; done
+	for k in $(seq 1 100); do head -c 400000 /dev/urandom >"$d/tree/f$k"; done
 	"$REL" cp -r "$d/tree" "$img:/tree" >/dev/null 2>"$d/cperr" &
 	cpp=$!
 	i=0; while [ $i -lt 100 ] && ! grep -q " $cpp " /proc/locks 2>/dev/null; do sleep 0.01; i=$((i + 1)); done
