@@ -83,13 +83,14 @@ static int cmd_mkfs_fn(struct lfs_ctx *c, int argc, char **argv)
 		{ "label", required_argument, NULL, 'L' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ 0 },
 	};
 	struct lfs_mkfs_opts mo = { 0 };
 	const char *comp = "none";
-	int quiet = 0, o;
+	int quiet = 0, dry = 0, o;
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, ":b:L:fq", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":b:L:fqn", longopts, NULL)) != -1) {
 		switch (o) {
 		case 'b':
 			if (parse_page(optarg, &mo.page_size) < 0)
@@ -110,6 +111,7 @@ static int cmd_mkfs_fn(struct lfs_ctx *c, int argc, char **argv)
 			break;
 		case 'f': mo.force = 1; break;
 		case 'q': quiet = 1; break;
+		case 'n': dry = 1; break;
 		default: return lfs_bad_opt(c, argv, o);
 		}
 	}
@@ -130,6 +132,12 @@ static int cmd_mkfs_fn(struct lfs_ctx *c, int argc, char **argv)
 			return lfs_error(c, image, "exists; use -f to overwrite it");
 		if (!S_ISREG(st.st_mode))
 			return lfs_error(c, image, "not a regular file; refusing to replace it");
+		if (dry) {
+			printf("would replace %s with a lightfs image, page size %u, compression %s, "
+			       "label \"%s\"\n", image, mo.page_size ? mo.page_size : 4096, comp,
+			       mo.label ? mo.label : "");
+			return LFS_EXIT_OK;
+		}
 		/* in use?  take the writer lock on the old image until it is replaced */
 		lockfd = open(image, O_RDONLY | O_CLOEXEC);
 		if (lockfd >= 0 && flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
@@ -143,6 +151,10 @@ static int cmd_mkfs_fn(struct lfs_ctx *c, int argc, char **argv)
 		}
 	} else if (errno != ENOENT) {
 		return lfs_error(c, image, "%s", strerror(errno));
+	} else if (dry) {
+		printf("would create %s: lightfs image, page size %u, compression %s, label \"%s\"\n",
+		       image, mo.page_size ? mo.page_size : 4096, comp, mo.label ? mo.label : "");
+		return LFS_EXIT_OK;
 	}
 
 	size_t tl = strlen(image) + 32;
@@ -180,7 +192,7 @@ static int cmd_mkfs_fn(struct lfs_ctx *c, int argc, char **argv)
 const struct lfs_cmd cmd_mkfs = {
 	.name = "mkfs",
 	.fn = cmd_mkfs_fn,
-	.synopsis = "mkfs [-b PAGE] [--compress zstd[:LEVEL]|none] [-L LABEL] [-f] [-q] IMAGE",
+	.synopsis = "mkfs [-b PAGE] [--compress zstd[:LEVEL]|none] [-L LABEL] [-f] [-q] [-n] IMAGE",
 	.summary = "create an empty lightfs image",
 	.help =
 	"Create IMAGE, an empty filesystem image holding only its root directory.\n"
@@ -198,11 +210,12 @@ const struct lfs_cmd cmd_mkfs = {
 	"  -L LABEL, --label LABEL\n"
 	"                 a name of at most 63 bytes, shown by 'lightfs info'\n"
 	"  -f, --force    replace an existing file\n"
-	"  -q, --quiet    print nothing on success\n\n"
+	"  -q, --quiet    print nothing on success\n"
+	"  -n, --dry-run  create nothing; print what would be created\n\n"
 	"On success one line describes the new image.\n\n"
 	"Examples:\n"
 	"  lightfs mkfs img.lfs\n"
 	"  lightfs mkfs -b 16k --compress zstd:9 -L backup -f img.lfs\n",
 	.flags = LFS_CMD_NOSHELL,
-	.options = "-b --page-size --compress -L --label -f --force -q --quiet",
+	.options = "-b --page-size --compress -L --label -f --force -q --quiet -n --dry-run",
 };
