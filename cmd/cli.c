@@ -106,11 +106,14 @@ int lfs_run(struct lfs_ctx *c, int argc, char **argv)
 		rc = cmd->fn(c, argc, argv);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		if (errno != EPIPE)
+		/* a reader that went away (cmd | head) is not a failure of the
+		 * command: the pipeline's status is the reader's, as in sh */
+		if (errno != EPIPE) {
 			lfs_error(c, "stdout", "write error: %s", strerror(errno));
+			if (rc == LFS_EXIT_OK)
+				rc = LFS_EXIT_FAIL;
+		}
 		clearerr(stdout);
-		if (rc == LFS_EXIT_OK)
-			rc = LFS_EXIT_FAIL;
 	}
 	c->cmd = saved;
 	return rc;
