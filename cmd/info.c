@@ -4,11 +4,27 @@
  */
 #include "image.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
 
+#include "fs/schema.h"
 #include "kv/kv.h"
+
+/* Keys with one kind byte (lib/fs/FORMAT.md): a prefix scan, keys only. */
+static int count_kind(struct lfs_kv *kv, uint8_t kind, uint64_t *n)
+{
+	*n = 0;
+	struct lfs_kv_iter *it = lfs_kv_iter_prefix(kv, &kind, 1);
+	if (!it)
+		return -ENOMEM;
+	for (; lfs_kv_iter_valid(it); lfs_kv_iter_next(it))
+		(*n)++;
+	int rc = lfs_kv_iter_error(it, NULL);
+	lfs_kv_iter_free(it);
+	return rc;
+}
 
 static const char *comp_name(int c)
 {
@@ -79,6 +95,12 @@ static int cmd_info_fn(struct lfs_ctx *c, int argc, char **argv)
 	struct lfs_kv_stats k;
 	memset(&k, 0, sizeof k);
 	lfs_kv_stats(lfs_mount_kv(im.mnt), &k);
+	uint64_t kd = 0;
+	rc = count_kind(lfs_mount_kv(im.mnt), LFS_FS_K_DENTRY, &kd);
+	if (rc < 0) {
+		lfs_img_close(c, &im);
+		return lfs_img_errno(c, image, rc);
+	}
 	char comp[32];
 	if (s.compress == LFS_KV_COMPRESS_ZSTD)
 		snprintf(comp, sizeof comp, "zstd:%d", s.level ? s.level : 3);
@@ -96,13 +118,13 @@ static int cmd_info_fn(struct lfs_ctx *c, int argc, char **argv)
 		       ",\"stored_pages\":%" PRIu64 ",\"image_bytes\":%" PRIu64
 		       ",\"live_bytes\":%" PRIu64 ",\"dead_bytes\":%" PRIu64
 		       ",\"raw_value_bytes\":%" PRIu64 ",\"stored_value_bytes\":%" PRIu64
-		       ",\"compression_ratio\":%.3f,\"kv_keys\":%" PRIu64 ",\"kv_compactions\":%" PRIu64
+		       ",\"compression_ratio\":%.3f,\"kv_keys\":%" PRIu64 ",\"kv_dentry_keys\":%" PRIu64 ",\"kv_compactions\":%" PRIu64
 		       ",\"memtable_bytes\":%" PRIu64 "}\n",
 		       s.page_size, comp_name(s.compress),
 		       s.compress == LFS_KV_COMPRESS_ZSTD && !s.level ? 3 : s.level, s.inodes, s.files, s.dirs,
 		       s.symlinks, other, s.logical_bytes, s.stored_pages, s.image_bytes,
 		       s.live_bytes, s.dead_bytes, s.raw_value_bytes, s.stored_value_bytes,
-		       ratio(s.raw_value_bytes, s.stored_value_bytes), s.kv_keys, k.compactions,
+		       ratio(s.raw_value_bytes, s.stored_value_bytes), s.kv_keys, kd, k.compactions,
 		       k.memtable_bytes);
 	} else {
 		char h[64];
@@ -127,7 +149,9 @@ static int cmd_info_fn(struct lfs_ctx *c, int argc, char **argv)
 		printf("Values:             %" PRIu64 " bytes raw, %" PRIu64 " stored\n",
 		       s.raw_value_bytes, s.stored_value_bytes);
 		printf("Compression ratio:  %.2f\n", ratio(s.raw_value_bytes, s.stored_value_bytes));
-		printf("KV keys:            %" PRIu64 "\n", s.kv_keys);
+		printf("KV keys:            %" PRIu64 " (%" PRIu64 " inodes, %" PRIu64 " dentries, %" PRIu64
+		       " data pages, %" PRIu64 " superblock and other)\n", s.kv_keys, s.inodes, kd, s.stored_pages,
+		       s.kv_keys - s.inodes - kd - s.stored_pages);
 	}
 	return lfs_img_close(c, &im);
 }
@@ -144,7 +168,7 @@ const struct lfs_cmd cmd_info = {
 	"pages stored, the image file's size split into live and dead bytes (dead\n"
 	"bytes are reclaimed by 'lightfs compact'), the raw and stored sizes of\n"
 	"its values with their ratio (above 1 when compression helps) and the\n"
-	"number of KV keys.  In the shell, IMAGE defaults to the session's image.\n"
+	"number of KV keys by kind.  In the shell, IMAGE defaults to the session's image.\n"
 	"The image is opened read-only.\n\n"
 	"Options:\n"
 	"  --json         one JSON object with the same figures (exact integers)\n\n"
