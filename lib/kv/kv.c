@@ -1325,6 +1325,7 @@ static int kv_open_file(struct lfs_kv *kv, const struct lfs_kv_opts *o, struct l
 	}
 	int rc = 0;
 	const struct kv_slot *use = NULL;
+	uint64_t must_reach = 0;   /* a newer slot's index was durable: the log reaches it */
 	for (int i = 0; i < n; i++) {
 		kv_reset_state(kv);
 		struct lfs_err e2 = { 0 };
@@ -1333,6 +1334,8 @@ static int kv_open_file(struct lfs_kv *kv, const struct lfs_kv_opts *o, struct l
 			use = &s[order[i]];
 			break;
 		}
+		if (s[order[i]].index_off > must_reach)
+			must_reach = s[order[i]].index_off;
 	}
 	if (!use)
 		return rc;
@@ -1347,6 +1350,9 @@ static int kv_open_file(struct lfs_kv *kv, const struct lfs_kv_opts *o, struct l
 	rc = replay(kv, use->replay_off, fsize, &end, err);
 	if (rc)
 		return rc;
+	if (end < must_reach)   /* not a torn tail: durable records are damaged */
+		return lfs_seterr(err, LFS_E_CORRUPT, "record at offset %" PRIu64 ": damaged before the "
+				  "checkpoint at offset %" PRIu64, end, must_reach);
 	if (end < fsize && writable) {
 		rc = kv->fops->ftruncate(kv->fops->ctx, kv->fd, (off_t)end);
 		if (rc)
