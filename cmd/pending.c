@@ -15,5 +15,3 @@ static int pending(struct lfs_ctx *c, int argc, char **argv)
 PENDING(cp);
 PENDING(put);
 PENDING(get);
-PENDING(fsck);
-PENDING(compact);

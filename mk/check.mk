@@ -30,4 +30,4 @@ check-powerloss: build/rel/lightfs $(PL_LIB) $(REL_TREE)
 check-crash: build/rel/lightfs $(REL_TREE)
 	$(Q)rc=0; sh tests/reliability/pl_kv.sh kill $(KV_CASES) || rc=1; \
 	  sh tests/reliability/crash_tool.sh kill $(CRASH_CASES) || rc=1; exit $$rc
-check: check-powerloss check-crash
+check: check-powerloss check-crash check-corrupt

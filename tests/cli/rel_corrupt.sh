@@ -1,0 +1,12 @@
+# Short corruption campaign (issue 8) inside make test: random bit flips and
+# zeroed ranges in images of several sizes, with the ASan build: fsck and
+# reads never crash nor return wrong bytes, fsck reports the damage, --repair
+# recovers every undamaged file.  Long runs: make check-corrupt.
+. "$TOP/tests/cli/lib.sh"
+tool=$TOP/build/asan/tests/corrupt_tool
+[ -x "$tool" ] || { skip rel_corrupt "corrupt_tool not built"; exit 0; }
+out=$(LIGHTFS=$LF CORRUPT_TOOL=$tool sh "$TOP/tests/reliability/corrupt.sh" "${CORRUPT_TEST_CASES:-40}" 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+if [ $rc -eq 0 ]; then pass "rel_corrupt ($(echo "$out" | tail -1 | sed 's/^corrupt: //'))"
+else fail rel_corrupt "$(echo "$out" | grep -m3 '^FAIL' | tr '\n' ' ')"; fi
