@@ -421,6 +421,8 @@ static uint32_t infer_psz(struct scan *s)
 			continue;
 		if (g->len > maxlen)
 			maxlen = g->len;
+		if (g->len > LFS_FS_PAGE_MAX)
+			continue;   /* no page at all (a salvage mark) */
 		struct fino *f = find_ino(s, g->ino);
 		/* a page followed by a later page of the same file is full */
 		if (i + 1 < s->npg && s->pg[i + 1].ino == g->ino && f && !f->bad && g->len > full)
@@ -1295,6 +1297,8 @@ struct salv {
 	uint8_t *bigpage;          /* LFS_FS_PAGE_MAX + 1 zero bytes */
 	uint64_t *inos;            /* files touched by the current batch */
 	size_t ninos, cinos;
+	uint64_t *taint;           /* suspect files */
+	size_t ntaint, ctaint;
 	uint64_t idx_offs[2];      /* index checkpoints the header slots name */
 	int nidx;
 	struct lfs_fsck_salvage st;
@@ -1306,20 +1310,70 @@ static int salv_mark(struct salv *v, const uint8_t *key, size_t klen)
 {
 	struct lfs_fs_key k;
 	int kind = lfs_fs_key_decode(key, klen, &k);
-	if (kind < 0)
-		return 0;
+	if (kind < 0 || kind == LFS_FS_K_SUPER)
+		return 0;   /* an older superblock is right but for the allocator, which fsck fixes */
 	v->st.lost_values++;
 	if (kind == LFS_FS_K_DATA)
 		return lfs_kv_batch_put(v->b, key, klen, v->bigpage, LFS_FS_PAGE_MAX + 1);
 	return lfs_kv_batch_put(v->b, key, klen, "", 1);
 }
 
+/* Files whose content may miss an update: kept in memory while replaying
+ * (a later rewrite from page 0 or a delete clears them), marked at the end. */
 static int salv_taint(struct salv *v, uint64_t ino)
 {
-	uint8_t k[LFS_FS_DATA_KLEN];
-	v->st.tainted_files++;
-	return lfs_kv_batch_put(v->b, k, lfs_fs_key_data(k, ino, SALV_TAINT_INDEX), v->bigpage,
-				LFS_FS_PAGE_MAX + 1);
+	for (size_t i = 0; i < v->ntaint; i++)
+		if (v->taint[i] == ino)
+			return 0;
+	if (grow((void **)&v->taint, &v->ctaint, v->ntaint + 1, sizeof *v->taint) < 0)
+		return -ENOMEM;
+	v->taint[v->ntaint++] = ino;
+	return 0;
+}
+
+static void salv_untaint(struct salv *v, uint64_t ino)
+{
+	for (size_t i = 0; i < v->ntaint; i++)
+		if (v->taint[i] == ino) {
+			v->taint[i] = v->taint[--v->ntaint];
+			return;
+		}
+}
+
+/* An intact delete: a file rewritten from its first page or deleted is no
+ * longer suspect. */
+static void salv_deleted(struct salv *v, const struct kv_ophdr *o, const uint8_t *key)
+{
+	struct lfs_fs_key k;
+	if (!v->ntaint || lfs_fs_key_decode(key, o->klen, &k) < 0)
+		return;
+	if (o->type == KV_OP_DEL && k.kind == LFS_FS_K_INODE)
+		salv_untaint(v, k.ino);
+	if (o->type == KV_OP_DELRANGE && k.kind == LFS_FS_K_DATA && k.index == 0) {
+		uint8_t hi[LFS_FS_DATA_KLEN];
+		size_t hl = lfs_fs_key_data_prefix(hi, k.ino + 1);
+		const uint8_t *h = key + o->klen;
+		size_t m = o->slen < hl ? o->slen : hl;
+		if (!(o->flags & KV_OPF_HASHI) || memcmp(h, hi, m) > 0 || (memcmp(h, hi, m) == 0 && o->slen >= hl))
+			salv_untaint(v, k.ino);
+	}
+}
+
+static int salv_put_taints(struct salv *v, struct lfs_kv *nkv, struct lfs_err *err)
+{
+	int rc;
+	lfs_kv_batch_clear(v->b);
+	for (size_t i = 0; i < v->ntaint; i++) {
+		uint8_t k[LFS_FS_DATA_KLEN];
+		v->st.tainted_files++;
+		if ((rc = lfs_kv_batch_put(v->b, k, lfs_fs_key_data(k, v->taint[i], SALV_TAINT_INDEX),
+					   v->bigpage, LFS_FS_PAGE_MAX + 1)) < 0)
+			return lfs_seterr(err, rc, "out of memory");
+	}
+	if (nkv && lfs_kv_batch_count(v->b) && (rc = lfs_kv_commit(nkv, v->b, 0, err)) < 0)
+		return rc;
+	lfs_kv_batch_clear(v->b);
+	return 0;
 }
 
 static void salv_note_ino(struct salv *v, const uint8_t *key, size_t klen)
@@ -1424,6 +1478,7 @@ static int salv_batch(struct salv *v, const uint8_t *p, size_t len, int intact)
 		size_t tot;
 		int sane = op_sane(p + pos, len - pos, &o, &tot);
 		if (sane && op_crc_ok(p + pos, &o)) {
+			salv_deleted(v, &o, p + pos + sizeof o);
 			rc = salv_apply(v, p + pos, &o);
 			if (rc == -ENOMEM)
 				return rc;
@@ -1469,6 +1524,46 @@ static int salv_batch(struct salv *v, const uint8_t *p, size_t len, int intact)
 		for (size_t i = 0; i < v->ninos; i++)
 			if ((rc = salv_taint(v, v->inos[i])) < 0)
 				return rc;
+	return 0;
+}
+
+static int salv_hdr(struct salv *v, uint64_t pos, struct kv_rhdr *h);
+
+/* The record at pos has a damaged header: if intact operations follow it,
+ * stage them as the batch they were (files marked when its end is not
+ * where the next record starts).  0 and *end, or LFS_E_CORRUPT. */
+static int salv_headerless(struct salv *v, uint64_t pos, uint64_t *end)
+{
+	uint64_t q = pos + sizeof(struct kv_rhdr);
+	struct kv_ophdr o;
+	size_t tot;
+	int n = 0, rc;
+	lfs_kv_batch_clear(v->b);
+	v->ninos = 0;
+	while (q < v->fsize && op_sane(v->map + q, v->fsize - q, &o, &tot) && op_crc_ok(v->map + q, &o)) {
+		salv_deleted(v, &o, v->map + q + sizeof o);
+		rc = salv_apply(v, v->map + q, &o);
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc < 0 && (rc = salv_mark(v, v->map + q + sizeof o, o.klen)) < 0)
+			return rc;
+		salv_note_ino(v, v->map + q + sizeof o, o.klen);
+		q += tot;
+		n++;
+	}
+	if (!n) {
+		lfs_kv_batch_clear(v->b);
+		return LFS_E_CORRUPT;
+	}
+	uint64_t next = pos + ((q - pos + KV_REC_ALIGN - 1) & ~(uint64_t)(KV_REC_ALIGN - 1));
+	struct kv_rhdr h;
+	if (next + sizeof h <= v->fsize && !salv_hdr(v, next, &h)) {
+		/* operations of this record may be missing: its files are suspect */
+		for (size_t i = 0; i < v->ninos; i++)
+			if ((rc = salv_taint(v, v->inos[i])) < 0)
+				return rc;
+	}
+	*end = next;
 	return 0;
 }
 
@@ -1632,8 +1727,26 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 	int in_damage = 0;
 	while (pos + sizeof h <= v.fsize) {
 		if (!salv_hdr(&v, pos, &h) || (last_seq && h.seq <= last_seq)) {
-			if (!in_damage)
+			if (!in_damage) {
 				v.st.damaged++;
+				/* a damaged record header over intact operations: take them */
+				uint64_t end = 0;
+				int r = salv_headerless(&v, pos, &end);
+				if (r < 0 && r != LFS_E_CORRUPT) {
+					rc = lfs_seterr(err, r, "out of memory");
+					goto out;
+				}
+				if (r == 0) {
+					v.st.records++;
+					if (nkv && lfs_kv_batch_count(v.b) && (rc = lfs_kv_commit(nkv, v.b, 0, err)) < 0)
+						goto out;
+					if (last_seq)
+						last_seq++;   /* the record it was */
+					gap_from = end;
+					pos = end;
+					continue;
+				}
+			}
 			in_damage = 1;
 			v.st.skipped_bytes += KV_REC_ALIGN;
 			pos += KV_REC_ALIGN;
@@ -1667,6 +1780,8 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 	if (have_slot && last_seq && slot_next_seq > last_seq + 1 &&
 	    !salv_gap_benign(&v, gap_from, slot_next_seq - last_seq - 1))
 		v.st.lost_records += slot_next_seq - last_seq - 1;   /* the end of the log is gone */
+	if ((rc = salv_put_taints(&v, nkv, err)) < 0)
+		goto out;
 	if (nkv) {
 		rc = lfs_kv_close(nkv);
 		nkv = NULL;
@@ -1699,6 +1814,7 @@ out:
 	free(v.raw);
 	free(v.bigpage);
 	free(v.inos);
+	free(v.taint);
 	ZSTD_freeDCtx(v.dctx);
 	lfs_kv_batch_free(v.b);
 	munmap((void *)v.map, v.fsize);

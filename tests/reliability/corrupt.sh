@@ -45,7 +45,7 @@ IMGS="$*"
 
 # does `lightfs cat` exist yet (the image CLI)?
 CAT=0
-first=$(sed -n 2p "$W/small.img.manifest" | cut -d' ' -f4-)
+first=$(sed -n 2p "$W/small.img.manifest" | cut -d' ' -f5-)
 if [ -n "$first" ] && "$LF" cat "$W/small.img:$first" >"$W/cat.out" 2>/dev/null &&
    "$TOOL" expect "$W/small.img" "$first" | cmp -s - "$W/cat.out"; then
 	CAT=1
@@ -84,7 +84,7 @@ while [ $i -lt "$CASES" ]; do
 	elif [ $rc -eq 3 ]; then fail_case "wrong bytes read from the damaged image: $(grep -m3 WRONG "$W/v1" | tr '\n' ' ')"
 	elif [ $rc -ne 0 ]; then fail_case "verify exit $rc: $(tail -2 "$W/v1")"; fi
 	if [ $CAT = 1 ]; then
-		for p in $(sed -n '2,$p' "$c.manifest" | grep -v ' /f g/' | awk 'NR % 7 == 1 { print $4 }'); do
+		for p in $(sed -n '2,$p' "$c.manifest" | grep -v ' /f g/' | awk 'NR % 7 == 1 { print $5 }'); do
 			cats=$((cats + 1))
 			"$LF" cat "$c:$p" >"$W/cat.out" 2>"$W/cat.err"; rc=$?
 			if crashed $rc; then fail_case "cat $p crashed (exit $rc)"
