@@ -4,7 +4,8 @@
 #   crash_tool.sh MODE CASES        MODE: kill | powerloss
 #
 # Each case takes a copy of a base image (made once through the engine API
-# by rel_tree put: a host tree at /keep and at /victim) and runs ONE command
+# by rel_tree put: a host tree at /keep and at /victim; 4 KiB pages plain or
+# 16 KiB pages with zstd, one picked per case) and runs ONE command
 # that dies at a random moment:
 #   cp       cp -r TREE IMG:/new           (a real tree: /usr/include parts,
 #                                           a 3 MiB file, symlinks, empties)
@@ -75,12 +76,19 @@ ln -s /etc/passwd "$src/abs-link"
 echo "# $mode: seed $seed0, $cases cases, ops:$avail; tree $(grep -c "	f " "$w/src.m") files, $(du -sk "$src" | cut -f1) KiB"
 
 # ---- the base image ------------------------------------------------------
-base=$w/base.lfs
-# (through the engine API by rel_tree, so it does not depend on cp)
-if ! "$RT" put "$base" "$src" /keep 2>"$w/err" || ! "$RT" put "$base" "$src" /victim 2>"$w/err"; then
-	echo "FAIL rel_crash_$mode: building the base image: $(head -c 300 "$w/err")"; exit 1
-fi
+# (through the engine API by rel_tree, so it does not depend on cp); two
+# geometries, one picked per case: 4 KiB pages uncompressed, and 16 KiB
+# pages with zstd values
+for g in 0 1; do
+	if [ $g -eq 1 ]; then export REL_TREE_PAGE=16384 REL_TREE_ZSTD=1; fi
+	if ! "$RT" put "$w/base$g.lfs" "$src" /keep 2>"$w/err" || ! "$RT" put "$w/base$g.lfs" "$src" /victim 2>"$w/err"; then
+		echo "FAIL rel_crash_$mode: building the base image: $(head -c 300 "$w/err")"; exit 1
+	fi
+	unset REL_TREE_PAGE REL_TREE_ZSTD
+done
+base=$w/base0.lfs
 "$RT" image "$base" >"$w/pre.m" || { echo "FAIL rel_crash_$mode: base image unreadable"; exit 1; }
+"$RT" image "$w/base1.lfs" | cmp -s - "$w/pre.m" || { echo "FAIL rel_crash_$mode: the two base images differ"; exit 1; }
 img=$w/img.lfs
 
 run_op() { # run_op OP IMG: the command line of OP on IMG
@@ -183,6 +191,7 @@ while [ $i -lt "$cases" ]; do
 	rnd $nops; op=$(eval echo "\${$((R + 1))}")
 	rnd 2; tr=cp-r; [ $R -eq 1 ] && tr=git-commit
 	rnd 2; fresh=$R
+	rnd 2; geo=$R; base=$w/base$geo.lfs
 	rm -f "$img"*
 	if [ "$op" = replay ] && [ $fresh -eq 0 ]; then
 		:                  # replay into a fresh image (made by replay)
@@ -196,7 +205,7 @@ while [ $i -lt "$cases" ]; do
 		# shellcheck disable=SC2046
 		rnd 2147483647; LD_PRELOAD=$PL LFS_PL_MATCH=$img LFS_PL_CRASH_AT=$at LFS_PL_MODE=$pm LFS_PL_SEED=$R \
 			"$LF" $(run_op $op "$img" $tr) >/dev/null 2>"$w/err"
-		rc=$?; what="$op, op $at/$tot $pm"
+		rc=$?; what="$op, op $at/$tot $pm, geometry $geo"
 	else
 		dur=$(cat "$w/dur.$op")
 		rnd $(( dur * 12 / 10 + 1 )); us=$R
@@ -204,7 +213,7 @@ while [ $i -lt "$cases" ]; do
 		"$LF" $(run_op $op "$img" $tr) >/dev/null 2>"$w/err" &
 		pid=$!
 		sleep "$(printf '%d.%06d' $((us / 1000000)) $((us % 1000000)))"
-		{ kill -9 $pid; wait $pid; } 2>/dev/null; rc=$?; what="$op, kill after ${us}us"
+		{ kill -9 $pid; wait $pid; } 2>/dev/null; rc=$?; what="$op, kill after ${us}us, geometry $geo"
 	fi
 	eval "n_$op=\$((n_$op + 1))"
 	[ $rc -eq 137 ] && { crashed=$((crashed + 1)); eval "c_$op=\$((c_$op + 1))"; }

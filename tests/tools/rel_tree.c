@@ -7,6 +7,7 @@
  *   rel_tree put IMG DIR DEST   copy host DIR to DEST in IMG through the
  *                               engine API (mkfs first if IMG is missing):
  *                               base images that do not depend on `cp`
+ *                               (REL_TREE_PAGE=BYTES, REL_TREE_ZSTD=1: mkfs)
  *
  * One line per object below the root, sorted by path:
  *   PATH<TAB>f SIZE CRC32C  regular file (CRC32C of its bytes)
@@ -256,7 +257,13 @@ int main(int argc, char **argv)
 {
 	if (argc == 5 && !strcmp(argv[1], "put")) {
 		struct lfs_err err = { 0 };
-		if (access(argv[2], F_OK) && lfs_mkfs(argv[2], NULL, &err)) {
+		/* REL_TREE_PAGE=BYTES and REL_TREE_ZSTD=1 choose the geometry */
+		struct lfs_mkfs_opts mo;
+		memset(&mo, 0, sizeof mo);
+		const char *ps = getenv("REL_TREE_PAGE"), *zs = getenv("REL_TREE_ZSTD");
+		mo.page_size = ps ? (uint32_t)atoi(ps) : 0;
+		mo.compress = zs && *zs == '1' ? 1 : 0;
+		if (access(argv[2], F_OK) && lfs_mkfs(argv[2], &mo, &err)) {
 			fprintf(stderr, "rel_tree: mkfs %s: %s\n", argv[2], err.msg);
 			return 1;
 		}
