@@ -1928,8 +1928,15 @@ int lfs_replay_run(const char *path, const struct lfs_replay_opts *o,
 		mo.in_memory = 1;
 	}
 	rc = lfs_mount(o->image ? o->image : "(memory)", &mo, &r.m, err);
-	if (rc < 0)
+	if (rc < 0) {
+		if (o->image && err) {   /* the engine's message does not name the file */
+			char m[sizeof err->msg];
+			snprintf(m, sizeof m, "%s", err->msg);
+			err->msg[0] = 0;   /* lfs_seterr keeps the first message */
+			lfs_seterr(err, rc, "%s: %s", o->image, m);
+		}
 		goto out;
+	}
 	r.now = r.first_ts;
 	rc = setup(&r, &ns);
 	ns_free(&ns);
