@@ -153,10 +153,14 @@ int lfs_statfs(struct lfs_mount *m, struct lfs_statfs *st);
 
 /* Write back every dirty page and commit (sync(2) for this mount). */
 int lfs_sync(struct lfs_mount *m);
-/* Drop clean pages from the cache (echo 1 > drop_caches). */
+/* Drop clean pages from the cache (echo 1 > drop_caches); dirty and
+ * writeback pages stay. */
 void lfs_drop_caches(struct lfs_mount *m);
 
-/* The KV handle underneath (fsck, kv dump, compact, info use it). */
+/* The KV handle underneath (fsck, kv dump, compact, info use it).  Dirty
+ * pages are written back first and the io channel drained, so the handle
+ * may be used directly by the calling thread until its next lightfs call
+ * on this mount (the channel's server thread owns it again then). */
 struct lfs_kv *lfs_mount_kv(struct lfs_mount *m);
 
 /* ---------------------------------------------------------------- stats */

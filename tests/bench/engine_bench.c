@@ -182,9 +182,11 @@ int main(int argc, char **argv)
 	       th_w, tl_w, th_w / tl_w, txns, reqs, merges);
 	printf("                 lightfs before fsync %.3f s, %" PRIu64 " KV syncs, %.1f MiB written to the image\n",
 	       tl_w_nosync, syncs, (double)fbytes / 1048576.0);
-	printf("                 lightfs CPU: user %.3f s, sys %.3f s (both threads, incl. mount/umount)\n",
+	printf("                 lightfs CPU: user %.3f s, sys %.3f s (both threads, incl. mount/umount), "
+	       "%ld minor faults, %ld/%ld voluntary/involuntary switches\n",
 	       (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_minflt, ru.ru_nvcsw,
+	       ru.ru_nivcsw);
 	printf("peak RSS writing %" PRIu64 " MiB with a %" PRIu64 " MiB cache: %.1f MiB (target <= %" PRIu64
 	       " MiB)\n", mib, cache_mib, rss_mib, cache_mib + 48);
 
