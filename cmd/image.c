@@ -273,24 +273,56 @@ void lfs_fmt_mode(uint32_t mode, char out[11])
 	out[10] = 0;
 }
 
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
+static int utf8_len(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return 1;
+	int n = (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (!n || (n == 2 && p[0] < 0xc2) || (n == 4 && p[0] > 0xf4))
+		return 0;
+	for (int i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if (n == 3 && p[0] == 0xe0 && p[1] < 0xa0)
+		return 0; /* overlong */
+	if (n == 3 && p[0] == 0xed && p[1] >= 0xa0)
+		return 0; /* surrogates */
+	if (n == 4 && p[0] == 0xf0 && p[1] < 0x90)
+		return 0;
+	if (n == 4 && p[0] == 0xf4 && p[1] >= 0x90)
+		return 0;
+	return n;
+}
+
+/* JSON string; bytes that are not valid UTF-8 are written \udcXX (Python's
+ * surrogateescape), so any name survives and valid names read back as is. */
 void lfs_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
 		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\t': fputs("\\t", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\b': fputs("\\b", f); break;
-		case '\f': fputs("\\f", f); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
+		case '"': fputs("\\\"", f); p++; continue;
+		case '\\': fputs("\\\\", f); p++; continue;
+		case '\n': fputs("\\n", f); p++; continue;
+		case '\t': fputs("\\t", f); p++; continue;
+		case '\r': fputs("\\r", f); p++; continue;
+		case '\b': fputs("\\b", f); p++; continue;
+		case '\f': fputs("\\f", f); p++; continue;
 		}
+		if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p);
+			p++;
+			continue;
+		}
+		int n = utf8_len(p);
+		if (!n) {
+			fprintf(f, "\\udc%02x", *p);
+			p++;
+			continue;
+		}
+		fwrite(p, 1, (size_t)n, f);
+		p += (size_t)n;
 	}
 	fputc('"', f);
 }
