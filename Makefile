@@ -21,7 +21,8 @@ Q         := $(if $(filter 1,$(V)),,@)
 PKGS_BUILD := build-essential clang llvm libbpf-dev libzstd-dev libreadline-dev libelf-dev \
               zlib1g-dev bpftool pkg-config libclang-rt-14-dev
 PKGS_TEST  := strace tmux zsh fish e2fsprogs valgrind zstd python3 sqlite3 bash-completion man-db groff-base
-PKGS_BENCH := liblmdb-dev libsqlite3-dev mtools squashfs-tools bpftrace linux-perf hyperfine
+PKGS_BENCH := liblmdb-dev libsqlite3-dev mtools squashfs-tools bpftrace linux-perf hyperfine \
+              dosfstools e2fsprogs sqlite3 zstd
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DLFS_VERSION=\"$(VERSION)\" \

@@ -1,0 +1,192 @@
+#!/bin/sh
+# tests/bench/cp.sh — `lightfs cp` against the tools users would pick
+# instead, side by side in one run, durable on both sides (each timed
+# command ends with sync).  Run by `make bench` (tests/bench/run.sh) in a
+# fresh journaled ext4 ($BENCH_DIR, the current directory).
+#
+#   (1) a 1 GiB file of random bytes and a 1 GiB compressible text file
+#       copied in (MB/s) and read back to /dev/null (MB/s);
+#   (2) /usr/include copied in and extracted (files/s), image sizes.
+# Peers: cp + sync, tar, tar --zstd, sqlite3 -A (sqlar), mcopy into a FAT
+# image (mtools), debugfs write and mke2fs -d into ext4, mksquashfs -comp
+# zstd.  A peer that is not installed is left out (named).  Ratios are
+# lightfs / peer (> 1 means lightfs is faster, or smaller for sizes).
+#   CP_BENCH_MB=256 sh tests/bench/cp.sh     smaller large files
+LF=${LIGHTFS:?run through make bench}
+MB=${CP_BENCH_MB:-1024}
+TREE=${CP_BENCH_TREE:-/usr/include}
+B=$PWD/cp-bench
+rm -rf "$B" && mkdir -p "$B" && cd "$B" || exit 1
+trap 'cd /; rm -rf "$B"' EXIT INT TERM
+
+have() { command -v "$1" >/dev/null 2>&1; }
+# ms CMD: wall milliseconds of `sh -c CMD` (failures named, empty result)
+ms() {
+	s=$(date +%s%N)
+	if ! sh -c "$1" >/dev/null 2>"$B/err"; then
+		echo "  (failed: $1: $(head -c 200 "$B/err"))" >&2
+		echo ""
+		return
+	fi
+	e=$(date +%s%N)
+	echo $(((e - s) / 1000000))
+}
+rate() { [ -n "$2" ] && awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / (t > 0 ? t : 1) * 1000 }'; }
+ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+row() {   # LABEL VALUE UNIT [REF_VALUE]
+	if [ -z "$2" ]; then printf '  %-34s %12s\n' "$1" "failed"; return; fi
+	if [ -n "${4:-}" ]; then
+		printf '  %-34s %12s %-8s lightfs/peer %s\n' "$1" "$2" "$3" "$(ratio "$4" "$2")"
+	else
+		printf '  %-34s %12s %s\n' "$1" "$2" "$3"
+	fi
+}
+fresh() { rm -rf "$@"; sync; }
+
+LCAT="$LF cat"
+echo x >probe && "$LF" mkfs probe.lfs >/dev/null 2>&1 && "$LF" cp probe probe.lfs:/p >/dev/null 2>&1 &&
+	"$LF" cat probe.lfs:/p >/dev/null 2>&1 || LCAT="$LF cp --no-progress"
+rm -f probe probe.lfs
+case $LCAT in *cp*) LCATSUF=" -" ;; *) LCATSUF="" ;; esac
+
+missing=""
+for t in mcopy mkfs.vfat sqlite3 debugfs mke2fs mksquashfs unsquashfs zstd; do
+	have $t || missing="$missing $t"
+done
+[ -n "$missing" ] && echo "  not installed (left out):$missing (make deps-bench installs them)"
+
+# ------------------------------------------------------------ large files
+echo "  making ${MB} MiB random and ${MB} MiB text files..."
+head -c $((MB * 1048576)) /dev/urandom >random.bin
+: >text.txt
+while [ "$(stat -c %s text.txt)" -lt $((MB * 1048576)) ]; do
+	find "$TREE" -type f -name '*.h' -exec cat {} + >>text.txt 2>/dev/null
+done
+truncate -s $((MB * 1048576)) text.txt
+sync
+bytes=$((MB * 1048576))
+imgsz=$(((MB + 256) * 1048576))
+
+for f in random.bin text.txt; do
+	echo
+	echo "  $f ($MB MiB) in, durable (MB/s):"
+	fresh l.lfs
+	"$LF" mkfs l.lfs >/dev/null
+	t_l=$(ms "'$LF' cp --no-progress $f l.lfs:/f && sync"); r_l=$(rate $MB "$t_l")
+	row "lightfs cp" "$r_l" MB/s
+	fresh lz.lfs
+	"$LF" mkfs --compress zstd lz.lfs >/dev/null
+	t=$(ms "'$LF' cp --no-progress $f lz.lfs:/f && sync"); r_lz=$(rate $MB "$t")
+	row "lightfs cp (--compress zstd)" "$r_lz" MB/s
+	fresh out.bin
+	t=$(ms "cp $f out.bin && sync"); row "cp + sync" "$(rate $MB "$t")" MB/s "$r_l"; r_cp=$(rate $MB "$t")
+	fresh out.bin
+	t=$(ms "tar cf x.tar $f && sync"); row "tar + sync" "$(rate $MB "$t")" MB/s "$r_l"
+	fresh x.tar
+	if have zstd; then
+		t=$(ms "tar --zstd -cf x.tar.zst $f && sync"); row "tar --zstd + sync" "$(rate $MB "$t")" MB/s "$r_l"
+		fresh x.tar.zst
+	fi
+	if have sqlite3; then
+		t=$(ms "sqlite3 x.sqlar -Ac $f && sync")
+		# sqlite3 -A exits 0 even when the blob is over SQLite's 1e9-byte limit
+		[ "$(sqlite3 x.sqlar "select sz from sqlar" 2>/dev/null)" = "$bytes" ] ||
+			{ t=""; echo "  (sqlite3 -A did not store $f: SQLite blobs are limited to 1e9 bytes)"; }
+		row "sqlite3 -A + sync" "$(rate $MB "$t")" MB/s "$r_l"
+		fresh x.sqlar
+	fi
+	if have mcopy && have mkfs.vfat; then
+		mkfs.vfat -C fat.img $((imgsz / 1024)) >/dev/null 2>&1
+		sync
+		t=$(ms "mcopy -i fat.img $f ::/f && sync"); row "mcopy (FAT image) + sync" "$(rate $MB "$t")" MB/s "$r_l"
+	fi
+	if have debugfs && have mke2fs; then
+		mke2fs -q -F -t ext4 e2.img $((imgsz / 1024))k >/dev/null 2>&1
+		sync
+		t=$(ms "debugfs -w -R 'write $f f' e2.img && sync"); row "debugfs write (ext4 image) + sync" "$(rate $MB "$t")" MB/s "$r_l"
+		mkdir -p d && ln $f d/f
+		t=$(ms "mke2fs -q -F -t ext4 -d d e2d.img $((imgsz / 1024))k && sync"); row "mke2fs -d + sync" "$(rate $MB "$t")" MB/s "$r_l"
+		fresh e2d.img
+	fi
+	if have mksquashfs; then
+		mkdir -p d && ln -f $f d/f
+		t=$(ms "mksquashfs d sq.img -comp zstd -noappend -quiet -no-progress && sync"); row "mksquashfs -comp zstd + sync" "$(rate $MB "$t")" MB/s "$r_l"
+	fi
+	[ -n "$r_cp" ] && [ -n "$r_l" ] && echo "  target: >= 0.80 x cp+sync: $(ratio "$r_l" "$r_cp")"
+
+	echo "  $f read back to /dev/null (MB/s):"
+	cat $f >/dev/null
+	t=$(ms "$LCAT l.lfs:/f$LCATSUF >/dev/null"); r_lc=$(rate $MB "$t")
+	row "lightfs ${LCAT#"$LF" }" "$r_lc" MB/s
+	t=$(ms "$LCAT lz.lfs:/f$LCATSUF >/dev/null"); row "lightfs (--compress zstd)" "$(rate $MB "$t")" MB/s
+	t=$(ms "cat $f >/dev/null"); r_cat=$(rate $MB "$t"); row "cat (host file, OS cache)" "$r_cat" MB/s "$r_lc"
+	[ -f fat.img ] && { t=$(ms "mtype -i fat.img ::/f >/dev/null"); row "mtype (FAT image)" "$(rate $MB "$t")" MB/s "$r_lc"; }
+	[ -f e2.img ] && { t=$(ms "debugfs -R 'cat f' e2.img >/dev/null"); row "debugfs cat (ext4 image)" "$(rate $MB "$t")" MB/s "$r_lc"; }
+	[ -f sq.img ] && { t=$(ms "unsquashfs -cat sq.img f >/dev/null"); row "unsquashfs -cat" "$(rate $MB "$t")" MB/s "$r_lc"; }
+	[ -n "$r_cat" ] && [ -n "$r_lc" ] && echo "  target: >= 0.50 x cat: $(ratio "$r_lc" "$r_cat")"
+	fresh l.lfs lz.lfs fat.img e2.img sq.img d
+done
+fresh random.bin text.txt
+
+# ------------------------------------------------------------ a tree
+n=$(find "$TREE" | wc -l)
+echo
+echo "  $TREE ($n entries, $(du -sh "$TREE" | cut -f1)) in, durable (files/s):"
+tp=$(dirname "$TREE") tb=$(basename "$TREE")
+fresh t.lfs
+"$LF" mkfs t.lfs >/dev/null
+t=$(ms "'$LF' cp -r --no-progress $TREE t.lfs:/t && sync"); f_l=$(rate $n "$t")
+row "lightfs cp -r" "$f_l" files/s
+fresh t.lfs
+"$LF" mkfs t.lfs >/dev/null
+t=$(ms "'$LF' cp -rp --no-progress $TREE t.lfs:/t && sync"); f_lp=$(rate $n "$t")
+row "lightfs cp -rp" "$f_lp" files/s
+fresh tz.lfs
+"$LF" mkfs --compress zstd tz.lfs >/dev/null
+t=$(ms "'$LF' cp -rp --no-progress $TREE tz.lfs:/t && sync"); row "lightfs cp -rp (--compress zstd)" "$(rate $n "$t")" files/s
+best=""
+peer() {   # LABEL FILES/S: keep the fastest peer
+	row "$1" "$2" files/s "$f_lp"
+	[ -n "$2" ] && { [ -z "$best" ] || [ "$2" -gt "${best%% *}" ]; } && best="$2 $1"
+}
+t=$(ms "cp -r $TREE ct && sync"); peer "cp -r + sync" "$(rate $n "$t")"
+fresh ct
+t=$(ms "tar cf t.tar -C $tp $tb && sync"); peer "tar + sync" "$(rate $n "$t")"; f_tar=$(rate $n "$t")
+have zstd && { t=$(ms "tar --zstd -cf t.tar.zst -C $tp $tb && sync"); peer "tar --zstd + sync" "$(rate $n "$t")"; }
+have sqlite3 && { t=$(ms "cd $tp && sqlite3 $B/t.sqlar -Ac $tb && sync"); peer "sqlite3 -A + sync" "$(rate $n "$t")"; }
+if have mcopy && have mkfs.vfat; then
+	mkfs.vfat -C tfat.img $((512 * 1024)) >/dev/null 2>&1; sync
+	# FAT has no symlinks: mcopy skips them and exits 1, the rest is copied
+	t=$(ms "mcopy -s -i tfat.img $TREE ::/; sync"); peer "mcopy -s (FAT image) + sync" "$(rate $n "$t")"
+fi
+have mke2fs && { t=$(ms "mke2fs -q -F -t ext4 -d $TREE t2.img 512m && sync"); peer "mke2fs -d + sync" "$(rate $n "$t")"; }
+have mksquashfs && { t=$(ms "mksquashfs $TREE tsq.img -comp zstd -noappend -quiet -no-progress && sync"); peer "mksquashfs -comp zstd + sync" "$(rate $n "$t")"; }
+[ -n "$best" ] && echo "  target: ahead of every peer: lightfs cp -rp / best peer (${best#* }) = $(ratio "$f_lp" "${best%% *}")"
+[ -n "$f_tar" ] && echo "  lightfs cp -r / tar + sync = $(ratio "$f_l" "$f_tar")"
+
+echo "  $TREE out (extract), durable (files/s):"
+fresh o
+t=$(ms "'$LF' cp -rp --no-progress t.lfs:/t o && sync"); o_l=$(rate $n "$t")
+row "lightfs cp -rp (out)" "$o_l" files/s
+fresh o
+t=$(ms "'$LF' cp -rp --no-progress tz.lfs:/t o && sync"); row "lightfs cp -rp (--compress zstd)" "$(rate $n "$t")" files/s
+fresh o; mkdir o
+t=$(ms "tar xf t.tar -C o && sync"); o_tar=$(rate $n "$t"); row "tar x + sync" "$o_tar" files/s "$o_l"
+fresh o; mkdir o
+[ -f t.tar.zst ] && { t=$(ms "tar --zstd -xf t.tar.zst -C o && sync"); row "tar --zstd x + sync" "$(rate $n "$t")" files/s "$o_l"; fresh o; mkdir o; }
+[ -f t.sqlar ] && { t=$(ms "cd o && sqlite3 $B/t.sqlar -Ax && sync"); row "sqlite3 -Ax + sync" "$(rate $n "$t")" files/s "$o_l"; fresh o; mkdir o; }
+[ -f tfat.img ] && { t=$(ms "mcopy -s -i tfat.img ::/$tb o/; sync"); row "mcopy -s out + sync" "$(rate $n "$t")" files/s "$o_l"; fresh o; mkdir o; }
+[ -f t2.img ] && { t=$(ms "debugfs -R 'rdump / o' t2.img && sync"); row "debugfs rdump + sync" "$(rate $n "$t")" files/s "$o_l"; fresh o; }
+[ -f tsq.img ] && { t=$(ms "unsquashfs -d o -no-progress tsq.img && sync"); row "unsquashfs + sync" "$(rate $n "$t")" files/s "$o_l"; fresh o; }
+[ -n "$o_tar" ] && [ -n "$o_l" ] && echo "  target: >= 0.90 x tar x: $(ratio "$o_l" "$o_tar")"
+
+echo "  $TREE image sizes (bytes):"
+sz() { [ -f "$1" ] && stat -c %s "$1"; }
+s_lz=$(sz tz.lfs)
+row "lightfs (--compress zstd)" "$s_lz" bytes
+row "lightfs (uncompressed)" "$(sz t.lfs)" bytes
+[ -f t.tar.zst ] && row "tar --zstd" "$(sz t.tar.zst)" bytes
+[ -f tsq.img ] && row "mksquashfs -comp zstd" "$(sz tsq.img)" bytes
+row "tar" "$(sz t.tar)" bytes
+[ -f t.tar.zst ] && echo "  target: zstd image within 10% of tar --zstd: size ratio $(ratio "$s_lz" "$(sz t.tar.zst)")"
+exit 0
