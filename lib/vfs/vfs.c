@@ -474,6 +474,9 @@ int lfs_umount(struct lfs_mount *m, struct lfs_err *err)
 		if (r < 0 && rc == 0)
 			rc = r;
 	}
+	/* the KV server may still be storing pages of a failed writeback
+	 * (ENOSPC): wait for it before the pages are freed */
+	lfs_fs_drain(m->fs);
 	for (int b = 0; b < VN_BUCKETS; b++)
 		while (m->vtab[b]) {
 			struct vnode *v = m->vtab[b];
@@ -1568,6 +1571,11 @@ static int setattr(struct lfs_proc *p, const char *path, int follow, int what,
 	} else {
 		if (at != UINT64_MAX) w.in.atime_ns = at;
 		if (mt != UINT64_MAX) w.in.mtime_ns = mt;
+		/* the time set here supersedes the in-core mtime of earlier
+		 * writes, which writeback would otherwise store over it */
+		struct vnode *vn = mt != UINT64_MAX ? vn_get(p->m, w.ino, 0) : NULL;
+		if (vn)
+			vn->mtime_dirty = 0;
 	}
 	w.in.ctime_ns = now;
 	rc = lfs_fs_stage_inode(p->m->fs, w.ino, &w.in);
