@@ -1385,7 +1385,7 @@ static int cp_main(struct lfs_ctx *c, int argc, char **argv, enum cp_mode mode)
 	x->c = c;
 	int o;
 	opterr = 0;                /* our own message, in the lightfs: CMD: form */
-	while ((o = getopt_long(argc, argv, "rRpvnfL", lo, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":rRpvnfL", lo, NULL)) != -1) {
 		switch (o) {
 		case 'r': case 'R': x->o.recursive = 1; break;
 		case 'p': x->o.preserve = 1; break;
@@ -1397,7 +1397,7 @@ static int cp_main(struct lfs_ctx *c, int argc, char **argv, enum cp_mode mode)
 		case 'Q': x->o.progress = -1; break;
 		default:
 			free(x);
-			return lfs_usage(c, "%s: unknown option", argv[optind - 1]);
+			return lfs_bad_opt(c, argv, o);
 		}
 	}
 	int nargs = argc - optind;
