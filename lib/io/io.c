@@ -150,7 +150,11 @@ static void ring_remove(struct lfs_io *io, uint32_t i)
 static int is_read(int op) { return op == OP_GET || op == OP_MGET || op == OP_SCAN; }
 static int is_barrier(int op) { return op == OP_COMMIT || op == OP_SYNC || op == OP_EXEC || op == OP_ABORT; }
 
-/* Scheduler: index of the queued entry to dispatch next. */
+/* Scheduler: index of the queued entry to dispatch next.  deadline: the
+ * oldest write goes first once it waited write_expire_ns, else the oldest
+ * read that no commit precedes, else FIFO.  (Reads are preferred always, so
+ * read_expire_ns only bounds how long the preference may starve writes via
+ * write_expire_ns; one caller thread has at most one read queued.) */
 static uint32_t sched_pick(struct lfs_io *io)
 {
 	if (io->o.sched != LFS_SCHED_DEADLINE)
