@@ -234,11 +234,26 @@ int lfs_bad_opt(struct lfs_ctx *c, char **argv, int o)
 {
 	extern int optind, optopt;
 	const char *w = optind > 0 ? argv[optind - 1] : "?";
+	const char *cur = argv[optind];
+	/* A short option in the middle of a word ("-Xt") leaves optind on that
+	 * word; after the word's last letter, or a long option, optind has
+	 * moved past it.  optopt is the letter (or a long option's val). */
+	if (optopt && cur && cur[0] == '-' && cur[1] && cur[1] != '-' && strchr(cur + 1, optopt))
+		w = NULL;
+	else if (w[0] == '-' && w[1] == '-') {
+		size_t n = strcspn(w, "=");
+		if (o == ':')
+			return lfs_usage(c, "option '%.*s' needs an argument", (int)n, w);
+		if (w[n] == '=' && optopt)
+			return lfs_usage(c, "option '%.*s' takes no argument", (int)n, w);
+		return lfs_usage(c, "unknown option '%.*s'", (int)n, w);
+	}
 	if (o == ':')
-		return lfs_usage(c, "option '%s' needs an argument", w);
-	if (optopt && w[0] == '-' && w[1] != '-')
+		return optopt ? lfs_usage(c, "option '-%c' needs an argument", optopt) :
+				lfs_usage(c, "option '%s' needs an argument", w ? w : "?");
+	if (optopt)
 		return lfs_usage(c, "unknown option '-%c'", optopt);
-	return lfs_usage(c, "unknown option '%s'", w);
+	return lfs_usage(c, "unknown option '%s'", w ? w : "?");
 }
 
 int lfs_img_errno(struct lfs_ctx *c, const char *object, int code)

@@ -21,7 +21,46 @@
 
 struct ls_opts {
 	int longfmt, all, recursive, dirself, inode, numeric, nul, json;
+	int human;                 /* -h */
+	char sort;                 /* 0 name, 't' mtime, 'S' size */
+	int reverse;               /* -r */
 };
+
+/* As GNU ls -h: 999, 1.0K, 9.9K, 10K, 1.5M ... (rounded up). */
+static const char *human_size(uint64_t v, char *buf, size_t cap)
+{
+	static const char units[] = "KMGTPE";
+	if (v < 1024) {
+		snprintf(buf, cap, "%" PRIu64, v);
+		return buf;
+	}
+	double d = (double)v;
+	int u = -1;
+	while (d >= 1024 && u < 5) {
+		d /= 1024;
+		u++;
+	}
+	if (d < 10) {
+		double t = (double)(uint64_t)(d * 10);
+		if (t < d * 10)
+			t += 1;
+		if (t >= 100) {
+			snprintf(buf, cap, "%d%c", 10, units[u]);
+			return buf;
+		}
+		snprintf(buf, cap, "%.1f%c", t / 10, units[u]);
+	} else {
+		uint64_t t = (uint64_t)d;
+		if ((double)t < d)
+			t++;
+		if (t >= 1024 && u < 5) {
+			snprintf(buf, cap, "1.0%c", units[u + 1]);
+			return buf;
+		}
+		snprintf(buf, cap, "%" PRIu64 "%c", t, units[u]);
+	}
+	return buf;
+}
 
 struct ent {
 	char *name;                /* as shown */
@@ -30,6 +69,22 @@ struct ent {
 	char *target;              /* symlink target or NULL */
 	int st_err;                /* lstat failed with this */
 };
+
+static char sort_key;
+static int sort_rev;
+
+static int cmp_ent(const void *a, const void *b)
+{
+	const struct ent *x = a, *y = b;
+	int r = 0;
+	if (sort_key == 't' && x->st.mtime_ns != y->st.mtime_ns)
+		r = x->st.mtime_ns > y->st.mtime_ns ? -1 : 1;
+	else if (sort_key == 'S' && x->st.size != y->st.size)
+		r = x->st.size > y->st.size ? -1 : 1;
+	else
+		r = strcmp(x->name, y->name);
+	return sort_rev ? -r : r;
+}
 
 struct entv {
 	struct ent *v;
@@ -198,6 +253,10 @@ static void print_ents(const struct ls_opts *o, const char *image, struct ent *v
 					      v[i].target);
 		return;
 	}
+	sort_key = o->sort;
+	sort_rev = o->reverse;
+	if (n > 1)
+		qsort(v, n, sizeof *v, cmp_ent);
 	char sep = o->nul ? '\0' : '\n';
 	if (!o->longfmt) {
 		int wi = 0;
@@ -226,7 +285,9 @@ static void print_ents(const struct ls_opts *o, const char *image, struct ent *v
 		if ((w = num_width(s->nlink)) > wl) wl = w;
 		if ((w = (int)strlen(lfs_user_name(s->uid, o->numeric, ub, sizeof ub))) > wu) wu = w;
 		if ((w = (int)strlen(lfs_group_name(s->gid, o->numeric, gb, sizeof gb))) > wg) wg = w;
-		if ((w = num_width(s->size)) > ws) ws = w;
+		char hb[32];
+		if ((w = o->human ? (int)strlen(human_size(s->size, hb, sizeof hb)) :
+				   num_width(s->size)) > ws) ws = w;
 		blocks += (s->blocks + 1) / 2; /* 1 KiB units, as GNU ls */
 	}
 	if (total)
@@ -240,9 +301,14 @@ static void print_ents(const struct ls_opts *o, const char *image, struct ent *v
 		lfs_fmt_time(s->mtime_ns, tb, sizeof tb, 0);
 		if (o->inode)
 			printf("%*" PRIu64 " ", wi, s->ino);
-		printf("%s %*u %-*s %-*s %*" PRIu64 " %s ", mode, wl, s->nlink, wu,
+		char sb[32];
+		if (o->human)
+			human_size(s->size, sb, sizeof sb);
+		else
+			snprintf(sb, sizeof sb, "%" PRIu64, s->size);
+		printf("%s %*u %-*s %-*s %*s %s ", mode, wl, s->nlink, wu,
 		       lfs_user_name(s->uid, o->numeric, ub, sizeof ub), wg,
-		       lfs_group_name(s->gid, o->numeric, gb, sizeof gb), ws, s->size, tb);
+		       lfs_group_name(s->gid, o->numeric, gb, sizeof gb), ws, sb, tb);
 		fputs(v[i].name, stdout);
 		if (v[i].target)
 			printf(" -> %s", v[i].target);
@@ -339,12 +405,14 @@ static int cmd_ls_fn(struct lfs_ctx *c, int argc, char **argv)
 		{ "numeric-uid-gid", no_argument, NULL, 'n' },
 		{ "null", no_argument, NULL, '0' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "human-readable", no_argument, NULL, 'h' },
+		{ "reverse", no_argument, NULL, 'r' },
 		{ 0 },
 	};
 	struct ls_opts o = { 0 };
 	int opt;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":laRdin0", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":laRdin0htSr", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'l': o.longfmt = 1; break;
 		case 'a': o.all = 1; break;
@@ -354,6 +422,10 @@ static int cmd_ls_fn(struct lfs_ctx *c, int argc, char **argv)
 		case 'n': o.numeric = 1; o.longfmt = 1; break;
 		case '0': o.nul = 1; break;
 		case 'J': o.json = 1; break;
+		case 'h': o.human = 1; break;
+		case 't': o.sort = 't'; break;
+		case 'S': o.sort = 'S'; break;
+		case 'r': o.reverse = 1; break;
 		default: return lfs_bad_opt(c, argv, opt);
 		}
 	}
@@ -451,10 +523,11 @@ static int cmd_ls_fn(struct lfs_ctx *c, int argc, char **argv)
 const struct lfs_cmd cmd_ls = {
 	.name = "ls",
 	.fn = cmd_ls_fn,
-	.synopsis = "ls [-l] [-a] [-R] [-d] [-i] [-n] [-0] [--json] IMAGE:/PATH...",
+	.synopsis = "ls [-l] [-a] [-R] [-d] [-i] [-n] [-h] [-t|-S] [-r] [-0] [--json] IMAGE:/PATH...",
 	.summary = "list directory contents in an image",
 	.help =
-	"For each PATH that is a directory, list its entries in name order; for\n"
+	"For each PATH that is a directory, list its entries (sorted by name,\n"
+	"byte order, unless -t or -S); for\n"
 	"any other PATH, list it alone.  With no PATH (in the shell, or with\n"
 	"-i IMAGE) the current directory is listed.  An IMAGE given alone means\n"
 	"its root.  The plain output is one name per line, as GNU ls -1.\n\n"
@@ -470,6 +543,11 @@ const struct lfs_cmd cmd_ls = {
 	"  -i, --inode    print each entry's inode number first\n"
 	"  -n, --numeric-uid-gid\n"
 	"                 like -l, with numeric user and group IDs\n"
+	"  -h, --human-readable\n"
+	"                 with -l, sizes as 1.5K, 23M, 4.0G (powers of 1024)\n"
+	"  -t             sort by modification time, newest first\n"
+	"  -S             sort by size, largest first\n"
+	"  -r, --reverse  reverse the order of the sort\n"
 	"  -0, --null     end each name with a NUL byte instead of a newline\n"
 	"  --json         one JSON object per line and entry: path, name, type,\n"
 	"                 ino, mode (octal string), nlink, uid, gid, size, blocks,\n"
@@ -481,5 +559,5 @@ const struct lfs_cmd cmd_ls = {
 	"  lightfs ls -l img.lfs:/etc\n"
 	"  lightfs ls -R --json img.lfs:/ | jq -r .path\n",
 	.options = "-l --long -a --all -R --recursive -d --directory -i --inode "
-		   "-n --numeric-uid-gid -0 --null --json",
+		   "-n --numeric-uid-gid -h --human-readable -t -S -r --reverse -0 --null --json",
 };
