@@ -156,8 +156,9 @@ int main(int argc, char **argv)
 		umnt(m);
 		char line[512];
 		int l = snprintf(line, sizeof line, "%.6f %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-				 " %.6f %" PRIu64 " %" PRIu64 "\n", dt, st.txn.txns, st.io.requests,
-				 st.io.merges, st.pc.pages_written, tw, st.kv.syncs, st.kv.file_bytes_written);
+				 " %.6f %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", dt, st.txn.txns,
+				 st.io.requests, st.io.merges, st.pc.pages_written, tw, st.kv.syncs,
+				 st.kv.file_bytes_written, st.pc.bg_writeback, st.pc.hard_writeback);
 		if (write(pfd[1], line, (size_t)l) != l)
 			_exit(1);
 		_exit(0);
@@ -173,15 +174,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	double tl_w, tl_w_nosync = 0;
-	uint64_t txns, reqs, merges, written, syncs = 0, fbytes = 0;
-	sscanf(line, "%lf %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %lf %" SCNu64 " %" SCNu64,
-	       &tl_w, &txns, &reqs, &merges, &written, &tl_w_nosync, &syncs, &fbytes);
+	uint64_t txns, reqs, merges, written, syncs = 0, fbytes = 0, bgw = 0, hardw = 0;
+	sscanf(line, "%lf %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %lf %" SCNu64 " %" SCNu64
+	       " %" SCNu64 " %" SCNu64, &tl_w, &txns, &reqs, &merges, &written, &tl_w_nosync, &syncs,
+	       &fbytes, &bgw, &hardw);
 	double rss_mib = (double)ru.ru_maxrss / 1024.0;
 	printf("seq write+fsync  host %7.3f s  lightfs %7.3f s  ratio %.2f (target >= 0.80)  "
 	       "[%" PRIu64 " txns, %" PRIu64 " io requests, %" PRIu64 " merges]\n",
 	       th_w, tl_w, th_w / tl_w, txns, reqs, merges);
-	printf("                 lightfs before fsync %.3f s, %" PRIu64 " KV syncs, %.1f MiB written to the image\n",
-	       tl_w_nosync, syncs, (double)fbytes / 1048576.0);
+	printf("                 lightfs before fsync %.3f s, %" PRIu64 " KV syncs, %.1f MiB written to the image, "
+	       "%" PRIu64 " background / %" PRIu64 " hard writeback rounds\n",
+	       tl_w_nosync, syncs, (double)fbytes / 1048576.0, bgw, hardw);
 	printf("                 lightfs CPU: user %.3f s, sys %.3f s (both threads, incl. mount/umount), "
 	       "%ld minor faults, %ld/%ld voluntary/involuntary switches\n",
 	       (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
