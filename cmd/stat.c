@@ -48,19 +48,84 @@ static void print_stat(const char *disp, const struct lfs_stat *st, const char *
 	printf(" Birth: %s\n", t);
 }
 
+/* GNU stat -c FORMAT directives (a subset: the ones an image has). */
+static void print_format(const char *fmt, int escapes, const char *disp,
+			 const struct lfs_stat *st, const char *target)
+{
+	char b[PATH_MAX + 64];
+	for (const char *p = fmt; *p; p++) {
+		if (escapes && *p == '\\' && p[1]) {
+			p++;
+			switch (*p) {
+			case 'n': putchar('\n'); break;
+			case 't': putchar('\t'); break;
+			case '\\': putchar('\\'); break;
+			case '"': putchar('"'); break;
+			default: putchar('\\'); putchar(*p); break;
+			}
+			continue;
+		}
+		if (*p != '%' || !p[1]) {
+			putchar(*p);
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case '%': putchar('%'); break;
+		case 'n': fputs(disp, stdout); break;
+		case 'N':
+			if (target)
+				printf("'%s' -> '%s'", disp, target);
+			else
+				printf("'%s'", disp);
+			break;
+		case 's': printf("%" PRIu64, st->size); break;
+		case 'b': printf("%" PRIu64, st->blocks); break;
+		case 'B': fputs("512", stdout); break;
+		case 'o': printf("%u", st->blksize); break;
+		case 'f': printf("%x", st->mode); break;
+		case 'F': fputs(lfs_type_name(st->mode), stdout); break;
+		case 'a': printf("%o", st->mode & 07777); break;
+		case 'A': lfs_fmt_mode(st->mode, b); fputs(b, stdout); break;
+		case 'h': printf("%u", st->nlink); break;
+		case 'i': printf("%" PRIu64, st->ino); break;
+		case 'u': printf("%u", st->uid); break;
+		case 'g': printf("%u", st->gid); break;
+		case 'U': fputs(lfs_user_name(st->uid, 0, b, sizeof b), stdout); break;
+		case 'G': fputs(lfs_group_name(st->gid, 0, b, sizeof b), stdout); break;
+		case 'x': stat_time(st->atime_ns, b, sizeof b); fputs(b, stdout); break;
+		case 'y': stat_time(st->mtime_ns, b, sizeof b); fputs(b, stdout); break;
+		case 'z': stat_time(st->ctime_ns, b, sizeof b); fputs(b, stdout); break;
+		case 'w': stat_time(st->btime_ns, b, sizeof b); fputs(b, stdout); break;
+		case 'X': printf("%" PRIu64, st->atime_ns / 1000000000u); break;
+		case 'Y': printf("%" PRIu64, st->mtime_ns / 1000000000u); break;
+		case 'Z': printf("%" PRIu64, st->ctime_ns / 1000000000u); break;
+		case 'W': printf("%" PRIu64, st->btime_ns / 1000000000u); break;
+		default: putchar('%'); putchar(*p); break;
+		}
+	}
+	if (!escapes)
+		putchar('\n');
+}
+
 static int cmd_stat_fn(struct lfs_ctx *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "dereference", no_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "format", required_argument, NULL, 'c' },
+		{ "printf", required_argument, NULL, 'P' },
 		{ 0 },
 	};
-	int json = 0, follow = 0, o;
+	int json = 0, follow = 0, escapes = 0, o;
+	const char *fmt = NULL;
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, ":L", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":Lc:", longopts, NULL)) != -1) {
 		switch (o) {
 		case 'L': follow = 1; break;
 		case 'J': json = 1; break;
+		case 'c': fmt = optarg; escapes = 0; break;
+		case 'P': fmt = optarg; escapes = 1; break;
 		default: return lfs_bad_opt(c, argv, o);
 		}
 	}
@@ -93,7 +158,9 @@ static int cmd_stat_fn(struct lfs_ctx *c, int argc, char **argv)
 				tp = target;
 			}
 		}
-		if (json)
+		if (fmt)
+			print_format(fmt, escapes, argv[i], &st, tp);
+		else if (json)
 			lfs_json_stat(stdout, im->from_session ? NULL : im->image, ip.path, NULL, &st,
 				      tp);
 		else
@@ -106,7 +173,7 @@ static int cmd_stat_fn(struct lfs_ctx *c, int argc, char **argv)
 const struct lfs_cmd cmd_stat = {
 	.name = "stat",
 	.fn = cmd_stat_fn,
-	.synopsis = "stat [-L] [--json] IMAGE:/PATH...",
+	.synopsis = "stat [-L] [--json | -c FORMAT | --printf FORMAT] IMAGE:/PATH...",
 	.summary = "show the inode of files in an image",
 	.help =
 	"Print, as GNU stat does, each PATH's size, blocks stored (512-byte units),\n"
@@ -119,9 +186,19 @@ const struct lfs_cmd cmd_stat = {
 	"  --json         one JSON object per line and PATH: path, type, ino, mode\n"
 	"                 (octal string), nlink, uid, gid, size, blocks, blksize,\n"
 	"                 a/m/c/btime (ISO 8601 UTC, nanoseconds) and *_ns\n"
-	"                 (integers), target for symlinks\n\n"
+	"                 (integers), target for symlinks\n"
+	"  -c FORMAT, --format FORMAT\n"
+	"                 print FORMAT and a newline for each PATH, as GNU stat:\n"
+	"                 %n name, %N name -> target, %s size, %b blocks, %B 512,\n"
+	"                 %o I/O block, %f raw mode (hex), %F type, %a mode (octal),\n"
+	"                 %A mode (ls -l), %h links, %i inode, %u/%U owner,\n"
+	"                 %g/%G group, %x %y %z %w access / modify / change /\n"
+	"                 birth time, %X %Y %Z %W the same in epoch seconds, %% %\n"
+	"  --printf FORMAT\n"
+	"                 like -c, without the newline, with \\n \\t \\\\ escapes\n\n"
 	"Examples:\n"
 	"  lightfs stat img.lfs:/etc/passwd\n"
-	"  lightfs stat --json img.lfs:/bin | jq .ino\n",
-	.options = "-L --dereference --json",
+	"  lightfs stat --json img.lfs:/bin | jq .ino\n"
+	"  lightfs stat -c '%s %n' img.lfs:/a img.lfs:/b\n",
+	.options = "-L --dereference --json -c --format --printf",
 };
