@@ -114,7 +114,7 @@ static void print_json(const char *image, const struct lfs_fsck_report *r, int r
 			printf(",\"offset\":%" PRIu64, p->index);
 		else if (p->kind == LFS_FSCK_PAGE_EOF || p->kind == LFS_FSCK_PAGE_ORPHAN ||
 			 (p->kind == LFS_FSCK_BAD_RECORD && !strncmp(p->key, "data ", 5)))
-			printf(",\"page\":%" PRIu64, p->index);
+			printf(",\"page\":%" PRIu64 ",\"pages\":%" PRIu64, p->index, p->have ? p->have : 1);
 		if (p->kind == LFS_FSCK_NLINK || p->kind == LFS_FSCK_SIZE || p->kind == LFS_FSCK_NEXT_INO ||
 		    p->kind == LFS_FSCK_TYPE)
 			printf(",\"have\":%" PRIu64 ",\"want\":%" PRIu64, p->have, p->want);

@@ -640,7 +640,8 @@ static void analyze(struct scan *s)
 		}
 	}
 
-	/* pages */
+	/* pages (consecutive pages of one inode with the same problem: one entry) */
+	size_t lastp = SIZE_MAX;
 	for (size_t i = 0; i < s->npg; i++) {
 		struct fpage *g = &s->pg[i];
 		struct fino *f = find_ino(s, g->ino);
@@ -650,6 +651,21 @@ static void analyze(struct scan *s)
 			continue;
 		if (f && !f->links && f->ino != LFS_FS_ROOT_INO)
 			continue;   /* freed or relinked with its inode */
+		int kind = !f || !S_ISREG(f->mode) ? LFS_FSCK_PAGE_ORPHAN : g->len > s->psz ? LFS_FSCK_BAD_RECORD
+			   : g->idx >= (f->size + s->psz - 1) / s->psz ? LFS_FSCK_PAGE_EOF : 0;
+		if (!kind)
+			continue;
+		if (kind != LFS_FSCK_BAD_RECORD && lastp != SIZE_MAX && lastp + 1 == s->npr &&
+		    s->pr[lastp].kind == kind && s->pr[lastp].ino == g->ino) {
+			struct lfs_fsck_problem *q = &s->pr[lastp];
+			q->have++;
+			snprintf(q->msg, sizeof q->msg, "data %llu pages %llu..%llu (%llu pages): %s",
+				 (unsigned long long)g->ino, (unsigned long long)q->index,
+				 (unsigned long long)g->idx, (unsigned long long)q->have,
+				 kind == LFS_FSCK_PAGE_EOF ? "past end of file" :
+				 f ? "inode is not a regular file" : "inode missing");
+			continue;
+		}
 		struct lfs_fsck_problem *p = NULL;
 		if (!f || !S_ISREG(f->mode)) {
 			p = problem(s, LFS_FSCK_PAGE_ORPHAN, g->ino, "data %llu page %llu: %s",
@@ -666,7 +682,9 @@ static void analyze(struct scan *s)
 		if (p) {
 			uint8_t k[LFS_FS_DATA_KLEN];
 			p->index = g->idx;
+			p->have = 1;   /* pages */
 			set_key(p, k, lfs_fs_key_data(k, g->ino, g->idx));
+			lastp = s->npr - 1;
 		}
 	}
 
@@ -1047,11 +1065,9 @@ static int step_inodes(struct scan *s, struct lfs_kv_batch *b)
 		struct lfs_fs_inode in;
 		if ((rc = get_inode(s, p->ino, &in)) < 0)
 			return rc;
-		/* apply every fix of this inode in one record */
-		for (size_t j = i; j < s->npr; j++) {
+		/* apply every fix of this inode in one record (they are adjacent) */
+		for (size_t j = i; j < s->npr && s->pr[j].ino == p->ino; j++) {
 			struct lfs_fsck_problem *q = &s->pr[j];
-			if (q->ino != p->ino)
-				continue;
 			if (q->kind == LFS_FSCK_NLINK)
 				in.nlink = (uint32_t)q->want;
 			else if (q->kind == LFS_FSCK_SIZE)
@@ -1122,18 +1138,78 @@ static int same_problem(const struct lfs_fsck_problem *a, const struct lfs_fsck_
 	       a->index == b->index && !strcmp(a->name, b->name) && !strcmp(a->key, b->key);
 }
 
-static int merge(struct lfs_fsck_report *r, const struct scan *s)
+/* A set of problems by identity (open addressing over indexes into v). */
+struct pset { size_t *slot; size_t cap, n; };
+
+static uint64_t problem_hash(const struct lfs_fsck_problem *p)
+{
+	uint64_t h = 1469598103934665603ull;
+	const uint64_t f[4] = { (uint64_t)p->kind, p->ino, p->parent, p->index };
+	for (int i = 0; i < 4; i++)
+		h = (h ^ f[i]) * 1099511628211ull;
+	for (const char *c = p->name; *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ull;
+	for (const char *c = p->key; *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+/* Index of an equal problem in v, or SIZE_MAX; with add, inserts idx. */
+static size_t pset_find(struct pset *ps, const struct lfs_fsck_problem *v, const struct lfs_fsck_problem *p)
+{
+	if (!ps->cap)
+		return SIZE_MAX;
+	for (size_t i = problem_hash(p) & (ps->cap - 1);; i = (i + 1) & (ps->cap - 1)) {
+		if (ps->slot[i] == SIZE_MAX)
+			return SIZE_MAX;
+		if (same_problem(&v[ps->slot[i]], p))
+			return ps->slot[i];
+	}
+}
+
+static int pset_add(struct pset *ps, const struct lfs_fsck_problem *v, size_t idx)
+{
+	if ((ps->n + 1) * 2 > ps->cap) {
+		size_t nc = ps->cap ? ps->cap * 2 : 64;
+		size_t *ns = malloc(nc * sizeof *ns);
+		if (!ns)
+			return -ENOMEM;
+		for (size_t i = 0; i < nc; i++)
+			ns[i] = SIZE_MAX;
+		for (size_t i = 0; i < ps->cap; i++) {
+			if (ps->slot[i] == SIZE_MAX)
+				continue;
+			size_t j = problem_hash(&v[ps->slot[i]]) & (nc - 1);
+			while (ns[j] != SIZE_MAX)
+				j = (j + 1) & (nc - 1);
+			ns[j] = ps->slot[i];
+		}
+		free(ps->slot);
+		ps->slot = ns;
+		ps->cap = nc;
+	}
+	size_t j = problem_hash(&v[idx]) & (ps->cap - 1);
+	while (ps->slot[j] != SIZE_MAX)
+		j = (j + 1) & (ps->cap - 1);
+	ps->slot[j] = idx;
+	ps->n++;
+	return 0;
+}
+
+static int merge(struct lfs_fsck_report *r, struct pset *ps, const struct scan *s)
 {
 	for (size_t i = 0; i < s->npr; i++) {
-		size_t j;
-		for (j = 0; j < r->n; j++)
-			if (same_problem(&r->v[j], &s->pr[i]))
-				break;
-		if (j < r->n)
+		size_t j = pset_find(ps, r->v, &s->pr[i]);
+		if (j != SIZE_MAX) {
+			r->v[j].have = s->pr[i].have;   /* page runs may have grown */
+			snprintf(r->v[j].msg, sizeof r->v[j].msg, "%s", s->pr[i].msg);
 			continue;
+		}
 		if (grow((void **)&r->v, &r->cap, r->n + 1, sizeof *r->v) < 0)
 			return -ENOMEM;
 		r->v[r->n++] = s->pr[i];
+		if (pset_add(ps, r->v, r->n - 1) < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -1182,12 +1258,13 @@ int lfs_fsck(struct lfs_kv *kv, const struct lfs_fsck_opts *opts, struct lfs_fsc
 	if (o->repair && !b)
 		return lfs_seterr(err, -ENOMEM, "out of memory");
 	int need_data = 1;
+	struct pset ps = { 0 };
 	for (int pass = 0;; pass++) {
 		rc = one_pass(kv, o, need_data, &s, err);
 		rep->passes++;
 		if (rc < 0)
 			break;
-		if ((rc = merge(rep, &s)) < 0) {
+		if ((rc = merge(rep, &ps, &s)) < 0) {
 			lfs_seterr(err, rc, "out of memory");
 			break;
 		}
@@ -1225,12 +1302,14 @@ int lfs_fsck(struct lfs_kv *kv, const struct lfs_fsck_opts *opts, struct lfs_fsc
 	}
 	if (rc == 0) {
 		/* what is left: the last pass's problems */
+		for (size_t j = 0; j < s.npr; j++) {
+			size_t i = pset_find(&ps, rep->v, &s.pr[j]);
+			if (i != SIZE_MAX)
+				rep->v[i].fixed = -1;   /* still there */
+		}
 		for (size_t i = 0; i < rep->n; i++) {
 			struct lfs_fsck_problem *p = &rep->v[i];
-			int left = 0;
-			for (size_t j = 0; j < s.npr; j++)
-				if (same_problem(p, &s.pr[j]))
-					left = 1;
+			int left = p->fixed == -1;
 			p->fixed = o->repair && !left;
 			if (p->fixed)
 				rep->fixed++;
@@ -1257,6 +1336,7 @@ int lfs_fsck(struct lfs_kv *kv, const struct lfs_fsck_opts *opts, struct lfs_fsc
 		rep->page_size = s.psz;
 	}
 	scan_free(&s);
+	free(ps.slot);
 	lfs_kv_batch_free(b);
 	return rc;
 }
