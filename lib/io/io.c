@@ -702,11 +702,6 @@ int lfs_io_txn_commit(struct lfs_io *io, uint64_t txn, int sync, struct lfs_err 
 	r->seq = ++io->next_seq;
 	submit_wait(io, tag);
 	int rc = finish(io, tag, err);
-	/* an earlier async commit that failed is reported here too */
-	if (rc == 0 && io->async_err) {
-		rc = io->async_err;
-		io->async_err = 0;
-	}
 	pthread_mutex_unlock(&io->mu);
 	emit(io, LFS_EV_IO_SUBMIT, 1, 0, 1);
 	return rc;

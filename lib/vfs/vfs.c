@@ -473,6 +473,11 @@ int lfs_umount(struct lfs_mount *m, struct lfs_err *err)
 		int r = lfs_pc_sync_all(m->pc, LFS_WB_UMOUNT);
 		if (r < 0 && rc == 0)
 			rc = r;
+		/* a failed writeback nobody fsync'ed yet */
+		for (int b = 0; b < VN_BUCKETS && rc == 0; b++)
+			for (struct vnode *v = m->vtab[b]; v && rc == 0; v = v->next)
+				if (v->map.wb_err)
+					rc = v->map.wb_err;
 	}
 	/* the KV server may still be storing pages of a failed writeback
 	 * (ENOSPC): wait for it before the pages are freed */
