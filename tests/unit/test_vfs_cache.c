@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "vfs/lightfs.h"
@@ -347,10 +348,47 @@ TEST(drop_caches_clean_only)
 	CHECK(lfs_umount(m, &e) == 0);
 }
 
+/* utimens after buffered writes: the set mtime survives writeback and
+ * remount (cp -p relies on it). */
+TEST(utimens_after_dirty_write)
+{
+	char img[] = "/tmp/lfs_utimens.XXXXXX";
+	int tfd = mkstemp(img);
+	CHECK(tfd >= 0);
+	close(tfd);
+	struct lfs_mkfs_opts mo = { .force = 1 };
+	struct lfs_err e = { 0 };
+	CHECK(lfs_mkfs(img, &mo, &e) == 0);
+	struct lfs_mount_opts o = { 0 };
+	struct lfs_mount *m;
+	CHECK(lfs_mount(img, &o, &m, &e) == 0);
+	struct lfs_proc *p = lfs_proc_new(m);
+	int fd = lfs_open(p, "/f", O_WRONLY | O_CREAT, 0644);
+	uint8_t buf[5000] = { 1 };
+	CHECK_EQ(lfs_write(p, fd, buf, sizeof buf), 5000);
+	lfs_close(p, fd);
+	uint64_t when = 1234567890123456789ull;
+	CHECK_EQ(lfs_utimens(p, "/f", UINT64_MAX, when), 0);
+	struct lfs_stat st;
+	CHECK_EQ(lfs_stat(p, "/f", &st), 0);
+	CHECK_EQ(st.mtime_ns, when);
+	CHECK_EQ(st.size, 5000);
+	lfs_proc_free(p);
+	CHECK(lfs_umount(m, &e) == 0);
+	CHECK(lfs_mount(img, &o, &m, &e) == 0);
+	p = lfs_proc_new(m);
+	CHECK_EQ(lfs_stat(p, "/f", &st), 0);
+	CHECK_EQ(st.mtime_ns, when);
+	CHECK_EQ(st.size, 5000);
+	lfs_proc_free(p);
+	CHECK(lfs_umount(m, &e) == 0);
+	unlink(img);
+}
+
 int main(int argc, char **argv)
 {
 	return RUN_TESTS(argc, argv, readahead_rampup_4k_reads, readahead_full_window_128k_reads,
 			 readahead_off, readahead_random_then_sequential, lru_eviction_order,
 			 dirty_background_threshold, dirty_expire_on_mount_clock,
-			 txn_split_at_max_pages, drop_caches_clean_only);
+			 txn_split_at_max_pages, drop_caches_clean_only, utimens_after_dirty_write);
 }
