@@ -20,4 +20,5 @@ test-build: $(CORRUPT_TOOL_ASAN) $(CORRUPT_TOOL_REL)
 .PHONY: check-corrupt
 check-corrupt: build/rel/lightfs $(CORRUPT_TOOL_REL)
 	$(Q)LIGHTFS=build/rel/lightfs CORRUPT_TOOL=$(CORRUPT_TOOL_REL) \
+	  $(if $(CORRUPT_LIST),CORRUPT_LIST=$(CORRUPT_LIST)) \
 	  sh tests/reliability/corrupt.sh $(CORRUPT_CASES) $(CORRUPT_SEED)

@@ -1,7 +1,9 @@
 # Short corruption campaign (issue 8) inside make test: random bit flips and
 # zeroed ranges in images of several sizes, with the ASan build: fsck and
 # reads never crash nor return wrong bytes, fsck reports the damage, --repair
-# recovers every undamaged file.  Long runs: make check-corrupt.
+# recovers every undamaged file.  Long runs: make check-corrupt.  (The
+# failures the campaign found are kept as exact scenarios in fsck_cli.sh
+# and test_fs_fsck.c: a seed replays differently once record layouts change.)
 . "$TOP/tests/cli/lib.sh"
 tool=$TOP/build/asan/tests/corrupt_tool
 [ -x "$tool" ] || { skip rel_corrupt "corrupt_tool not built"; exit 0; }

@@ -2,7 +2,8 @@
 #
 #   sh tests/reliability/corrupt.sh CASES [SEED]
 #   env: LIGHTFS (the binary), CORRUPT_TOOL (tests/reliability/corrupt_tool),
-#        TMPDIR, CORRUPT_VERBOSE=1 (one line per case)
+#        TMPDIR, CORRUPT_VERBOSE=1 (one line per case), CORRUPT_LIST=FILE
+#        ("SEED I" lines: cases to run first, e.g. failures to replay)
 #
 # Images of several sizes and geometries are built through the API (a tree
 # of files of many sizes, a hard link, a symlink, history).  Each case copies
@@ -25,42 +26,56 @@ W=$(mktemp -d "$TMPDIR/corrupt.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:exitcode=86"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:exitcode=86"
-echo "corrupt: $CASES cases, seed $SEED (replay: CORRUPT_SEED=$SEED)"
+echo "corrupt: $CASES random cases, seed $SEED (replay: CORRUPT_SEED=$SEED)"
 
-# base images: name nfiles maxbytes pagesize compression
-set -- small:12:9000:4096:none medium:40:60000:4096:none big:90:400000:4096:none \
-       zstd:40:60000:4096:zstd p512:30:20000:512:none
-NIMG=0
-for spec in "$@"; do
-	IFS=: read -r name nf mb ps comp <<EOF
-$spec
-EOF
-	if ! "$TOOL" mktree "$W/$name.img" "$((SEED + NIMG))" "$nf" "$mb" "$ps" "$comp" >"$W/mk.log" 2>&1; then
-		echo "FAIL corrupt: building image $name: $(head -3 "$W/mk.log")"
-		exit 1
+# base images: name:nfiles:maxbytes:pagesize:compression; image n of seed S
+# is built (once, when a case needs it) with tree seed S + n - 1
+SPECS="small:12:9000:4096:none medium:40:60000:4096:none big:90:400000:4096:none \
+zstd:40:60000:4096:zstd p512:30:20000:512:none"
+NIMG=5
+base() {
+	spec=$(echo $SPECS | tr ' ' '\n' | sed -n "$2p")
+	bname=${spec%%:*}; r=${spec#*:}
+	nf=${r%%:*}; r=${r#*:}; mb=${r%%:*}; r=${r#*:}; ps=${r%%:*}; comp=${r#*:}
+	b=$W/base-$1-$bname.img
+	if [ ! -f "$b" ] && ! "$TOOL" mktree "$b" "$(($1 + $2 - 1))" "$nf" "$mb" "$ps" "$comp" >"$W/mk.log" 2>&1; then
+		echo "FAIL corrupt: building image $bname: $(head -3 "$W/mk.log")" >&2
+		rm -f "$b"
+		return 1
 	fi
-	NIMG=$((NIMG + 1))
-done
-IMGS="$*"
+	echo "$b"
+}
+
+# the cases: "SEED I" lines (CORRUPT_LIST, e.g. past failures), then CASES random ones
+: >"$W/cases"
+if [ -n "${CORRUPT_LIST:-}" ] && [ -f "$CORRUPT_LIST" ]; then
+	grep -v '^#' "$CORRUPT_LIST" | awk 'NF == 2' >>"$W/cases"
+	echo "corrupt: $(wc -l <"$W/cases") listed cases from $CORRUPT_LIST"
+fi
+k=0
+while [ $k -lt "$CASES" ]; do echo "$SEED $k" >>"$W/cases"; k=$((k + 1)); done
+NCASES=$(wc -l <"$W/cases")
 
 # does `lightfs cat` exist yet (the image CLI)?
 CAT=0
-first=$(sed -n 2p "$W/small.img.manifest" | cut -d' ' -f5-)
-if [ -n "$first" ] && "$LF" cat "$W/small.img:$first" >"$W/cat.out" 2>/dev/null &&
-   "$TOOL" expect "$W/small.img" "$first" | cmp -s - "$W/cat.out"; then
+small=$(base "$SEED" 1) || exit 1
+first=$(sed -n 2p "$small.manifest" | cut -d' ' -f5-)
+if [ -n "$first" ] && "$LF" cat "$small:$first" >"$W/cat.out" 2>/dev/null &&
+   "$TOOL" expect "$small" "$first" | cmp -s - "$W/cat.out"; then
 	CAT=1
 fi
 
 fails=0; live_cases=0; detected=0; files_ok=0; files_lost=0; recovered=0; unopen=0
-cats=0; lostrec=0; relocated=0; i=0
-fail_case() { fails=$((fails + 1)); echo "FAIL case $i (image $img, seed $cs): $*"; }
+cats=0; lostrec=0; relocated=0
+fail_case() { fails=$((fails + 1)); echo "FAIL case $i of seed $cseed (image $img, damage seed $cs): $*"; }
 crashed() { [ "$1" -ge 128 ] || [ "$1" -eq 86 ]; }
-while [ $i -lt "$CASES" ]; do
-	n=$(( (SEED + i) % NIMG + 1 ))
-	img=$(echo $IMGS | tr ' ' '\n' | sed -n "${n}p" | cut -d: -f1)
-	cs=$((SEED * 1000 + i))
+while read -r cseed i <&3; do
+	n=$(( (cseed + i) % NIMG + 1 ))
+	img=$(echo $SPECS | tr ' ' '\n' | sed -n "${n}p" | cut -d: -f1)
+	cs=$((cseed * 1000 + i))
 	c=$W/case.img
-	cp "$W/$img.img" "$c"; cp "$W/$img.img.manifest" "$c.manifest"
+	b=$(base "$cseed" "$n") || { fails=$((fails + 1)); continue; }
+	cp "$b" "$c"; cp "$b.manifest" "$c.manifest"
 	rm -f "$c.compact~"
 	what=$("$TOOL" damage "$c" "$cs" "$W/affected" 2>&1); rc=$?
 	if [ $rc -ne 0 ]; then fail_case "damage tool: $what"; i=$((i + 1)); continue; fi
@@ -112,7 +127,6 @@ while [ $i -lt "$CASES" ]; do
 	elif [ $rc -eq 5 ]; then fail_case "undamaged files lost: $(grep -m3 LOST "$W/v2" | tr '\n' ' ')"
 	elif [ $rc -ne 0 ]; then fail_case "verify after repair exit $rc: $(tail -2 "$W/v2")"
 	else recovered=$((recovered + 1)); fi
-	i=$((i + 1))
-done
-echo "corrupt: $CASES cases ($live_cases hit live records, $detected reported by fsck; $unopen unopenable, $lostrec with log records lost entirely), $recovered fully recovered, files read back intact $files_ok, undamaged files relocated intact to lost+found $relocated, undamaged files lost $files_lost, cat checks $cats$( [ $CAT = 1 ] || echo ' (cat command not available)'), failures $fails (seed $SEED)"
+done 3<"$W/cases"
+echo "corrupt: $NCASES cases ($live_cases hit live records, $detected reported by fsck; $unopen unopenable, $lostrec with log records lost entirely), $recovered fully recovered, files read back intact $files_ok, undamaged files relocated intact to lost+found $relocated, undamaged files lost $files_lost, cat checks $cats$( [ $CAT = 1 ] || echo ' (cat command not available)'), failures $fails (seed $SEED)"
 [ $fails -eq 0 ]

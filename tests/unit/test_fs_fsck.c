@@ -673,6 +673,35 @@ TEST(superblock_and_root)
 	lfs_fsck_report_free(&r);
 }
 
+/* Regression (corruption campaign): with the superblock damaged too, the
+ * repair's later passes stopped reading data, kept the damaged page and the
+ * final compaction failed on it. */
+TEST(superblock_and_page_damaged)
+{
+	build();
+	uint8_t k[LFS_FS_DATA_KLEN], sk[4];
+	CHECK_EQ(flip_value(k, lfs_fs_key_data(k, files[5].ino, 0), 10), 0);
+	CHECK_EQ(flip_value(sk, lfs_fs_key_super(sk), 20), 0);
+	struct lfs_fsck_report r;
+	CHECK_EQ(run_fsck(0, &r), 0);
+	CHECK_EQ(count(&r, LFS_FSCK_SUPER), 1);
+	CHECK_EQ(count(&r, LFS_FSCK_BAD_RECORD), 1);
+	lfs_fsck_report_free(&r);
+	CHECK_EQ(run_fsck(1, &r), 0);
+	if (r.errors)
+		dump(&r);
+	CHECK_EQ(r.errors, 0);
+	lfs_fsck_report_free(&r);
+	CHECK_EQ(run_fsck(0, &r), 0);
+	if (r.n)
+		dump(&r);
+	CHECK_EQ(r.n, 0);
+	CHECK_EQ(r.page_size, PSZ);
+	lfs_fsck_report_free(&r);
+	const char *skip[] = { "/h", NULL };
+	CHECK(tree_intact(skip));
+}
+
 /* Random raw damage: whatever it is, repair converges and a second check is clean. */
 TEST(random_damage_converges)
 {
@@ -769,7 +798,7 @@ int main(int argc, char **argv)
 	int rc = RUN_TESTS(argc, argv, clean_image, dangling_dentry, wrong_nlink, orphan_to_lost_found,
 			   unlinked_open_orphan, page_past_eof, bad_checksum_page, bad_checksum_dir_inode,
 			   bad_checksum_dentry, directory_cycle, misc_records, superblock_and_root,
-			   random_damage_converges);
+			   superblock_and_page_damaged, random_damage_converges);
 	for (size_t i = 0; i < NFILES; i++)
 		free(files[i].data);
 	unlink(g_img);
