@@ -734,6 +734,7 @@ static int load_value2(struct lfs_kv *kv, const void *key, size_t klen, const st
 	if (kv->memory) {
 		if (loc->vlen)
 			memcpy(out, (const void *)(uintptr_t)loc->off, loc->vlen);
+		kv->st.bytes_got += loc->vlen;
 		return 0;
 	}
 	size_t n = sizeof(struct kv_ophdr) + klen + loc->slen;

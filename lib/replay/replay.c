@@ -1971,8 +1971,13 @@ int lfs_replay_run(const char *path, const struct lfs_replay_opts *o,
 	res->hit_ratio = res->st.pc.lookups ? (double)res->st.pc.hits / (double)res->st.pc.lookups : 0;
 	res->ra_efficiency = res->st.pc.ra_pages ? (double)res->st.pc.ra_used / (double)res->st.pc.ra_pages : 0;
 	res->pages_per_txn = res->st.txn.txns ? (double)res->st.txn.pages / (double)res->st.txn.txns : 0;
-	res->write_amp = res->app_written ? (double)res->st.kv.file_bytes_written / (double)res->app_written : 0;
-	res->read_amp = res->app_read ? (double)res->st.kv.file_bytes_read / (double)res->app_read : 0;
+	/* an in-memory image writes no file: the bytes the KV was given and
+	 * returned stand in for the image's (REPORT.md) */
+	int inmem = !res->opt.image[0];
+	uint64_t wr = inmem ? res->st.kv.bytes_put : res->st.kv.file_bytes_written;
+	uint64_t rd = inmem ? res->st.kv.bytes_got : res->st.kv.file_bytes_read;
+	res->write_amp = res->app_written ? (double)wr / (double)res->app_written : 0;
+	res->read_amp = res->app_read ? (double)rd / (double)res->app_read : 0;
 	rc = 0;
 
 umount:

@@ -283,10 +283,12 @@ void lfs_replay_text(struct lfs_sbuf *sb, const struct lfs_replay_result *r, uns
 		      lfs_replay_human(h2, sizeof h2, s->kv.bytes_got),
 		      lfs_replay_human(h3, sizeof h3, s->kv.file_bytes_written),
 		      lfs_replay_human(d1, sizeof d1, s->kv.file_bytes_read));
-	lfs_sbuf_addf(sb, "  amplification  write %.2f (image written / %s app written), "
-		      "read %.2f (image read / %s app read)\n", r->write_amp,
-		      lfs_replay_human(h1, sizeof h1, r->app_written), r->read_amp,
-		      lfs_replay_human(h2, sizeof h2, r->app_read));
+	const char *what = r->opt.image[0] ? "image" : "KV bytes";
+	lfs_sbuf_addf(sb, "  amplification  write %.2f (%s written / %s app written), "
+		      "read %.2f (%s read / %s app read)%s\n", r->write_amp, what,
+		      lfs_replay_human(h1, sizeof h1, r->app_written), r->read_amp, what,
+		      lfs_replay_human(h2, sizeof h2, r->app_read),
+		      r->opt.image[0] ? "" : ", in-memory image");
 	if (!(flags & LFS_RENDER_NO_LATENCY))
 		lfs_sbuf_addf(sb, "  speed       %.0f events/s (%s wall)\n", r->events_per_sec,
 			      dur(d1, sizeof d1, r->wall_ns));
