@@ -760,7 +760,7 @@ int64_t lfs_fs_next_data(struct lfs_fs *fs, uint64_t ino, uint64_t idx)
 	lfs_fs_key_data(lo, ino, idx);
 	lfs_fs_key_data_prefix(hi, ino + 1);
 	int64_t r = -ENXIO;
-	int rc = lfs_txn_scan(fs->tm, lo, sizeof lo, hi, sizeof hi, first_key_cb, &r, NULL);
+	int rc = lfs_txn_scan_keys(fs->tm, lo, sizeof lo, hi, sizeof hi, first_key_cb, &r, NULL);
 	return rc < 0 ? rc : r;
 }
 
@@ -776,7 +776,7 @@ uint64_t lfs_fs_count_pages(struct lfs_fs *fs, uint64_t ino)
 	uint64_t n = 0;
 	lfs_fs_key_data_prefix(lo, ino);
 	lfs_fs_key_data_prefix(hi, ino + 1);
-	lfs_txn_scan(fs->tm, lo, sizeof lo, hi, sizeof hi, count_cb, &n, NULL);
+	lfs_txn_scan_keys(fs->tm, lo, sizeof lo, hi, sizeof hi, count_cb, &n, NULL);
 	return n;
 }
 

@@ -52,6 +52,7 @@ struct req {
 	const void *hi; size_t hilen;          /* scan */
 	uint8_t *out; size_t outlen, outcap;   /* scan results: [kl32 vl32 k v]... */
 	int more;
+	int keys_only;                         /* scan: [kl32 vl32 k], vl = value length */
 	int (*fn)(struct lfs_kv *kv, void *arg); void *arg;
 	struct lfs_err err;
 };
@@ -235,10 +236,15 @@ static int scan_into(struct lfs_io *io, struct req *r)
 	for (; lfs_kv_iter_valid(it); lfs_kv_iter_next(it)) {
 		size_t kl, vl;
 		const void *k = lfs_kv_iter_key(it, &kl);
-		const void *v = lfs_kv_iter_value(it, &vl);
-		if (!v)
-			break;
-		size_t need = 8 + kl + vl;
+		const void *v = NULL;
+		if (r->keys_only) {
+			vl = lfs_kv_iter_value_len(it);
+		} else {
+			v = lfs_kv_iter_value(it, &vl);
+			if (!v)
+				break;
+		}
+		size_t need = 8 + kl + (r->keys_only ? 0 : vl);
 		if (r->outlen && r->outlen + need > r->outcap) {
 			r->more = 1;
 			break;
@@ -256,7 +262,8 @@ static int scan_into(struct lfs_io *io, struct req *r)
 		memcpy(r->out + r->outlen, &a, 4);
 		memcpy(r->out + r->outlen + 4, &b, 4);
 		memcpy(r->out + r->outlen + 8, k, kl);
-		memcpy(r->out + r->outlen + 8 + kl, v, vl);
+		if (v)
+			memcpy(r->out + r->outlen + 8 + kl, v, vl);
 		r->outlen += need;
 	}
 	int rc = lfs_kv_iter_error(it, &r->err);
@@ -511,9 +518,10 @@ int lfs_io_mget(struct lfs_io *io, size_t n, const void *const *keys, const size
 	return rc;
 }
 
-int lfs_io_scan(struct lfs_io *io, const void *lo, size_t lolen, const void *hi, size_t hilen,
-		int (*cb)(void *arg, const void *k, size_t kl, const void *v, size_t vl),
-		void *arg, struct lfs_err *err)
+static int scan_common(struct lfs_io *io, const void *lo, size_t lolen, const void *hi,
+		       size_t hilen, int keys_only,
+		       int (*cb)(void *arg, const void *k, size_t kl, const void *v, size_t vl),
+		       void *arg, struct lfs_err *err)
 {
 	uint8_t *from = NULL;
 	size_t fromlen = lolen;
@@ -530,6 +538,7 @@ int lfs_io_scan(struct lfs_io *io, const void *lo, size_t lolen, const void *hi,
 		struct req *r = &io->slot[tag];
 		r->op = OP_SCAN;
 		r->key = from; r->klen = fromlen; r->hi = hi; r->hilen = hilen;
+		r->keys_only = keys_only;
 		if (r->outcap < (64u << 10)) {
 			uint8_t *nb = realloc(r->out, 64u << 10);
 			if (nb) {
@@ -559,8 +568,13 @@ int lfs_io_scan(struct lfs_io *io, const void *lo, size_t lolen, const void *hi,
 			memcpy(&vl, out + off + 4, 4);
 			lastk = off + 8;
 			lastkl = kl;
-			rc = cb(arg, out + off + 8, kl, out + off + 8 + kl, vl);
-			off += 8 + (size_t)kl + vl;
+			if (keys_only) {
+				rc = cb(arg, out + off + 8, kl, NULL, vl);
+				off += 8 + (size_t)kl;
+			} else {
+				rc = cb(arg, out + off + 8, kl, out + off + 8 + kl, vl);
+				off += 8 + (size_t)kl + vl;
+			}
 		}
 		if (rc == 0 && more && lastkl) {
 			uint8_t *nf = realloc(from, lastkl + 1);
@@ -579,6 +593,20 @@ int lfs_io_scan(struct lfs_io *io, const void *lo, size_t lolen, const void *hi,
 	}
 	free(from);
 	return rc;
+}
+
+int lfs_io_scan(struct lfs_io *io, const void *lo, size_t lolen, const void *hi, size_t hilen,
+		int (*cb)(void *arg, const void *k, size_t kl, const void *v, size_t vl),
+		void *arg, struct lfs_err *err)
+{
+	return scan_common(io, lo, lolen, hi, hilen, 0, cb, arg, err);
+}
+
+int lfs_io_scan_keys(struct lfs_io *io, const void *lo, size_t lolen, const void *hi, size_t hilen,
+		     int (*cb)(void *arg, const void *k, size_t kl, const void *v, size_t vl),
+		     void *arg, struct lfs_err *err)
+{
+	return scan_common(io, lo, lolen, hi, hilen, 1, cb, arg, err);
 }
 
 uint64_t lfs_io_txn_begin(struct lfs_io *io)

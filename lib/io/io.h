@@ -95,6 +95,11 @@ int lfs_io_scan(struct lfs_io *io, const void *lo, size_t lolen, const void *hi,
 		int (*cb)(void *arg, const void *k, size_t kl, const void *v, size_t vl),
 		void *arg, struct lfs_err *err);
 
+/* The same without loading values: cb gets v = NULL and vl = value length. */
+int lfs_io_scan_keys(struct lfs_io *io, const void *lo, size_t lolen, const void *hi, size_t hilen,
+		     int (*cb)(void *arg, const void *k, size_t kl, const void *v, size_t vl),
+		     void *arg, struct lfs_err *err);
+
 /* ---- writes inside a transaction (asynchronous until commit) */
 uint64_t lfs_io_txn_begin(struct lfs_io *io);
 /* Data-page put: (ino, index) lets the scheduler merge adjacent pages. */

@@ -84,6 +84,10 @@ int lfs_txn_scan(struct lfs_txn_mgr *tm, const void *lo, size_t lolen, const voi
 		 int (*cb)(void *arg, const void *k, size_t kl, const void *v, size_t vl), void *arg,
 		 struct lfs_err *err);
 
+int lfs_txn_scan_keys(struct lfs_txn_mgr *tm, const void *lo, size_t lolen, const void *hi,
+		      size_t hilen, int (*cb)(void *arg, const void *k, size_t kl, const void *v,
+		      size_t vl), void *arg, struct lfs_err *err);
+
 void lfs_txn_stats(struct lfs_txn_mgr *tm, struct lfs_txn_stats *st);
 
 #endif
