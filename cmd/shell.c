@@ -73,6 +73,17 @@ static int rl_on_signal(void)
 	return 0;
 }
 
+/* A Ctrl-C that arrives while readline is not blocked in read() (redrawing
+ * after a completion list, say) does not interrupt a read, so the hook above
+ * never runs for it: check the flag after every key as well. */
+static int shell_getc(FILE *f)
+{
+	int c = rl_getc(f);
+	if (interrupted)
+		rl_on_signal();
+	return c;
+}
+
 static int wait_child(pid_t pid)
 {
 	int st;
@@ -305,6 +316,7 @@ static int run_interactive(struct shell *sh)
 	lfs_shell_complete_init(sh->sess.proc);
 	rl_catch_signals = 0;
 	rl_signal_event_hook = rl_on_signal;
+	rl_getc_function = shell_getc;
 	int stop = 0;
 	while (!sh->quit) {
 		char cwd[PATH_MAX], prompt[2 * PATH_MAX + 64];
