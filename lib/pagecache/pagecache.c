@@ -534,15 +534,14 @@ int lfs_pc_fsync(struct lfs_mapping *m)
 int lfs_pc_sync_all(struct lfs_pc *pc, int reason)
 {
 	int rc = 0;
-	while (pc->dirty_head) {
-		struct lfs_mapping *m = pc->dirty_head;
+	/* each dirty mapping once (a failed one stays dirty, its error kept) */
+	struct lfs_mapping *m = pc->dirty_head;
+	while (m) {
+		struct lfs_mapping *nx = m->dnext;
 		int r = lfs_pc_writeback(m, reason, 0, 0);
 		if (r < 0 && rc == 0)
 			rc = r;
-		if (m->on_dirty && pc->dirty_head == m) {
-			/* only locked pages left (cannot happen between calls) */
-			dirty_list_del(pc, m);
-		}
+		m = nx;
 	}
 	lfs_pc_reap(pc, 1);
 	return rc;
