@@ -30,14 +30,28 @@ echo "corrupt: $CASES random cases, seed $SEED (replay: CORRUPT_SEED=$SEED)"
 
 # base images: name:nfiles:maxbytes:pagesize:compression; image n of seed S
 # is built (once, when a case needs it) with tree seed S + n - 1
+# (host: a real tree, /usr/include/x86_64-linux-gnu/bits, copied in with
+# `lightfs cp -r`, compared with the host files)
 SPECS="small:12:9000:4096:none medium:40:60000:4096:none big:90:400000:4096:none \
-zstd:40:60000:4096:zstd p512:30:20000:512:none"
-NIMG=5
+zstd:40:60000:4096:zstd p512:30:20000:512:none host:0:0:4096:none"
+HOSTDIR=${CORRUPT_HOSTDIR:-/usr/include/x86_64-linux-gnu/bits}
+NIMG=6
+[ -d "$HOSTDIR" ] || NIMG=5
+mkhost() {
+	rm -f "$1"
+	"$LF" mkfs "$1" && "$LF" cp -r "$HOSTDIR" "$1:/t" && "$TOOL" hostman "$1" "$HOSTDIR" /t
+}
 base() {
 	spec=$(echo $SPECS | tr ' ' '\n' | sed -n "$2p")
 	bname=${spec%%:*}; r=${spec#*:}
 	nf=${r%%:*}; r=${r#*:}; mb=${r%%:*}; r=${r#*:}; ps=${r%%:*}; comp=${r#*:}
 	b=$W/base-$1-$bname.img
+	[ "$bname" = host ] && b=$W/base-host.img
+	if [ "$bname" = host ] && [ ! -f "$b" ] && ! mkhost "$b" >"$W/mk.log" 2>&1; then
+		echo "FAIL corrupt: building image host: $(head -3 "$W/mk.log")" >&2
+		rm -f "$b"
+		return 1
+	fi
 	if [ ! -f "$b" ] && ! "$TOOL" mktree "$b" "$(($1 + $2 - 1))" "$nf" "$mb" "$ps" "$comp" >"$W/mk.log" 2>&1; then
 		echo "FAIL corrupt: building image $bname: $(head -3 "$W/mk.log")" >&2
 		rm -f "$b"
@@ -99,7 +113,7 @@ while read -r cseed i <&3; do
 	elif [ $rc -eq 3 ]; then fail_case "wrong bytes read from the damaged image: $(grep -m3 WRONG "$W/v1" | tr '\n' ' ')"
 	elif [ $rc -ne 0 ]; then fail_case "verify exit $rc: $(tail -2 "$W/v1")"; fi
 	if [ $CAT = 1 ]; then
-		for p in $(sed -n '2,$p' "$c.manifest" | grep -v ' /f g/' | awk 'NR % 7 == 1 { print $5 }'); do
+		for p in $(sed -n '2,$p' "$c.manifest" | grep -v ' /f g/' | cut -f1 | awk 'NR % 7 == 1 { print $NF }'); do
 			cats=$((cats + 1))
 			"$LF" cat "$c:$p" >"$W/cat.out" 2>"$W/cat.err"; rc=$?
 			if crashed $rc; then fail_case "cat $p crashed (exit $rc)"

@@ -23,9 +23,13 @@
  *       (fsck reported log records lost entirely), older contents of a listed
  *       (damaged) file are tolerated and counted as errors.
  *   corrupt_tool expect IMG PATH    the original bytes of PATH to stdout.
+ *   corrupt_tool hostman IMG HOSTDIR IMGDIR
+ *       IMG.manifest for a host tree that `lightfs cp -r HOSTDIR IMG:IMGDIR`
+ *       copied (real files no one here wrote): verify compares with them.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +65,27 @@ static void content(uint64_t seed, unsigned idx, unsigned ver, uint8_t *buf, siz
 	}
 }
 
-struct mfile { char path[256]; unsigned idx, ver; size_t size; unsigned long long ino; };
+struct mfile;
+static int expected(uint64_t seed, const struct mfile *f, uint8_t *buf);
+
+struct mfile { char path[256]; unsigned idx, ver; size_t size; unsigned long long ino;
+	       char host[512]; /* a copied host file: its bytes are the expected ones */ };
+
+/* The original bytes of f (f->size of them) into buf: generated, or read
+ * from the host file it was copied from.  0 or -1. */
+static int expected(uint64_t seed, const struct mfile *f, uint8_t *buf)
+{
+	if (!f->host[0]) {
+		content(seed, f->idx, f->ver, buf, f->size);
+		return 0;
+	}
+	FILE *h = fopen(f->host, "rb");
+	if (!h)
+		return -1;
+	size_t n = fread(buf, 1, f->size, h);
+	fclose(h);
+	return n == f->size ? 0 : -1;
+}
 
 static char *manifest_path(const char *img)
 {
@@ -91,8 +115,17 @@ static int load_manifest(const char *img, uint64_t *seed, struct mfile **out, si
 	while (fgets(line, sizeof line, f)) {
 		line[strcspn(line, "\n")] = 0;
 		unsigned long long ino;
-		if (sscanf(line, "%u %u %zu %llu %n", &idx, &ver, &size, &ino, &pos) != 4)
+		char *tab = NULL;
+		if (!strncmp(line, "host ", 5)) {   /* host SIZE INO PATH<TAB>HOSTPATH */
+			tab = strchr(line, '\t');
+			if (!tab || sscanf(line + 5, "%zu %llu %n", &size, &ino, &pos) != 2)
+				continue;
+			*tab++ = 0;
+			pos += 5;
+			idx = ver = 0;
+		} else if (sscanf(line, "%u %u %zu %llu %n", &idx, &ver, &size, &ino, &pos) != 4) {
 			continue;
+		}
 		snprintf(path, sizeof path, "%s", line + pos);
 		if (cnt == cap)
 			v = realloc(v, (cap *= 2) * sizeof *v);
@@ -100,6 +133,7 @@ static int load_manifest(const char *img, uint64_t *seed, struct mfile **out, si
 		v[cnt].ver = ver;
 		v[cnt].size = size;
 		v[cnt].ino = ino;
+		snprintf(v[cnt].host, sizeof v[cnt].host, "%s", tab ? tab : "");
 		snprintf(v[cnt].path, sizeof v[cnt].path, "%s", path);
 		cnt++;
 	}
@@ -531,7 +565,7 @@ static int read_check(struct lfs_proc *p, uint64_t seed, const struct mfile *f, 
 		res = 1;
 	} else {
 		uint8_t *want = malloc(f->size + 1), *got = malloc(f->size + 65536);
-		content(seed, f->idx, f->ver, want, f->size);
+		expected(seed, f, want);
 		int fd = lfs_open(p, path, O_RDONLY, 0);
 		size_t n = 0;
 		if (fd < 0) {
@@ -559,6 +593,55 @@ static int read_check(struct lfs_proc *p, uint64_t seed, const struct mfile *f, 
 	return res;
 }
 
+/* ---------------------------------------------------------------- hostman */
+
+static struct lfs_proc *hm_proc;
+static FILE *hm_out;
+static size_t hm_root_len;
+static const char *hm_imgdir;
+
+static int hm_cb(const char *fpath, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if (type != FTW_F || !S_ISREG(sb->st_mode) || strchr(fpath, '\t') || strchr(fpath, '\n'))
+		return 0;
+	char ipath[1024];
+	snprintf(ipath, sizeof ipath, "%s%s", hm_imgdir, fpath + hm_root_len);
+	struct lfs_stat st;
+	int rc = lfs_stat(hm_proc, ipath, &st);
+	if (rc < 0) {
+		fprintf(stderr, "corrupt_tool: %s: %s\n", ipath, lfs_strerror(rc));
+		return 1;
+	}
+	fprintf(hm_out, "host %llu %llu %s\t%s\n", (unsigned long long)sb->st_size,
+		(unsigned long long)st.ino, ipath, fpath);
+	return 0;
+}
+
+/* hostman IMG HOSTDIR IMGDIR: the manifest of a tree `lightfs cp -r` copied. */
+static int hostman(int argc, char **argv)
+{
+	if (argc < 5)
+		return 2;
+	struct lfs_mount *m;
+	struct lfs_mount_opts o = { .readonly = 1 };
+	int rc = lfs_mount(argv[2], &o, &m, NULL);
+	if (rc < 0)
+		die(argv[2], rc);
+	hm_proc = lfs_proc_new(m);
+	hm_out = fopen(manifest_path(argv[2]), "w");
+	if (!hm_out)
+		die("manifest", -errno);
+	fprintf(hm_out, "seed 0\n");
+	hm_root_len = strlen(argv[3]);
+	hm_imgdir = argv[4];
+	rc = nftw(argv[3], hm_cb, 16, FTW_PHYS);
+	fclose(hm_out);
+	lfs_proc_free(hm_proc);
+	lfs_umount(m, NULL);
+	return rc ? 2 : 0;
+}
+
 static int expect(int argc, char **argv)
 {
 	if (argc < 4)
@@ -572,7 +655,7 @@ static int expect(int argc, char **argv)
 		if (strcmp(mf[i].path, argv[3]))
 			continue;
 		uint8_t *b = malloc(mf[i].size + 1);
-		content(seed, mf[i].idx, mf[i].ver, b, mf[i].size);
+		expected(seed, &mf[i], b);
 		fwrite(b, 1, mf[i].size, stdout);
 		free(b);
 		free(mf);
@@ -597,6 +680,8 @@ int main(int argc, char **argv)
 		rc = verify(argc, argv);
 	else if (!strcmp(argv[1], "expect"))
 		rc = expect(argc, argv);
+	else if (!strcmp(argv[1], "hostman"))
+		rc = hostman(argc, argv);
 	if (rc == 2 && argc < 3)
 		fprintf(stderr, "corrupt_tool: bad arguments\n");
 	return rc;
