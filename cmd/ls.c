@@ -166,24 +166,61 @@ void lfs_fmt_time(uint64_t ns, char *buf, size_t cap, int iso)
 		strftime(buf, cap, "%b %e %H:%M", &tm);
 }
 
+/* getpwuid/getgrgid read /etc/passwd and /etc/group on every call: keep
+ * the answers (an image has few owners) so a long listing costs one lookup
+ * per owner, not two per entry. */
+#define NAME_CACHE 32
+struct name_cache {
+	int n;
+	uint32_t id[NAME_CACHE];
+	char name[NAME_CACHE][64];
+};
+
+static const char *cached_name(struct name_cache *nc, uint32_t id, int is_group, char *buf,
+			       size_t cap)
+{
+	for (int i = 0; i < nc->n; i++) {
+		if (nc->id[i] == id) {
+			snprintf(buf, cap, "%s", nc->name[i]);
+			return buf;
+		}
+	}
+	const char *nm = NULL;
+	if (is_group) {
+		struct group *gr = getgrgid(id);
+		nm = gr ? gr->gr_name : NULL;
+	} else {
+		struct passwd *pw = getpwuid(id);
+		nm = pw ? pw->pw_name : NULL;
+	}
+	if (nm)
+		snprintf(buf, cap, "%s", nm);
+	else
+		snprintf(buf, cap, "%u", id);
+	int slot = nc->n < NAME_CACHE ? nc->n++ : (int)(id % NAME_CACHE);
+	nc->id[slot] = id;
+	snprintf(nc->name[slot], sizeof nc->name[slot], "%s", buf);
+	return buf;
+}
+
 const char *lfs_user_name(uint32_t uid, int numeric, char *buf, size_t cap)
 {
-	struct passwd *pw = numeric ? NULL : getpwuid(uid);
-	if (pw)
-		snprintf(buf, cap, "%s", pw->pw_name);
-	else
+	static struct name_cache users;
+	if (numeric) {
 		snprintf(buf, cap, "%u", uid);
-	return buf;
+		return buf;
+	}
+	return cached_name(&users, uid, 0, buf, cap);
 }
 
 const char *lfs_group_name(uint32_t gid, int numeric, char *buf, size_t cap)
 {
-	struct group *gr = numeric ? NULL : getgrgid(gid);
-	if (gr)
-		snprintf(buf, cap, "%s", gr->gr_name);
-	else
+	static struct name_cache groups;
+	if (numeric) {
 		snprintf(buf, cap, "%u", gid);
-	return buf;
+		return buf;
+	}
+	return cached_name(&groups, gid, 1, buf, cap);
 }
 
 static const char *json_type(uint32_t mode)
