@@ -104,6 +104,15 @@ void lfs_json_str(FILE *f, const char *s);
 void lfs_path_join(char *out, size_t cap, const char *dir, const char *name);
 const char *lfs_path_base(const char *path, char *buf, size_t cap);
 
+/* Argument parsers shared by the image commands (0, or -1 when malformed):
+ * "none" / "zstd" / "zstd:LEVEL" (mkfs.c); an octal mode (mkdir.c); a size
+ * with K/M/G/T/P/E (1024) or KB/MB/... (1000) suffix (truncate.c); a date:
+ * now, @SECONDS[.FRAC], YYYY-MM-DD[ HH:MM[:SS[.FRAC]]][Z] in ns (touch.c). */
+int lfs_parse_compress(const char *s, int *compress, int *level);
+int lfs_parse_mode(const char *s);
+int lfs_parse_size(const char *s, uint64_t *out);
+int lfs_parse_date(const char *s, uint64_t *ns);
+
 /* Time as GNU ls -l shows it (local time), or ISO 8601 UTC with ns (iso). */
 void lfs_fmt_time(uint64_t ns, char *buf, size_t cap, int iso);
 /* User / group name, or the number (always the number with numeric). */
