@@ -42,10 +42,35 @@ static int file_size(const char *path, uint64_t *sz)
 
 static int cmd_compact_fn(struct lfs_ctx *c, int argc, char **argv)
 {
+	int dry = 0;
+	if (argc >= 2 && !strcmp(argv[1], "-n")) {
+		dry = 1;
+		argc--;
+		argv++;
+	}
 	if (argc != 2 || argv[1][0] == '-' )
 		return lfs_usage(c, argc < 2 ? "missing IMAGE" : argc > 2 ? "one IMAGE only" : "unknown option %s",
 				 argv[argc > 1 ? 1 : 0]);
 	const char *image = argv[1];
+	if (dry) {
+		/* the plan: what the file holds and how much of it is dead */
+		struct lfs_kv_opts ko = { .mode = LFS_KV_RDONLY };
+		struct lfs_kv *kv;
+		struct lfs_err e;
+		memset(&e, 0, sizeof e);
+		int rc = lfs_kv_open(image, &ko, &kv, &e);
+		if (rc < 0)
+			return lfs_error_code(c, image, rc, &e);
+		struct lfs_kv_stats st;
+		lfs_kv_stats(kv, &st);
+		lfs_kv_close(kv);
+		char hf[32], hd[32];
+		human(hf, sizeof hf, st.file_bytes);
+		human(hd, sizeof hd, st.dead_bytes);
+		printf("%s: would compact %" PRIu64 " bytes (%s): %" PRIu64 " live, %" PRIu64
+		       " dead (%s) to reclaim\n", image, st.file_bytes, hf, st.live_bytes, st.dead_bytes, hd);
+		return LFS_EXIT_OK;
+	}
 	struct lfs_err e;
 	memset(&e, 0, sizeof e);
 	struct stat a, b;
@@ -94,12 +119,13 @@ static int cmd_compact_fn(struct lfs_ctx *c, int argc, char **argv)
 const struct lfs_cmd cmd_compact = {
 	.name = "compact",
 	.fn = cmd_compact_fn,
-	.synopsis = "compact IMAGE",
+	.synopsis = "compact [-n] IMAGE",
 	.summary = "reclaim the dead space of an image",
 	.help =
 	"Rewrites the live records of IMAGE into a fresh file and swaps it in\n"
 	"atomically (a crash leaves the old image intact), then prints the file\n"
 	"size before and after.  Takes the writer lock; inside the shell it\n"
-	"compacts the session's image through the mounted session.\n",
-	.options = "",
+	"compacts the session's image through the mounted session.\n"
+	"  -n   dry run: print the file size and the dead bytes it would reclaim\n",
+	.options = "-n",
 };

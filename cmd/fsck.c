@@ -141,13 +141,19 @@ static int cmd_fsck_fn(struct lfs_ctx *c, int argc, char **argv)
 	char salvaged[1024] = "";
 	struct lfs_fsck_salvage sv;
 	memset(&sv, 0, sizeof sv);
-	while ((ch = getopt_long(argc, argv, "ry", lo, NULL)) != -1) {
+	int check_only = 0;
+	while ((ch = getopt_long(argc, argv, "ryn", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'r': case 'y': repair = 1; break;
+		case 'n': check_only = 1; break;
 		case 'j': json = 1; break;
 		case 'L': no_log = 1; break;
 		default: return FSCK_USAGE;
 		}
+	}
+	if (check_only && repair) {
+		lfs_usage(c, "-n (check only) and --repair exclude each other");
+		return FSCK_USAGE;
 	}
 	if (optind + 1 != argc) {
 		lfs_usage(c, optind >= argc ? "missing IMAGE" : "one IMAGE only");
@@ -258,7 +264,7 @@ static int cmd_fsck_fn(struct lfs_ctx *c, int argc, char **argv)
 const struct lfs_cmd cmd_fsck = {
 	.name = "fsck",
 	.fn = cmd_fsck_fn,
-	.synopsis = "fsck [--repair] [--json] IMAGE",
+	.synopsis = "fsck [--repair | -n] [--json] IMAGE",
 	.summary = "check an image's consistency and optionally repair it",
 	.help =
 	"Reads every record of IMAGE and checks every invariant of the format:\n"
@@ -273,11 +279,12 @@ const struct lfs_cmd cmd_fsck = {
 	"                sizes rewritten, pages past the end deleted, cycles broken,\n"
 	"                orphans with data and files with damaged data linked into\n"
 	"                /lost+found as #INODE; undamaged files keep path and bytes\n"
+	"  -n            check only, change nothing (the default; as e2fsck -n)\n"
 	"  --json        one JSON object: counts and a list of problems (kind, inode,\n"
 	"                key, have/want, fixed)\n"
 	"  --no-log      skip the walk over the raw log history (faster)\n"
 	"Exit status (as e2fsck): 0 clean, 1 errors fixed, 4 errors left\n"
 	"uncorrected, 8 operational error (no such image, not an image, in use),\n"
 	"16 usage error.\n",
-	.options = "--repair -y --json --no-log",
+	.options = "--repair -y -n --json --no-log",
 };

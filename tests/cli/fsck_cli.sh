@@ -13,6 +13,8 @@ json_ok() { python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if e
 
 expect_exit 0 fsck_clean "$LF" fsck "$img"
 grep -q ': clean$' "$T/.out" && pass fsck_clean_text || fail fsck_clean_text "$(cat "$T/.out")"
+expect_exit 0 fsck_check_only "$LF" fsck -n "$img"
+expect_exit 16 fsck_n_and_repair "$LF" fsck -n --repair "$img"
 "$LF" fsck --json "$img" >"$T/j" 2>&1
 json_ok 'd["clean"] and d["exit"] == 0 and d["problems"] == [] and d["files"] > 10' <"$T/j" &&
 	pass fsck_json_clean || fail fsck_json_clean "$(head -c 300 "$T/j")"

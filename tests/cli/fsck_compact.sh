@@ -9,6 +9,10 @@ img=$T/a.img
 "$TOOL" mktree "$img" 5 40 60000 >/dev/null 2>&1 || { fail compact_mktree "cannot build the image"; exit 0; }
 nfiles=$(($(wc -l <"$img.manifest") - 1))
 before=$(stat -c %s "$img")
+cp "$img" "$T/copy"
+expect_exit 0 compact_dry_run "$LF" compact -n "$img"
+grep -q "^$img: would compact $before bytes" "$T/.out" && cmp -s "$img" "$T/copy" &&
+	pass compact_dry_run_unchanged || fail compact_dry_run_unchanged "$(cat "$T/.out")"
 expect_exit 0 compact_runs "$LF" compact "$img"
 after=$(stat -c %s "$img")
 line=$(cat "$T/.out")
