@@ -358,13 +358,15 @@ const char *lfs_type_name(uint32_t mode)
 
 /* ---------------------------------------------------------------- paths */
 
-void lfs_path_join(char *out, size_t cap, const char *dir, const char *name)
+int lfs_path_join(char *out, size_t cap, const char *dir, const char *name)
 {
 	size_t l = strlen(dir);
+	int n;
 	if (l && dir[l - 1] == '/')
-		snprintf(out, cap, "%s%s", dir, name);
+		n = snprintf(out, cap, "%s%s", dir, name);
 	else
-		snprintf(out, cap, "%s/%s", dir, name);
+		n = snprintf(out, cap, "%s/%s", dir, name);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
 const char *lfs_path_base(const char *path, char *buf, size_t cap)

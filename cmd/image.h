@@ -100,9 +100,25 @@ void lfs_fmt_mode(uint32_t mode, char out[11]);
 const char *lfs_type_name(uint32_t mode);
 void lfs_json_str(FILE *f, const char *s);
 
-/* dir + "/" + name (no doubled '/'); the last component of path ("/" for /). */
-void lfs_path_join(char *out, size_t cap, const char *dir, const char *name);
+/* dir + "/" + name (no doubled '/'): 0, or -ENAMETOOLONG (out truncated).
+ * The last component of path ("/" for /). */
+int lfs_path_join(char *out, size_t cap, const char *dir, const char *name);
 const char *lfs_path_base(const char *path, char *buf, size_t cap);
+
+/* The directories above the one a recursive command is in (ls -R, tree,
+ * rm -r): a damaged image can hold a directory loop, which must end in an
+ * error, not in endless recursion. */
+struct lfs_anc {
+	uint64_t ino;
+	const struct lfs_anc *up;
+};
+static inline int lfs_anc_has(const struct lfs_anc *a, uint64_t ino)
+{
+	for (; a; a = a->up)
+		if (a->ino == ino)
+			return 1;
+	return 0;
+}
 
 /* Argument parsers shared by the image commands (0, or -1 when malformed):
  * "none" / "zstd" / "zstd:LEVEL" (mkfs.c); an octal mode (mkdir.c); a size

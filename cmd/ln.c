@@ -69,8 +69,11 @@ static int cmd_ln_fn(struct lfs_ctx *c, int argc, char **argv)
 	if (lfs_stat(im.proc, lk.path, &st) == 0 && S_ISDIR(st.mode)) {
 		/* LINK is a directory: the link goes inside it, named as the target */
 		lfs_path_base(target, base, sizeof base);
-		lfs_path_join(linkpath, sizeof linkpath, lk.path, base);
-		lfs_path_join(disp, sizeof disp, link_arg, base);
+		if (lfs_path_join(linkpath, sizeof linkpath, lk.path, base) < 0 ||
+		    lfs_path_join(disp, sizeof disp, link_arg, base) < 0) {
+			lfs_img_close(c, &im);
+			return lfs_img_errno(c, link_arg, -ENAMETOOLONG);
+		}
 	} else {
 		snprintf(linkpath, sizeof linkpath, "%s", lk.path);
 		snprintf(disp, sizeof disp, "%s", link_arg);

@@ -359,7 +359,7 @@ struct rd {
 	struct entv *e;
 	const char *dir;
 	int all;
-	int oom;
+	int oom, toolong;
 };
 
 static int rd_cb(void *arg, const struct lfs_dirent *de)
@@ -368,7 +368,10 @@ static int rd_cb(void *arg, const struct lfs_dirent *de)
 	if (!r->all && de->name[0] == '.')
 		return 0;
 	char path[PATH_MAX];
-	lfs_path_join(path, sizeof path, r->dir, de->name);
+	if (lfs_path_join(path, sizeof path, r->dir, de->name) < 0) {
+		r->toolong = 1;
+		return 1;
+	}
 	if (!entv_add(r->e, de->name, path)) {
 		r->oom = 1;
 		return 1;
@@ -379,24 +382,34 @@ static int rd_cb(void *arg, const struct lfs_dirent *de)
 /* List the directory at path (shown as disp); recurse with -R.  Returns an
  * exit status (1 when something could not be listed). */
 static int list_dir(struct lfs_ctx *c, const struct ls_opts *o, struct lfs_img *im,
-		    const char *path, const char *disp, int heading, int *first)
+		    const char *path, const char *disp, int heading, int *first,
+		    const struct lfs_anc *up)
 {
 	if (c->interrupted && *c->interrupted)
 		return LFS_EXIT_FAIL;
+	struct lfs_stat dst;
+	int src = lfs_stat(im->proc, path, &dst);
+	if (src < 0)
+		return lfs_img_errno(c, disp, src);
+	if (lfs_anc_has(up, dst.ino)) {
+		lfs_error(c, disp, "directory loop (the image is damaged; run lightfs fsck)");
+		return LFS_EXIT_CORRUPT;
+	}
+	struct lfs_anc me = { dst.ino, up };
 	struct entv e = { 0 };
 	int status = LFS_EXIT_OK;
 	if (o->all) {
 		/* "." and ".." as GNU ls -a shows them */
 		char dd[PATH_MAX];
 		entv_add(&e, ".", path);
-		lfs_path_join(dd, sizeof dd, path, "..");
-		entv_add(&e, "..", dd);
+		if (lfs_path_join(dd, sizeof dd, path, "..") == 0)
+			entv_add(&e, "..", dd);
 	}
 	struct rd r = { .e = &e, .dir = path, .all = o->all };
 	int rc = lfs_readdir(im->proc, path, rd_cb, &r);
-	if (rc < 0 || r.oom) {
+	if (rc < 0 || r.oom || r.toolong) {
 		entv_free(&e);
-		return lfs_img_errno(c, disp, r.oom ? -ENOMEM : rc);
+		return lfs_img_errno(c, disp, r.oom ? -ENOMEM : r.toolong ? -ENAMETOOLONG : rc);
 	}
 	for (size_t i = 0; i < e.n; i++) {
 		int f = fill(im->proc, &e.v[i]);
@@ -419,8 +432,11 @@ static int list_dir(struct lfs_ctx *c, const struct ls_opts *o, struct lfs_img *
 			    !strcmp(e.v[i].name, ".."))
 				continue;
 			char d[PATH_MAX];
-			lfs_path_join(d, sizeof d, disp, e.v[i].name);
-			int s = list_dir(c, o, im, e.v[i].path, d, 1, first);
+			int s;
+			if (lfs_path_join(d, sizeof d, disp, e.v[i].name) < 0)
+				s = lfs_img_errno(c, d, -ENAMETOOLONG);
+			else
+				s = list_dir(c, o, im, e.v[i].path, d, 1, first, &me);
 			if (s && !status)
 				status = s;
 			if (c->interrupted && *c->interrupted)
@@ -541,7 +557,7 @@ static int cmd_ls_fn(struct lfs_ctx *c, int argc, char **argv)
 	for (int i = 0; i < ndirs; i++) {
 		if (!(c->interrupted && *c->interrupted) && dirs[i].path && dirs[i].disp) {
 			int s = list_dir(c, &o, dirs[i].im, dirs[i].path, dirs[i].disp, heading,
-					 &first);
+					 &first, NULL);
 			if (s && !status)
 				status = s;
 		}

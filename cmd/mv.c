@@ -74,8 +74,12 @@ static int cmd_mv_fn(struct lfs_ctx *c, int argc, char **argv)
 		char to[PATH_MAX], todisp[PATH_MAX], base[256];
 		if (into) {
 			lfs_path_base(src.path, base, sizeof base);
-			lfs_path_join(to, sizeof to, dst.path, base);
-			lfs_path_join(todisp, sizeof todisp, dst_arg, base);
+			if (lfs_path_join(to, sizeof to, dst.path, base) < 0 ||
+			    lfs_path_join(todisp, sizeof todisp, dst_arg, base) < 0) {
+				int s = lfs_img_errno(c, argv[i], -ENAMETOOLONG);
+				status = status ? status : s;
+				continue;
+			}
 		} else {
 			snprintf(to, sizeof to, "%s", dst.path);
 			snprintf(todisp, sizeof todisp, "%s", dst_arg);

@@ -49,7 +49,7 @@ static void names_free(struct names *n)
 
 /* Remove path (shown as disp); returns an exit status. */
 static int rm_one(struct lfs_ctx *c, const struct rm_opts *o, struct lfs_proc *p,
-		  const char *path, const char *disp)
+		  const char *path, const char *disp, const struct lfs_anc *up)
 {
 	if (c->interrupted && *c->interrupted)
 		return lfs_error(c, NULL, "interrupted");
@@ -65,6 +65,12 @@ static int rm_one(struct lfs_ctx *c, const struct rm_opts *o, struct lfs_proc *p
 			return lfs_img_errno(c, disp, -EISDIR);
 		int status = LFS_EXIT_OK;
 		if (o->recursive) {
+			if (lfs_anc_has(up, st.ino)) {
+				lfs_error(c, disp, "directory loop (the image is damaged; run "
+					  "lightfs fsck)");
+				return LFS_EXIT_CORRUPT;
+			}
+			struct lfs_anc me = { st.ino, up };
 			struct names n = { 0 };
 			rc = lfs_readdir(p, path, names_cb, &n);
 			if (rc < 0) {
@@ -73,9 +79,12 @@ static int rm_one(struct lfs_ctx *c, const struct rm_opts *o, struct lfs_proc *p
 			}
 			for (size_t i = 0; i < n.n; i++) {
 				char cp[PATH_MAX], cd[PATH_MAX];
-				lfs_path_join(cp, sizeof cp, path, n.v[i]);
-				lfs_path_join(cd, sizeof cd, disp, n.v[i]);
-				int s = rm_one(c, o, p, cp, cd);
+				int s;
+				if (lfs_path_join(cp, sizeof cp, path, n.v[i]) < 0 ||
+				    lfs_path_join(cd, sizeof cd, disp, n.v[i]) < 0)
+					s = lfs_img_errno(c, disp, -ENAMETOOLONG);
+				else
+					s = rm_one(c, o, p, cp, cd, &me);
 				if (s && !status)
 					status = s;
 				if (c->interrupted && *c->interrupted)
@@ -173,7 +182,7 @@ static int cmd_rm_fn(struct lfs_ctx *c, int argc, char **argv)
 		else if (is_rootish(im->proc, ip.path))
 			s = lfs_error(c, argv[i], "refusing to remove the root directory");
 		else
-			s = rm_one(c, &o, im->proc, ip.path, argv[i]);
+			s = rm_one(c, &o, im->proc, ip.path, argv[i], NULL);
 		if (s && !status)
 			status = s;
 	}

@@ -65,10 +65,19 @@ static void tlist_free(struct tlist *l)
 
 static int walk_tree(struct lfs_ctx *c, const struct tree_opts *o, struct lfs_proc *p,
 		     const char *path, const char *disp, char *prefix, size_t plen, long level,
-		     struct tree_count *cnt)
+		     struct tree_count *cnt, const struct lfs_anc *up)
 {
 	if (c->interrupted && *c->interrupted)
 		return lfs_error(c, NULL, "interrupted");
+	struct lfs_stat dst;
+	int src = lfs_stat(p, path, &dst);
+	if (src < 0)
+		return lfs_img_errno(c, disp, src);
+	if (lfs_anc_has(up, dst.ino)) {
+		lfs_error(c, disp, "directory loop (the image is damaged; run lightfs fsck)");
+		return LFS_EXIT_CORRUPT;
+	}
+	struct lfs_anc me = { dst.ino, up };
 	struct tlist l = { .all = o->all, .dirs_only = o->dirs_only };
 	int rc = lfs_readdir(p, path, collect, &l);
 	if (rc < 0 || l.err) {
@@ -82,7 +91,12 @@ static int walk_tree(struct lfs_ctx *c, const struct tree_opts *o, struct lfs_pr
 	for (size_t i = 0; i < l.n; i++) {
 		int last = i + 1 == l.n;
 		char cp[PATH_MAX];
-		lfs_path_join(cp, sizeof cp, path, l.v[i].name);
+		if (lfs_path_join(cp, sizeof cp, path, l.v[i].name) < 0) {
+			int s = lfs_img_errno(c, disp, -ENAMETOOLONG);
+			if (!status)
+				status = s;
+			continue;
+		}
 		printf("%s%s%s", prefix, last ? elbow : tee, l.v[i].name);
 		if (l.v[i].type == DT_LNK) {
 			char t[PATH_MAX + 1];
@@ -103,8 +117,9 @@ static int walk_tree(struct lfs_ctx *c, const struct tree_opts *o, struct lfs_pr
 				continue;
 			memcpy(prefix + plen, add, al + 1);
 			char cd[PATH_MAX];
-			lfs_path_join(cd, sizeof cd, disp, l.v[i].name);
-			int s = walk_tree(c, o, p, cp, cd, prefix, plen + al, level + 1, cnt);
+			int s = lfs_path_join(cd, sizeof cd, disp, l.v[i].name) < 0 ?
+				lfs_img_errno(c, disp, -ENAMETOOLONG) :
+				walk_tree(c, o, p, cp, cd, prefix, plen + al, level + 1, cnt, &me);
 			prefix[plen] = 0;
 			if (s && !status)
 				status = s;
@@ -181,7 +196,7 @@ static int cmd_tree_fn(struct lfs_ctx *c, int argc, char **argv)
 		}
 		printf("%s\n", args[i]);
 		prefix[0] = 0;
-		int s = walk_tree(c, &o, im->proc, ip.path, args[i], prefix, 0, 0, &cnt);
+		int s = walk_tree(c, &o, im->proc, ip.path, args[i], prefix, 0, 0, &cnt, NULL);
 		if (s && !status)
 			status = s;
 	}
