@@ -733,13 +733,16 @@ static void verbose(struct cpx *x, const char *what)
 /* Apply -p attributes to the destination entry (by name; times of regular
  * files are set by the caller through the fd when it can). */
 static int dst_attrs(struct cpx *x, int ddfd, const char *dname, const struct xst *st,
-		     int set_mode, int set_times)
+		     int set_mode, int set_times, const struct lfs_stat *cur)
 {
 	int rc = 0;
 	int lnk = S_ISLNK(st->mode);
 	if (x->d.im) {
 		struct lfs_proc *p = x->d.im->proc;
-		if (x->root && (rc = lfs_chown(p, x->d.path.s, st->uid, st->gid)) < 0)
+		/* cur: the entry as created, when known (a chown that changes
+		 * nothing is a path walk and a commit saved) */
+		int own = x->root && (!cur || cur->uid != st->uid || cur->gid != st->gid);
+		if (own && (rc = lfs_chown(p, x->d.path.s, st->uid, st->gid)) < 0)
 			return fail(x, &x->d, rc, "cannot set owner: %s", lfs_strerror(rc));
 		if (set_mode && !lnk && (rc = lfs_chmod(p, x->d.path.s, st->mode & 07777)) < 0)
 			return fail(x, &x->d, rc, "cannot set mode: %s", lfs_strerror(rc));
@@ -937,14 +940,17 @@ static int copy_file(struct cpx *x, struct node *n, int ddfd, const char *dname)
 		if (futimens(out.fd, ts))
 			fail(x, &x->d, -errno, "cannot set times: %s", strerror(errno));
 	}
+	struct lfs_stat cur, *curp = NULL;
+	if (x->o.preserve && x->d.im && x->root && lfs_fstat(x->d.im->proc, out.fd, &cur) == 0)
+		curp = &cur;
 	if (!x->d.stdio) {
 		rc = xf_close(&out);
 		if (rc < 0)
 			return fail(x, &x->d, rc, "close: %s", lfs_strerror(rc));
 	}
 	if (x->o.preserve && x->d.im) {
-		/* created with the exact mode; owner and times by path */
-		rc = dst_attrs(x, ddfd, dname, st, 0, 1);
+		/* created with the exact mode; owner (if it differs) and times by path */
+		rc = dst_attrs(x, ddfd, dname, st, 0, 1, curp);
 		if (rc < 0)
 			return rc;
 	}
@@ -999,7 +1005,7 @@ static int copy_symlink(struct cpx *x, struct node *n, int ddfd, const char *dna
 	}
 	if (rc < 0)
 		return fail(x, &x->d, rc, NULL);
-	if (x->o.preserve && (rc = dst_attrs(x, ddfd, dname, &n->st, 0, 1)) < 0)
+	if (x->o.preserve && (rc = dst_attrs(x, ddfd, dname, &n->st, 0, 1, NULL)) < 0)
 		return rc;
 	verbose(x, NULL);
 	return 0;
@@ -1143,11 +1149,11 @@ static int copy_dir(struct cpx *x, struct node *n, int ddfd, const char *dname, 
 	/* mode (made owner-writable) and times last, once the contents are in */
 	if (x->o.preserve || made) {
 		if (x->d.im)
-			rc = dst_attrs(x, ddfd, dname, st, 1, x->o.preserve);
+			rc = dst_attrs(x, ddfd, dname, st, 1, x->o.preserve, NULL);
 		else {
 			mode_t mode = (x->o.preserve ? st->mode : (st->mode & ~x->umask)) & 07777;
 			if (x->o.preserve)
-				rc = dst_attrs(x, ddfd, dname, st, 1, 1);
+				rc = dst_attrs(x, ddfd, dname, st, 1, 1, NULL);
 			else if (fchmod(dfd, mode))
 				rc = fail(x, &x->d, -errno, "cannot set mode: %s", strerror(errno));
 		}
