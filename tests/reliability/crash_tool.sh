@@ -7,7 +7,7 @@
 # by rel_tree put: a host tree at /keep and at /victim; 4 KiB pages plain or
 # 16 KiB pages with zstd, one picked per case) and runs ONE command
 # that dies at a random moment:
-#   cp       cp -r TREE IMG:/new           (a real tree: /usr/include parts,
+#   cp       cp -r TREE IMG:/new           (a real tree: /usr/include/linux + bits,
 #                                           a 3 MiB file, symlinks, empties)
 #   rm       rm -r IMG:/victim
 #   mv       mv IMG:/victim IMG:/moved
@@ -63,7 +63,7 @@ fsck=0; have fsck && fsck=1
 # ---- the host tree (stable copy) ----------------------------------------
 src=$w/src
 mkdir -p "$src"
-for d in ${CRASH_TREE:-/usr/include/linux /usr/include/x86_64-linux-gnu/bits /usr/include/c++/*/bits}; do
+for d in ${CRASH_TREE:-/usr/include/linux /usr/include/x86_64-linux-gnu/bits}; do
 	[ -d "$d" ] && cp -r "$d" "$src/$(basename "$(dirname "$d")")_$(basename "$d")" 2>/dev/null
 done
 [ -n "$(ls "$src")" ] || { echo "SKIP rel_crash_$mode: no source tree"; exit 0; }
