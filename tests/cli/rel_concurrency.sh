@@ -58,7 +58,7 @@ ok "shell released: kv put" "$LF" kv "$img" put k v
 # W writers x N updates each, every one retried on exit 3 until acknowledged;
 # R readers meanwhile.  Updates: kv put (always), cp of a small file when the
 # build has cp.
-W=3 N=12
+W=3 N=8
 writer() { # writer ID
 	j=0
 	while [ $j -lt $N ]; do
@@ -162,7 +162,7 @@ fi
 # ---- a long cp holds the image: others refused with its pid -----------------
 if have cp; then
 	mkdir -p "$d/tree"
-	for k in $(seq 1 100); do head -c 400000 /dev/urandom >"$d/tree/f$k"; done
+	for k in $(seq 1 60); do head -c 400000 /dev/urandom >"$d/tree/f$k"; done
 	"$REL" cp -r "$d/tree" "$img:/tree" >/dev/null 2>"$d/cperr" &
 	cpp=$!
 	i=0; while [ $i -lt 100 ] && ! grep -q " $cpp " /proc/locks 2>/dev/null; do sleep 0.01; i=$((i + 1)); done

@@ -212,11 +212,11 @@ static int raw_kind(const char *out, const char *kind)
 			put(&b, s, sizeof s);
 		}
 	} else if (!strcmp(kind, "event-flood")) {
-		/* 5 million close(3) events in a ~20 KB file */
+		/* 2 million close(3) events in a ~2 KB file */
 		valid_events(&b);
-		for (int i = 0; i < 5000000; i++)
+		for (int i = 0; i < 2000000; i++)
 			byte(&b, 0x10 + LFS_TR_CLOSE), byte(&b, 0);
-		byte(&b, 0x00); var(&b, 5000003); var(&b, 0);
+		byte(&b, 0x00); var(&b, 2000003); var(&b, 0);
 	} else if (!strcmp(kind, "data-flood")) {
 		/* DATA records of 16 MiB each (64 MiB) before the events */
 		static uint8_t d[16 << 20];
