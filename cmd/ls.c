@@ -396,27 +396,30 @@ static int list_dir(struct lfs_ctx *c, const struct ls_opts *o, struct lfs_img *
 		return LFS_EXIT_CORRUPT;
 	}
 	struct lfs_anc me = { dst.ino, up };
+	/* on the heap: the recursion may be PATH_MAX / 2 levels deep */
+	char *buf = malloc(PATH_MAX);
+	if (!buf)
+		return lfs_img_errno(c, disp, -ENOMEM);
 	struct entv e = { 0 };
 	int status = LFS_EXIT_OK;
 	if (o->all) {
 		/* "." and ".." as GNU ls -a shows them */
-		char dd[PATH_MAX];
 		entv_add(&e, ".", path);
-		if (lfs_path_join(dd, sizeof dd, path, "..") == 0)
-			entv_add(&e, "..", dd);
+		if (lfs_path_join(buf, PATH_MAX, path, "..") == 0)
+			entv_add(&e, "..", buf);
 	}
 	struct rd r = { .e = &e, .dir = path, .all = o->all };
 	int rc = lfs_readdir(im->proc, path, rd_cb, &r);
 	if (rc < 0 || r.oom || r.toolong) {
 		entv_free(&e);
+		free(buf);
 		return lfs_img_errno(c, disp, r.oom ? -ENOMEM : r.toolong ? -ENAMETOOLONG : rc);
 	}
 	for (size_t i = 0; i < e.n; i++) {
 		int f = fill(im->proc, &e.v[i]);
 		if (f < 0) {
-			char d[PATH_MAX];
-			lfs_path_join(d, sizeof d, disp, e.v[i].name);
-			status = lfs_img_errno(c, d, f);
+			lfs_path_join(buf, PATH_MAX, disp, e.v[i].name);
+			status = lfs_img_errno(c, buf, f);
 		}
 	}
 	if (heading && !o->json) {
@@ -431,12 +434,11 @@ static int list_dir(struct lfs_ctx *c, const struct ls_opts *o, struct lfs_img *
 			if (e.v[i].st_err || !S_ISDIR(e.v[i].st.mode) || !strcmp(e.v[i].name, ".") ||
 			    !strcmp(e.v[i].name, ".."))
 				continue;
-			char d[PATH_MAX];
 			int s;
-			if (lfs_path_join(d, sizeof d, disp, e.v[i].name) < 0)
-				s = lfs_img_errno(c, d, -ENAMETOOLONG);
+			if (lfs_path_join(buf, PATH_MAX, disp, e.v[i].name) < 0)
+				s = lfs_img_errno(c, buf, -ENAMETOOLONG);
 			else
-				s = list_dir(c, o, im, e.v[i].path, d, 1, first, &me);
+				s = list_dir(c, o, im, e.v[i].path, buf, 1, first, &me);
 			if (s && !status)
 				status = s;
 			if (c->interrupted && *c->interrupted)
@@ -444,6 +446,7 @@ static int list_dir(struct lfs_ctx *c, const struct ls_opts *o, struct lfs_img *
 		}
 	}
 	entv_free(&e);
+	free(buf);
 	return status;
 }
 

@@ -77,11 +77,16 @@ static int rm_one(struct lfs_ctx *c, const struct rm_opts *o, struct lfs_proc *p
 				names_free(&n);
 				return lfs_img_errno(c, disp, rc);
 			}
+			/* on the heap: the recursion may be PATH_MAX / 2 levels deep */
+			char *cp = malloc(2 * PATH_MAX), *cd = cp + PATH_MAX;
+			if (!cp) {
+				names_free(&n);
+				return lfs_img_errno(c, disp, -ENOMEM);
+			}
 			for (size_t i = 0; i < n.n; i++) {
-				char cp[PATH_MAX], cd[PATH_MAX];
 				int s;
-				if (lfs_path_join(cp, sizeof cp, path, n.v[i]) < 0 ||
-				    lfs_path_join(cd, sizeof cd, disp, n.v[i]) < 0)
+				if (lfs_path_join(cp, PATH_MAX, path, n.v[i]) < 0 ||
+				    lfs_path_join(cd, PATH_MAX, disp, n.v[i]) < 0)
 					s = lfs_img_errno(c, disp, -ENAMETOOLONG);
 				else
 					s = rm_one(c, o, p, cp, cd, &me);
@@ -90,6 +95,7 @@ static int rm_one(struct lfs_ctx *c, const struct rm_opts *o, struct lfs_proc *p
 				if (c->interrupted && *c->interrupted)
 					break;
 			}
+			free(cp);
 			names_free(&n);
 			if (status)
 				return status;

@@ -11,6 +11,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* The drawn prefix: up to 6 bytes ("\u2502   ") per level, and a path of
+ * PATH_MAX bytes has at most PATH_MAX / 2 levels. */
+#define TREE_PREFIX_MAX (3 * PATH_MAX + 8)
+
 struct tree_opts {
 	int all, dirs_only, ascii;
 	long max_level;           /* 0 = unlimited */
@@ -78,10 +82,15 @@ static int walk_tree(struct lfs_ctx *c, const struct tree_opts *o, struct lfs_pr
 		return LFS_EXIT_CORRUPT;
 	}
 	struct lfs_anc me = { dst.ino, up };
+	/* on the heap: the recursion may be PATH_MAX / 2 levels deep */
+	char *cp = malloc(3 * PATH_MAX + 1), *cd = cp + PATH_MAX, *t = cd + PATH_MAX;
+	if (!cp)
+		return lfs_img_errno(c, disp, -ENOMEM);
 	struct tlist l = { .all = o->all, .dirs_only = o->dirs_only };
 	int rc = lfs_readdir(p, path, collect, &l);
 	if (rc < 0 || l.err) {
 		tlist_free(&l);
+		free(cp);
 		return lfs_img_errno(c, disp, l.err ? l.err : rc);
 	}
 	const char *tee = o->ascii ? "|-- " : "\u251c\u2500\u2500 ";
@@ -90,8 +99,7 @@ static int walk_tree(struct lfs_ctx *c, const struct tree_opts *o, struct lfs_pr
 	int status = LFS_EXIT_OK;
 	for (size_t i = 0; i < l.n; i++) {
 		int last = i + 1 == l.n;
-		char cp[PATH_MAX];
-		if (lfs_path_join(cp, sizeof cp, path, l.v[i].name) < 0) {
+		if (lfs_path_join(cp, PATH_MAX, path, l.v[i].name) < 0) {
 			int s = lfs_img_errno(c, disp, -ENAMETOOLONG);
 			if (!status)
 				status = s;
@@ -99,8 +107,7 @@ static int walk_tree(struct lfs_ctx *c, const struct tree_opts *o, struct lfs_pr
 		}
 		printf("%s%s%s", prefix, last ? elbow : tee, l.v[i].name);
 		if (l.v[i].type == DT_LNK) {
-			char t[PATH_MAX + 1];
-			ssize_t n = lfs_readlink(p, cp, t, sizeof t - 1);
+			ssize_t n = lfs_readlink(p, cp, t, PATH_MAX);
 			if (n >= 0) {
 				t[n] = 0;
 				printf(" -> %s", t);
@@ -113,11 +120,10 @@ static int walk_tree(struct lfs_ctx *c, const struct tree_opts *o, struct lfs_pr
 				continue;
 			const char *add = last ? "    " : pipe;
 			size_t al = strlen(add);
-			if (plen + al + 1 >= 4096)
+			if (plen + al + 1 >= TREE_PREFIX_MAX)
 				continue;
 			memcpy(prefix + plen, add, al + 1);
-			char cd[PATH_MAX];
-			int s = lfs_path_join(cd, sizeof cd, disp, l.v[i].name) < 0 ?
+			int s = lfs_path_join(cd, PATH_MAX, disp, l.v[i].name) < 0 ?
 				lfs_img_errno(c, disp, -ENAMETOOLONG) :
 				walk_tree(c, o, p, cp, cd, prefix, plen + al, level + 1, cnt, &me);
 			prefix[plen] = 0;
@@ -130,6 +136,7 @@ static int walk_tree(struct lfs_ctx *c, const struct tree_opts *o, struct lfs_pr
 		}
 	}
 	tlist_free(&l);
+	free(cp);
 	return status;
 }
 
@@ -172,7 +179,7 @@ static int cmd_tree_fn(struct lfs_ctx *c, int argc, char **argv)
 	struct lfs_imgs set = { .write = 0 };
 	struct tree_count cnt = { 0 };
 	int status = LFS_EXIT_OK;
-	char *prefix = malloc(4096);
+	char *prefix = malloc(TREE_PREFIX_MAX);
 	if (!prefix)
 		return lfs_error(c, NULL, "out of memory");
 	for (int i = 0; i < nargs; i++) {

@@ -33,3 +33,17 @@ for name in '..' '.' 'a/b' '' 'x\ny'; do
 	label=$(printf '%s' "$name" | od -An -c | tr -s ' ' | tr ' ' '_')
 	[ -z "$bad" ] && pass "hostile_name${label}_no_crash" || fail "hostile_name${label}" "$bad $(head -c 200 "$T/e")"
 done
+
+# a legal but deep tree (800 levels, a 1600-byte path; 8 MiB of stack ran
+# out at about 700 levels when each level kept its path buffers): the recursive
+# commands must not run out of stack
+"$LF" mkfs -q -f deep.lfs
+p=$(awk 'BEGIN { for (i = 0; i < 800; i++) printf "/d" }')
+if "$LF" mkdir -p "deep.lfs:$p" 2>"$T/e"; then
+	expect_out deep_tree "800 directories, 0 files" sh -c "'$LF' tree deep.lfs: | tail -1"
+	expect_out deep_ls_R "2401" sh -c "'$LF' ls -R deep.lfs: | wc -l | tr -d ' '"
+	ok deep_rm_r "$LF" rm -r deep.lfs:/d
+	expect_out deep_rm_r_empty "" "$LF" ls deep.lfs:
+else
+	fail deep_mkdir_p "$(head -c 300 "$T/e")"
+fi
