@@ -362,7 +362,9 @@ static void bar_clear(struct cpx *x)
 
 /* ---------------------------------------------------------------- file I/O on either side */
 
-struct xf { struct lfs_img *im; int fd; };
+/* unnamed: opened O_TMPFILE in the image; lfs_flink gives it its name
+ * once the data is in, so a crash never leaves a partial copy named */
+struct xf { struct lfs_img *im; int fd; int unnamed; };
 
 static ssize_t xf_read(struct xf *f, void *b, size_t n)
 {
@@ -833,12 +835,36 @@ static int dst_create(struct cpx *x, int ddfd, const char *dname, mode_t mode, s
 {
 	f->im = x->d.im;
 	f->fd = -1;
+	f->unnamed = 0;
 	if (x->d.stdio) {
 		f->fd = 1;
 		return 1;
 	}
 	if (x->d_slash)
 		return fail(x, &x->d, -ENOTDIR, NULL);
+	if (x->d.im) {
+		/* a new file in the image: written unnamed in its directory and
+		 * named when complete (lfs_flink); an existing one is handled
+		 * below (overwritten in place, or replaced with -f) */
+		struct lfs_stat ls;
+		int rc = lfs_lstat(x->d.im->proc, x->d.path.s, &ls);
+		if (rc == -ENOENT) {
+			const char *path = x->d.path.s, *slash = strrchr(path, '/');
+			char dir[PATH_MAX];
+			if (!slash)
+				snprintf(dir, sizeof dir, ".");
+			else if (slash == path)
+				snprintf(dir, sizeof dir, "/");
+			else
+				snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+			int fd = lfs_open(x->d.im->proc, dir, O_TMPFILE | O_WRONLY, mode);
+			if (fd < 0)
+				return fail(x, &x->d, fd, NULL);
+			f->fd = fd;
+			f->unnamed = 1;
+			return 1;
+		}
+	}
 	for (int attempt = 0;; attempt++) {
 		int fd;
 		if (x->d.im)
@@ -916,7 +942,7 @@ static int copy_file(struct cpx *x, struct node *n, int ddfd, const char *dname)
 	int rc = dst_create(x, ddfd, dname, mode, &out, st);
 	if (rc <= 0)
 		return rc;
-	struct xf in = { x->s.im, n->fd };
+	struct xf in = { x->s.im, n->fd, 0 };
 	int on_dst = 0;
 	rc = copy_bytes(x, &in, &out, st, x->s.stdio, &on_dst);
 	if (rc < 0) {
@@ -924,9 +950,12 @@ static int copy_file(struct cpx *x, struct node *n, int ddfd, const char *dname)
 			fail(x, on_dst ? &x->d : &x->s, rc, "%s%s", on_dst ? "write: " : "read: ",
 			     lfs_strerror(rc));
 		if (!x->d.stdio) {
+			int unnamed = out.unnamed;
 			xf_close(&out);
-			/* never leave a partial copy looking complete */
-			dst_unlink(x, ddfd, dname);
+			/* never leave a partial copy looking complete (an
+			 * unnamed one goes away with its last close) */
+			if (!unnamed)
+				dst_unlink(x, ddfd, dname);
 		}
 		return rc;
 	}
@@ -943,6 +972,13 @@ static int copy_file(struct cpx *x, struct node *n, int ddfd, const char *dname)
 	struct lfs_stat cur, *curp = NULL;
 	if (x->o.preserve && x->d.im && x->root && lfs_fstat(x->d.im->proc, out.fd, &cur) == 0)
 		curp = &cur;
+	if (out.unnamed) {
+		rc = lfs_flink(x->d.im->proc, out.fd, x->d.path.s);
+		if (rc < 0) {
+			xf_close(&out);
+			return fail(x, &x->d, rc, "cannot name the copy: %s", lfs_strerror(rc));
+		}
+	}
 	if (!x->d.stdio) {
 		rc = xf_close(&out);
 		if (rc < 0)

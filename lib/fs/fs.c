@@ -545,6 +545,35 @@ static int stage_drop_link(struct lfs_fs *fs, uint64_t ino, struct lfs_fs_inode 
 	return lfs_fs_stage_inode(fs, ino, in);
 }
 
+
+int lfs_fs_create_unnamed(struct lfs_fs *fs, uint32_t mode, uint64_t *ino_out)
+{
+	struct lfs_fs_inode in;
+	if (fs->ro)
+		return LFS_E_READONLY;
+	if (!S_ISREG(mode))
+		return -EINVAL;
+	uint64_t now = lfs_fs_now();
+	memset(&in, 0, sizeof in);
+	in.mode = mode;
+	in.nlink = 0;
+	in.uid = (uint32_t)getuid();
+	in.gid = (uint32_t)getgid();
+	in.atime_ns = in.mtime_ns = in.ctime_ns = in.btime_ns = now;
+	uint64_t ino = fs->sb.next_ino++;
+	int rc = stage_super(fs);
+	if (rc == 0)
+		rc = lfs_fs_stage_inode(fs, ino, &in);
+	if (rc == 0)
+		rc = lfs_fs_commit(fs, 0);
+	if (rc < 0) {
+		abort_batch(fs);
+		fs->sb.next_ino--;
+		return rc;
+	}
+	*ino_out = ino;
+	return 0;
+}
 int lfs_fs_unlink(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen,
 		  int want_dir, int keep_open, uint64_t *ino_out)
 {

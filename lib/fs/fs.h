@@ -87,6 +87,10 @@ int lfs_fs_commit(struct lfs_fs *fs, int sync);
 int lfs_fs_create(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen,
 		  uint32_t mode, const char *target, uint64_t *ino_out);
 int lfs_fs_link(struct lfs_fs *fs, uint64_t ino, uint64_t dir, const char *name, size_t nlen);
+/* O_TMPFILE: a regular file with no name (nlink 0, an orphan from the
+ * start, freed by lfs_fs_release unless lfs_fs_link names it first).  One
+ * batch: the superblock (next inode) and the inode. */
+int lfs_fs_create_unnamed(struct lfs_fs *fs, uint32_t mode, uint64_t *ino_out);
 /* Drops the dentry; *freed set when the inode went away (nlink 0 and not
  * keep_open).  With keep_open the inode stays with nlink 0 (orphan) until
  * lfs_fs_release. */

@@ -76,7 +76,8 @@ int  lfs_getcwd(struct lfs_proc *p, char *buf, size_t cap);
 /* ---------------------------------------------------------------- files */
 
 /* flags: O_RDONLY/O_WRONLY/O_RDWR | O_CREAT | O_EXCL | O_TRUNC | O_APPEND |
- * O_DIRECT | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC.  Returns fd >= 0. */
+ * O_DIRECT | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, or O_TMPFILE with path a
+ * directory (an unnamed file, see lfs_flink).  Returns fd >= 0. */
 int     lfs_open(struct lfs_proc *p, const char *path, int flags, mode_t mode);
 int     lfs_openat(struct lfs_proc *p, int dirfd, const char *path, int flags, mode_t mode);
 /* Open with a caller-chosen fd number (replay reproduces the traced fds). */
@@ -109,6 +110,12 @@ int lfs_rename(struct lfs_proc *p, const char *from, const char *to, unsigned fl
 int lfs_symlink(struct lfs_proc *p, const char *target, const char *linkpath);
 ssize_t lfs_readlink(struct lfs_proc *p, const char *path, char *buf, size_t cap);
 int lfs_link(struct lfs_proc *p, const char *from, const char *to);
+/* linkat(fd, "", AT_FDCWD, to, AT_EMPTY_PATH): give an open regular file a
+ * name — with lfs_open(p, DIR, O_TMPFILE | O_WRONLY, mode) this creates a
+ * file that appears complete or not at all: its pages are written back and
+ * committed before the name (after a crash the name is absent or names the
+ * whole file; an unnamed file left by a crash is an orphan fsck frees). */
+int lfs_flink(struct lfs_proc *p, int fd, const char *to);
 int lfs_chmod(struct lfs_proc *p, const char *path, mode_t mode);
 int lfs_chown(struct lfs_proc *p, const char *path, uid_t uid, gid_t gid); /* no follow */
 /* Times in ns since the epoch; UINT64_MAX leaves one unchanged.  No follow. */

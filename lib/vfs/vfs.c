@@ -770,7 +770,25 @@ static int open_common(struct lfs_proc *p, const char *base, int want_fd, const 
 	int rc = walk(p, base, path, !(flags & O_NOFOLLOW), &w);
 	if (rc < 0)
 		return rc;
-	if (w.ino == 0) {
+	if ((flags & O_TMPFILE) == O_TMPFILE) {
+		/* an unnamed file in directory `path` (Linux O_TMPFILE): an
+		 * orphan until lfs_flink names it, freed at its last close */
+		if (!w.ino)
+			return -ENOENT;
+		if (!S_ISDIR(w.in.mode))
+			return -ENOTDIR;
+		if (acc == O_RDONLY)
+			return -EINVAL;
+		if (m->ro)
+			return -EROFS;
+		rc = lfs_fs_create_unnamed(m->fs, S_IFREG | (mode & 07777), &w.ino);
+		if (rc < 0)
+			return rc;
+		rc = lfs_fs_iget(m->fs, w.ino, &w.in);
+		if (rc < 0)
+			return rc;
+		flags &= ~(O_TMPFILE | O_TRUNC);
+	} else if (w.ino == 0) {
 		if (!(flags & O_CREAT))
 			return -ENOENT;
 		if (w.trailing_slash)
@@ -1534,6 +1552,34 @@ ssize_t lfs_readlink(struct lfs_proc *p, const char *path, char *buf, size_t cap
 	size_t n = w.in.target_len < cap ? w.in.target_len : cap;
 	memcpy(buf, w.in.target, n);
 	return (ssize_t)n;
+}
+
+/* linkat(fd, "", AT_FDCWD, to, AT_EMPTY_PATH): name an open regular file,
+ * also one opened with O_TMPFILE or unlinked while open.  Its dirty pages
+ * are written back and committed first (not synced), so the new name is
+ * committed after the data: the log is replayed in order, so after a crash
+ * the name is either absent or names the complete file. */
+int lfs_flink(struct lfs_proc *p, int fd, const char *to)
+{
+	struct file *f = getf(p, fd);
+	if (!f)
+		return -EBADF;
+	if (!f->vn || !S_ISREG(f->mode))
+		return -EPERM;
+	struct walk b;
+	int rc = walk(p, NULL, to, 0, &b);
+	if (rc < 0)
+		return rc;
+	if (b.ino)
+		return -EEXIST;
+	if (b.trailing_slash)
+		return -ENOENT;
+	if (p->m->ro)
+		return -EROFS;
+	rc = lfs_pc_writeback(&f->vn->map, LFS_WB_SYNC, 0, 1);
+	if (rc < 0)
+		return rc;
+	return lfs_fs_link(p->m->fs, f->ino, b.parent, b.name, strlen(b.name));
 }
 
 int lfs_link(struct lfs_proc *p, const char *from, const char *to)
