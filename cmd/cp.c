@@ -1589,7 +1589,14 @@ static int cp_main(struct lfs_ctx *c, int argc, char **argv, enum cp_mode mode)
 out_close:
 	/* commit and unmount: a failure here loses the copy, so it is reported */
 	for (int i = 0; i < x->nimg; i++) {
+		int wr = x->imgs[i].write && !x->imgs[i].from_session;
+		char name[PATH_MAX];
+		snprintf(name, sizeof name, "%s", x->imgs[i].image);
 		int r = lfs_img_close(c, &x->imgs[i]);
+		if (r && wr)
+			/* data is written back at the end: say what the error means */
+			lfs_error(c, name, "the copy is incomplete (writing it back failed); "
+				  "check the image with 'lightfs fsck'");
 		if (r > x->rc)
 			x->rc = r;
 	}
