@@ -218,6 +218,18 @@ int lfs_imgs_get(struct lfs_ctx *c, struct lfs_imgs *s, const char *image, struc
 	return LFS_EXIT_OK;
 }
 
+int lfs_imgs_arg(struct lfs_ctx *c, struct lfs_imgs *s, const char *arg, struct lfs_ipath *ip,
+		 struct lfs_img **im, int *status)
+{
+	*im = NULL;
+	int rc = lfs_ipath_image(c, arg, ip);
+	if (rc == 0)
+		rc = lfs_imgs_get(c, s, ip->image, im);
+	if (rc && rc > *status)
+		*status = rc;
+	return rc;
+}
+
 int lfs_imgs_close(struct lfs_ctx *c, struct lfs_imgs *s)
 {
 	int rc = LFS_EXIT_OK;

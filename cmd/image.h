@@ -80,6 +80,12 @@ struct lfs_imgs {
 };
 int lfs_imgs_get(struct lfs_ctx *c, struct lfs_imgs *s, const char *image, struct lfs_img **out);
 int lfs_imgs_close(struct lfs_ctx *c, struct lfs_imgs *s);
+/* One path argument of a command working through S: classify it
+ * (lfs_ipath_image) and mount its image (lfs_imgs_get).  0 with *im set;
+ * otherwise the error is printed and *status raised to its exit status:
+ * go on with the next argument. */
+int lfs_imgs_arg(struct lfs_ctx *c, struct lfs_imgs *s, const char *arg, struct lfs_ipath *ip,
+		 struct lfs_img **im, int *status);
 
 /* lfs_ipath_parse without messages: 0, or -1 when the argument is refused. */
 int lfs_ipath_try(struct lfs_ctx *c, const char *arg, struct lfs_ipath *out);

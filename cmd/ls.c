@@ -508,17 +508,10 @@ static int cmd_ls_fn(struct lfs_ctx *c, int argc, char **argv)
 		return lfs_error(c, NULL, "out of memory");
 	for (int i = 0; i < nargs; i++) {
 		struct lfs_ipath ip;
-		int rc = lfs_ipath_image(c, args[i], &ip);
-		if (rc) {
-			status = status ? status : rc;
-			continue;
-		}
 		struct lfs_img *im;
-		rc = lfs_imgs_get(c, &set, ip.image, &im);
-		if (rc) {
-			status = status > rc ? status : rc;
+		int rc = lfs_imgs_arg(c, &set, args[i], &ip, &im, &status);
+		if (rc)
 			continue;
-		}
 		struct lfs_stat st;
 		rc = lfs_lstat(im->proc, ip.path, &st);
 		if (rc < 0) {

@@ -174,14 +174,10 @@ static int cmd_rm_fn(struct lfs_ctx *c, int argc, char **argv)
 		if (c->interrupted && *c->interrupted)
 			break;
 		struct lfs_ipath ip;
-		int rc = lfs_ipath_image(c, argv[i], &ip);
-		struct lfs_img *im = NULL;
-		if (rc == 0)
-			rc = lfs_imgs_get(c, &set, ip.image, &im);
-		if (rc) {
-			status = status > rc ? status : rc;
+		struct lfs_img *im;
+		int rc = lfs_imgs_arg(c, &set, argv[i], &ip, &im, &status);
+		if (rc)
 			continue;
-		}
 		int s;
 		if (ends_in_dot(ip.path))
 			s = lfs_error(c, argv[i], "refusing to remove '.' or '..'");

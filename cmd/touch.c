@@ -154,14 +154,10 @@ static int cmd_touch_fn(struct lfs_ctx *c, int argc, char **argv)
 		at = UINT64_MAX;
 	for (int i = optind; i < argc; i++) {
 		struct lfs_ipath ip;
-		int rc = lfs_ipath_image(c, argv[i], &ip);
-		struct lfs_img *im = NULL;
-		if (rc == 0)
-			rc = lfs_imgs_get(c, &set, ip.image, &im);
-		if (rc) {
-			status = status > rc ? status : rc;
+		struct lfs_img *im;
+		int rc = lfs_imgs_arg(c, &set, argv[i], &ip, &im, &status);
+		if (rc)
 			continue;
-		}
 		struct lfs_stat st;
 		rc = lfs_lstat(im->proc, ip.path, &st);
 		if (rc == -ENOENT && nocreate)

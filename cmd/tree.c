@@ -184,14 +184,10 @@ static int cmd_tree_fn(struct lfs_ctx *c, int argc, char **argv)
 		return lfs_error(c, NULL, "out of memory");
 	for (int i = 0; i < nargs; i++) {
 		struct lfs_ipath ip;
-		int rc = lfs_ipath_image(c, args[i], &ip);
-		struct lfs_img *im = NULL;
-		if (rc == 0)
-			rc = lfs_imgs_get(c, &set, ip.image, &im);
-		if (rc) {
-			status = status > rc ? status : rc;
+		struct lfs_img *im;
+		int rc = lfs_imgs_arg(c, &set, args[i], &ip, &im, &status);
+		if (rc)
 			continue;
-		}
 		struct lfs_stat st;
 		rc = lfs_stat(im->proc, ip.path, &st);
 		if (rc == 0 && !S_ISDIR(st.mode))
