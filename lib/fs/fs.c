@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,6 +38,15 @@ static uint8_t mode_type(uint32_t mode)
 #define IC_SLOTS 256
 struct ic_ent { uint64_t ino; int valid; struct lfs_fs_inode in; };
 
+/* Copy an inode without the unused tail of target[] (4 KiB, copied on
+ * every cached iget otherwise). */
+static void inode_copy(struct lfs_fs_inode *d, const struct lfs_fs_inode *s)
+{
+	size_t tl = s->target_len > LFS_FS_SYMLINK_MAX ? LFS_FS_SYMLINK_MAX : s->target_len;
+	memcpy(d, s, offsetof(struct lfs_fs_inode, target) + tl);
+	d->target[tl] = 0;
+}
+
 static void ic_put(struct lfs_fs *fs, uint64_t ino, const struct lfs_fs_inode *in)
 {
 	struct ic_ent *ic = fs->ic;
@@ -45,7 +55,7 @@ static void ic_put(struct lfs_fs *fs, uint64_t ino, const struct lfs_fs_inode *i
 	struct ic_ent *e = &ic[ino % IC_SLOTS];
 	e->ino = ino;
 	e->valid = 1;
-	e->in = *in;
+	inode_copy(&e->in, in);
 }
 
 static void ic_drop(struct lfs_fs *fs, uint64_t ino)
@@ -60,6 +70,93 @@ static void ic_clear(struct lfs_fs *fs)
 	struct ic_ent *ic = fs->ic;
 	for (int i = 0; ic && i < IC_SLOTS; i++)
 		ic[i].valid = 0;
+}
+
+/* Dentry cache: a direct-mapped, bounded, write-through map (dir, name) ->
+ * (ino, type), or "absent" (negative entry).  Exact like the inode cache:
+ * every dentry write goes through stage_dentry / stage_dentry_del, which
+ * update it at staging time (the op's txn is committed before the op
+ * returns), an aborted or failed batch clears it, and so does lending the
+ * KV handle out (lfs_fs_drain: fsck, compact, info may use it directly
+ * until the next call into fs).  Lookup misses and hits fill it.  Inode
+ * numbers are never reused, so entries under a removed directory stay true
+ * (none exist).  Names longer than DC_NAME are not cached. */
+#define DC_SLOTS 8192
+#define DC_NAME 64
+struct dc_ent {
+	uint64_t dir, ino;       /* ino 0: negative entry (the name is absent) */
+	uint8_t valid, type, nlen;
+	char name[DC_NAME];
+};
+
+struct dc_stats { uint64_t hits, neg_hits, misses; };
+
+static uint32_t dc_hash(uint64_t dir, const char *name, size_t nlen)
+{
+	uint64_t h = 1469598103934665603ull ^ (dir * 0x9e3779b97f4a7c15ull);
+	for (size_t i = 0; i < nlen; i++) {
+		h ^= (uint8_t)name[i];
+		h *= 1099511628211ull;
+	}
+	h ^= h >> 29;
+	return (uint32_t)(h % DC_SLOTS);
+}
+
+static void dc_set(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen,
+		   uint64_t ino, uint8_t type)
+{
+	struct dc_ent *dc = fs->dc;
+	if (!dc)
+		return;
+	struct dc_ent *e = &dc[dc_hash(dir, name, nlen)];
+	if (nlen > DC_NAME) {
+		/* not cacheable: make sure no stale copy of this name survives */
+		if (e->valid && e->dir == dir && e->nlen == nlen && !memcmp(e->name, name, nlen))
+			e->valid = 0;
+		return;
+	}
+	e->dir = dir;
+	e->ino = ino;
+	e->type = type;
+	e->nlen = (uint8_t)nlen;
+	memcpy(e->name, name, nlen);
+	e->valid = 1;
+}
+
+/* 1: found (d filled, or -ENOENT via *neg), 0: not cached. */
+static int dc_get(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen,
+		  struct lfs_fs_dentry *d, int *neg)
+{
+	struct dc_ent *dc = fs->dc;
+	if (!dc || nlen > DC_NAME)
+		return 0;
+	struct dc_ent *e = &dc[dc_hash(dir, name, nlen)];
+	if (!e->valid || e->dir != dir || e->nlen != nlen || memcmp(e->name, name, nlen))
+		return 0;
+	*neg = e->ino == 0;
+	if (!*neg) {
+		memset(d, 0, sizeof *d);
+		d->ino = e->ino;
+		d->type = e->type;
+	}
+	return 1;
+}
+
+static void dc_clear(struct lfs_fs *fs)
+{
+	struct dc_ent *dc = fs->dc;
+	for (int i = 0; dc && i < DC_SLOTS; i++)
+		dc[i].valid = 0;
+}
+
+/* The KV handle was lent out (lfs_fs_drain): forget every cached record. */
+static void caches_check(struct lfs_fs *fs)
+{
+	if (fs->lent) {
+		fs->lent = 0;
+		ic_clear(fs);
+		dc_clear(fs);
+	}
 }
 
 /* The open txn of the current operation (mkfs stages into a plain batch). */
@@ -147,7 +244,12 @@ static int stage_dentry(struct lfs_fs *fs, uint64_t dir, const char *name, size_
 		return kl;
 	struct lfs_fs_dentry d = { .ino = ino, .type = type };
 	lfs_fs_dentry_encode(&d, v);
-	return put(fs, k, (size_t)kl, v, sizeof v);
+	int rc = put(fs, k, (size_t)kl, v, sizeof v);
+	if (rc == 0)
+		dc_set(fs, dir, name, nlen, ino, type);
+	else
+		dc_clear(fs);
+	return rc;
 }
 
 static int stage_dentry_del(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen)
@@ -156,7 +258,12 @@ static int stage_dentry_del(struct lfs_fs *fs, uint64_t dir, const char *name, s
 	int kl = lfs_fs_key_dentry(k, dir, name, nlen);
 	if (kl < 0)
 		return kl;
-	return del(fs, k, (size_t)kl);
+	int rc = del(fs, k, (size_t)kl);
+	if (rc == 0)
+		dc_set(fs, dir, name, nlen, 0, 0);
+	else
+		dc_clear(fs);
+	return rc;
 }
 
 static int stage_data_drop(struct lfs_fs *fs, uint64_t ino, uint64_t from)
@@ -249,7 +356,10 @@ int lfs_fs_mount_opts(struct lfs_kv *kv, int ro, const struct lfs_fs_opts *o,
 		to.hook_arg = o->hook_arg;
 	}
 	fs->ic = calloc(IC_SLOTS, sizeof(struct ic_ent));
-	if (!fs->ic) {
+	fs->dc = calloc(DC_SLOTS, sizeof(struct dc_ent));
+	if (!fs->ic || !fs->dc) {
+		free(fs->ic);
+		free(fs->dc);
 		free(fs);
 		return -ENOMEM;
 	}
@@ -259,6 +369,7 @@ int lfs_fs_mount_opts(struct lfs_kv *kv, int ro, const struct lfs_fs_opts *o,
 	if (rc < 0) {
 		lfs_io_stop(fs->io);
 		free(fs->ic);
+		free(fs->dc);
 		free(fs);
 		return rc;
 	}
@@ -276,10 +387,22 @@ void lfs_fs_free(struct lfs_fs *fs)
 	lfs_txn_mgr_free(fs->tm);
 	lfs_kv_batch_free(fs->b);
 	free(fs->ic);
+	free(fs->dc);
 	free(fs);
 }
 
-void lfs_fs_drain(struct lfs_fs *fs) { lfs_io_drain(fs->io); }
+void lfs_fs_drain(struct lfs_fs *fs)
+{
+	lfs_io_drain(fs->io);
+	fs->lent = 1;      /* the caller may now write KV directly: caches refill */
+}
+
+void lfs_fs_dcache_stats(struct lfs_fs *fs, uint64_t *hits, uint64_t *neg_hits, uint64_t *misses)
+{
+	if (hits) *hits = fs->dc_hits;
+	if (neg_hits) *neg_hits = fs->dc_neg_hits;
+	if (misses) *misses = fs->dc_misses;
+}
 
 void lfs_fs_layer_stats(struct lfs_fs *fs, struct lfs_txn_stats *t, struct lfs_io_stats *io,
 			struct lfs_kv_stats *kv)
@@ -380,9 +503,10 @@ out:
 
 int lfs_fs_iget(struct lfs_fs *fs, uint64_t ino, struct lfs_fs_inode *in)
 {
+	caches_check(fs);
 	struct ic_ent *ic = fs->ic;
 	if (ic && ic[ino % IC_SLOTS].valid && ic[ino % IC_SLOTS].ino == ino) {
-		*in = ic[ino % IC_SLOTS].in;
+		inode_copy(in, &ic[ino % IC_SLOTS].in);
 		return 0;
 	}
 	int rc = iget_kv(fs, ino, in);
@@ -412,10 +536,25 @@ int lfs_fs_lookup(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen
 	int kl = lfs_fs_key_dentry(k, dir, name, nlen);
 	if (kl < 0)
 		return kl;
+	caches_check(fs);
+	int neg = 0;
+	if (dc_get(fs, dir, name, nlen, d, &neg)) {
+		if (neg)
+			fs->dc_neg_hits++;
+		else
+			fs->dc_hits++;
+		return neg ? -ENOENT : 0;
+	}
+	fs->dc_misses++;
 	int rc = kget(fs, k, (size_t)kl, v, sizeof v, &vl);
+	if (rc == -ENOENT)
+		dc_set(fs, dir, name, nlen, 0, 0);
 	if (rc < 0)
 		return rc;
-	return lfs_fs_dentry_decode(v, vl, d);
+	rc = lfs_fs_dentry_decode(v, vl, d);
+	if (rc == 0 && d->ino != 0)
+		dc_set(fs, dir, name, nlen, d->ino, d->type);
+	return rc;
 }
 
 static void abort_batch(struct lfs_fs *fs)
@@ -425,6 +564,7 @@ static void abort_batch(struct lfs_fs *fs)
 		fs->t = NULL;
 	}
 	ic_clear(fs);
+	dc_clear(fs);
 }
 
 int lfs_fs_create(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen,

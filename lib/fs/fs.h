@@ -32,6 +32,9 @@ struct lfs_fs {
 	struct lfs_txn_mgr *tm;   /* transactions over io */
 	struct lfs_txn *t;        /* the open txn of the current operation */
 	void *ic;                 /* inode cache (write-through, fs.c) */
+	void *dc;                 /* dentry cache (write-through, fs.c) */
+	int lent;                 /* kv lent out by lfs_fs_drain: caches are refilled */
+	uint64_t dc_hits, dc_neg_hits, dc_misses;
 };
 
 /* Channel and txn geometry (lfs_fs_mount uses the defaults). */
@@ -55,6 +58,8 @@ struct lfs_txn_mgr *lfs_fs_txn(struct lfs_fs *fs);
 /* Wait until the channel is idle: kv may then be used directly by this
  * thread until its next call into fs. */
 void lfs_fs_drain(struct lfs_fs *fs);
+/* Dentry cache counters (lookups answered positive / negative, misses). */
+void lfs_fs_dcache_stats(struct lfs_fs *fs, uint64_t *hits, uint64_t *neg_hits, uint64_t *misses);
 void lfs_fs_layer_stats(struct lfs_fs *fs, struct lfs_txn_stats *t, struct lfs_io_stats *io,
 			struct lfs_kv_stats *kv);
 uint32_t lfs_fs_wb_max_pages(struct lfs_fs *fs);

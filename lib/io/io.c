@@ -34,6 +34,8 @@ enum { OP_GET, OP_MGET, OP_SCAN, OP_PUT, OP_PUTPAGE, OP_DEL, OP_DELRANGE, OP_COM
        OP_SYNC, OP_EXEC, OP_ABORT };
 
 #define MERGE_MAX 1024          /* page puts merged into one request */
+#define INLINE_COMMIT_MAX (64u << 10)  /* async commits up to this many bytes are
+					* served by the submitter when the server is idle */
 
 struct req {
 	int op;
@@ -421,6 +423,37 @@ static void queue_tag(struct lfs_io *io, uint32_t tag)
 		pthread_cond_signal(&io->cv_sub);
 }
 
+/* Under mu, with the kv token free: take it and serve queued requests on
+ * the calling thread, in scheduler order, until *done is set, or (seq_want)
+ * done_seq reached *seq_want, or the queue is empty.  Same order and
+ * completion as the server thread (the kv handle is still used by one
+ * thread at a time: the `serving` token). */
+static void serve_queued(struct lfs_io *io, volatile int *done, const uint64_t *seq_want)
+{
+	io->serving = 1;
+	while (io->h->queued) {
+		if (done && *done)
+			break;
+		if (seq_want && io->done_seq >= *seq_want)
+			break;
+		uint32_t i = sched_pick(io);
+		uint32_t tag = ring_at(io, i);
+		ring_remove(io, i);
+		struct req *q = &io->slot[tag];
+		io->st.direct++;
+		pthread_mutex_unlock(&io->mu);
+		serve(io, q);
+		uint64_t lat = now_ns() - q->t_submit;
+		pthread_mutex_lock(&io->mu);
+		complete_req(io, q, tag, lat);
+	}
+	io->serving = 0;
+	if (io->h->queued)
+		pthread_cond_signal(&io->cv_sub);
+	else
+		pthread_cond_broadcast(&io->cv_done);    /* drain waiters */
+}
+
 /* Under mu: submit and wait; returns with the request done (tag freed by
  * the caller through finish()). */
 static void submit_wait(struct lfs_io *io, uint32_t tag)
@@ -444,7 +477,16 @@ static void submit_wait(struct lfs_io *io, uint32_t tag)
 			pthread_cond_signal(&io->cv_sub);
 		return;
 	}
-	queue_tag(io, tag);
+	ring_push(io, tag);           /* no wakeup yet: we may serve it ourselves */
+	if (!io->serving && !io->stop) {
+		/* the server is idle (not holding the kv token): dispatch the queue
+		 * ourselves, in the order the server would (sched_pick), up to and
+		 * including our request — no thread switch for a waited request
+		 * behind queued txn items or commits */
+		serve_queued(io, &r->done, NULL);
+		if (r->done)
+			return;
+	}
 	pthread_cond_signal(&io->cv_sub);
 	while (!r->done)
 		pthread_cond_wait(&io->cv_done, &io->mu);
@@ -712,8 +754,21 @@ int lfs_io_txn_commit_async(struct lfs_io *io, uint64_t txn, int sync, uint64_t 
 	r->seq = ++io->next_seq;
 	*seq = r->seq;
 	io->plugged = 0;
-	queue_tag(io, tag);
-	pthread_cond_signal(&io->cv_sub);
+	/* A small commit (a small file's writeback) with the server idle is
+	 * served here, in order, with what is queued before it: waking the
+	 * server costs two thread switches and lock ping-pong, more than the
+	 * commit.  Large ones go to the server, which stores them while the
+	 * caller fills the next pages. */
+	struct txnb *tb = txn_find(io, txn);
+	int inline_ok = !io->serving && !io->stop && !sync &&
+		(!tb || lfs_kv_batch_bytes(tb->b) <= INLINE_COMMIT_MAX);
+	ring_push(io, tag);
+	if (inline_ok) {
+		uint64_t want = r->seq;
+		serve_queued(io, NULL, &want);
+	} else {
+		pthread_cond_signal(&io->cv_sub);
+	}
 	pthread_mutex_unlock(&io->mu);
 	emit(io, LFS_EV_IO_SUBMIT, 1, 0, 1);
 	return 0;
@@ -754,6 +809,8 @@ int lfs_io_wait_seq(struct lfs_io *io, uint64_t seq)
 		io->plugged = 0;
 		pthread_cond_signal(&io->cv_sub);
 	}
+	if (io->done_seq < seq && !io->serving && !io->stop)
+		serve_queued(io, NULL, &seq);   /* the server is idle: serve the commits here */
 	while (io->done_seq < seq)
 		pthread_cond_wait(&io->cv_done, &io->mu);
 	int rc = 0;
