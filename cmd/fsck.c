@@ -208,7 +208,7 @@ static int cmd_fsck_fn(struct lfs_ctx *c, int argc, char **argv)
 			return op_error(c, image, "%s", lfs_errmsg(&e, rc));
 		}
 	}
-	struct lfs_fsck_opts fo = { .repair = repair, .no_log = no_log };
+	struct lfs_fsck_opts fo = { .repair = repair, .no_log = no_log, .path = image };
 	struct lfs_fsck_report r;
 	int rc = lfs_fsck(kv, &fo, &r, &e);
 	int status;

@@ -207,8 +207,11 @@ static uint8_t mode_dt(uint32_t mode)
 
 /* ---------------------------------------------------------------- log walk */
 
+static uint64_t intact_record_after(const char *path, uint64_t off);
+
 struct walkctx {
 	struct scan *s;
+	const char *path;
 	uint64_t bad_off;
 	const char *bad_msg;
 	int pending;               /* a bad record not yet followed by a good one */
@@ -219,9 +222,12 @@ static int walk_cb(void *arg, const struct lfs_kv_rec *r)
 	struct walkctx *w = arg;
 	if (r->kind == LFS_KV_REC_BAD) {
 		if (w->pending) {
+			int durable = !w->path || intact_record_after(w->path, w->bad_off);
 			struct lfs_fsck_problem *p = problem(w->s, LFS_FSCK_LOG, 0,
-				"log record at offset %llu: %s", (unsigned long long)w->bad_off, w->bad_msg);
+				"log record at offset %llu: %s%s", (unsigned long long)w->bad_off, w->bad_msg,
+				durable ? "" : " (never synced: cut by a crash; a writer drops it)");
 			p->index = w->bad_off;
+			p->error = durable;
 			w->s->log_errors++;
 		}
 		w->bad_off = r->offset;
@@ -230,10 +236,15 @@ static int walk_cb(void *arg, const struct lfs_kv_rec *r)
 		return 0;
 	}
 	if (w->pending) {
-		/* damage followed by intact records: not a torn tail */
+		/* damage followed by intact records: not a torn tail, unless none
+		 * of them says the damaged bytes were durable (power loss with
+		 * writes reordered: the engine cuts such a tail at open) */
+		int durable = !w->path || intact_record_after(w->path, w->bad_off);
 		struct lfs_fsck_problem *p = problem(w->s, LFS_FSCK_LOG, 0,
-			"log record at offset %llu: %s", (unsigned long long)w->bad_off, w->bad_msg);
+			"log record at offset %llu: %s%s", (unsigned long long)w->bad_off, w->bad_msg,
+			durable ? "" : " (never synced: cut by a crash; a writer drops it)");
 		p->index = w->bad_off;
+		p->error = durable;
 		w->s->log_errors++;
 		w->pending = 0;
 	}
@@ -1214,13 +1225,45 @@ static int merge(struct lfs_fsck_report *r, struct pset *ps, const struct scan *
 	return 0;
 }
 
+/* Offset of the first intact record header (magic and header CRC) after
+ * off in the image file that says every byte before off was durable when it
+ * was written (its synced offset lies past off), or 0.  As the KV engine's
+ * own rule: without one, the damage is an unsynced tail cut by a crash. */
+static uint64_t intact_record_after(const char *path, uint64_t off)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat sb;
+	uint64_t found = 0;
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &sb) == 0 && (uint64_t)sb.st_size > off + sizeof(struct kv_rhdr)) {
+		uint64_t size = (uint64_t)sb.st_size;
+		const uint8_t *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map != MAP_FAILED) {
+			uint64_t pos = (off + KV_REC_ALIGN) & ~(uint64_t)(KV_REC_ALIGN - 1);
+			for (; pos + sizeof(struct kv_rhdr) <= size; pos += KV_REC_ALIGN) {
+				struct kv_rhdr h;
+				memcpy(&h, map + pos, sizeof h);
+				if (h.magic == KV_REC_MAGIC && h.hcrc == lfs_crc32c(0, &h, offsetof(struct kv_rhdr, hcrc)) &&
+				    h.len <= size - pos - sizeof h && h.synced > off) {
+					found = pos;
+					break;
+				}
+			}
+			munmap((void *)map, size);
+		}
+	}
+	close(fd);
+	return found;
+}
+
 static int one_pass(struct lfs_kv *kv, const struct lfs_fsck_opts *o, int read_data, struct scan *s,
 		    struct lfs_err *err)
 {
 	memset(s, 0, sizeof *s);
 	s->kv = kv;
 	if (!o->no_log) {
-		struct walkctx w = { .s = s };
+		struct walkctx w = { .s = s, .path = o->path };
 		int rc = lfs_kv_walk(kv, walk_cb, &w, err);
 		if (rc < 0)
 			return rc;
@@ -1228,11 +1271,18 @@ static int one_pass(struct lfs_kv *kv, const struct lfs_fsck_opts *o, int read_d
 		 * interrupted write (a writer cuts it at open): a note, not an
 		 * error; repair drops it with a compaction all the same */
 		if (w.pending) {
-			struct lfs_fsck_problem *p = problem(s, LFS_FSCK_LOG, 0,
-				"log record at offset %llu: %s (end of the log: torn tail or damage)",
-				(unsigned long long)w.bad_off, w.bad_msg);
+			uint64_t after = o->path ? intact_record_after(o->path, w.bad_off) : 0;
+			struct lfs_fsck_problem *p;
+			if (after)
+				p = problem(s, LFS_FSCK_LOG, 0, "log record at offset %llu: %s (an intact "
+					    "record follows at %llu: damage, not a torn tail)",
+					    (unsigned long long)w.bad_off, w.bad_msg, (unsigned long long)after);
+			else
+				p = problem(s, LFS_FSCK_LOG, 0,
+					    "log record at offset %llu: %s (end of the log: torn tail or damage)",
+					    (unsigned long long)w.bad_off, w.bad_msg);
 			p->index = w.bad_off;
-			p->error = 0;
+			p->error = after != 0;
 			s->log_errors++;
 		}
 	}

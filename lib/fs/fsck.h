@@ -96,6 +96,9 @@ struct lfs_fsck_opts {
 	int repair;                /* fix what can be fixed (needs a writable handle) */
 	int no_log;                /* skip the walk over the raw log (history) */
 	int max_passes;            /* 0 = 32 */
+	const char *path;          /* the image file, if any: tells a damaged record
+	                              at the end of the walk (torn tail, a note) from
+	                              damage with intact records after it (an error) */
 };
 
 /* Check (and with opts->repair, repair) the filesystem in kv.  Returns 0
