@@ -215,13 +215,10 @@ static int stage_super(struct lfs_fs *fs)
 int lfs_fs_stage_inode(struct lfs_fs *fs, uint64_t ino, struct lfs_fs_inode *in)
 {
 	uint8_t k[LFS_FS_INODE_KLEN];
-	uint8_t *v = malloc(LFS_FS_INODE_VMAX);
-	if (!v)
-		return -ENOMEM;
+	uint8_t v[LFS_FS_INODE_VMAX];
 	in->generation++;
 	size_t vl = lfs_fs_inode_encode(in, v);
 	int rc = put(fs, k, lfs_fs_key_inode(k, ino), v, vl);
-	free(v);
 	if (rc == 0)
 		ic_put(fs, ino, in);
 	else
@@ -438,13 +435,10 @@ int lfs_fs_wb_page(struct lfs_fs *fs, struct lfs_txn *t, uint64_t ino, uint64_t 
 int lfs_fs_wb_inode(struct lfs_fs *fs, struct lfs_txn *t, uint64_t ino, struct lfs_fs_inode *in)
 {
 	uint8_t k[LFS_FS_INODE_KLEN];
-	uint8_t *v = malloc(LFS_FS_INODE_VMAX);
-	if (!v)
-		return -ENOMEM;
+	uint8_t v[LFS_FS_INODE_VMAX];
 	in->generation++;
 	size_t vl = lfs_fs_inode_encode(in, v);
 	int rc = lfs_txn_put(t, k, lfs_fs_key_inode(k, ino), v, vl);
-	free(v);
 	if (rc == 0)
 		ic_put(fs, ino, in);
 	else

@@ -24,6 +24,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,7 +240,12 @@ static int walk(struct lfs_proc *p, const char *base, const char *path, int foll
 		snprintf(buf, cap, "%s", path);
 	else
 		snprintf(buf, cap, "%s/%s", base ? base : p->cwdpath, path);
-	memset(w, 0, sizeof *w);
+	/* not memset(w): in.target and canon are 8 KiB, NUL-terminated strings */
+	w->parent = w->ino = 0;
+	w->name[0] = 0;
+	w->trailing_slash = 0;
+	w->canon[0] = 0;
+	memset(&w->in, 0, offsetof(struct lfs_fs_inode, target) + 1);
 	size_t L = strlen(buf);
 	w->trailing_slash = L > 1 && buf[L - 1] == '/';
 	stack[0] = LFS_FS_ROOT_INO;
@@ -344,7 +350,10 @@ static int walk(struct lfs_proc *p, const char *base, const char *path, int foll
 		if (last) {
 			w->parent = stack[depth - 1];
 			w->ino = d.ino;
-			w->in = cin;
+			memcpy(&w->in, &cin, offsetof(struct lfs_fs_inode, target) +
+			       (cin.target_len > LFS_FS_SYMLINK_MAX ? LFS_FS_SYMLINK_MAX : cin.target_len));
+			w->in.target[w->in.target_len > LFS_FS_SYMLINK_MAX ? LFS_FS_SYMLINK_MAX :
+				     w->in.target_len] = 0;
 			memcpy(w->name, s, cl);
 			w->name[cl] = 0;
 			if (w->trailing_slash && !S_ISDIR(cin.mode))
