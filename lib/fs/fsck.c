@@ -941,17 +941,27 @@ static int step_dentries(struct scan *s, struct lfs_kv_batch *b)
 static int64_t lost_found(struct scan *s, struct lfs_kv_batch *b, uint32_t add_subdirs,
 			  uint64_t *next_ino, int *created)
 {
-	const char *lf = LFS_FSCK_LOST_FOUND;
-	size_t lfl = strlen(lf);
+	char lf[32];
+	size_t lfl = 0;
 	*created = 0;
-	for (size_t i = dent_lower(s, LFS_FS_ROOT_INO); i < s->nd && s->d[i].parent == LFS_FS_ROOT_INO; i++) {
-		struct fdent *d = &s->d[i];
-		if (d->nlen == lfl && !memcmp(dname(s, d), lf, lfl)) {
-			struct fino *f = find_ino(s, d->child);
-			if (!d->valid || !f || !S_ISDIR(f->mode) || !f->reached)
-				return LFS_E_CORRUPT;
-			return (int64_t)f->ino;
+	/* "lost+found", or "lost+found.N" when that name is something else */
+	for (int n = 0;; n++) {
+		if (n == 10)
+			return LFS_E_CORRUPT;
+		snprintf(lf, sizeof lf, n ? "%s.%d" : "%s", LFS_FSCK_LOST_FOUND, n);
+		lfl = strlen(lf);
+		int taken = 0;
+		for (size_t i = dent_lower(s, LFS_FS_ROOT_INO); i < s->nd && s->d[i].parent == LFS_FS_ROOT_INO; i++) {
+			struct fdent *d = &s->d[i];
+			if (d->nlen == lfl && !memcmp(dname(s, d), lf, lfl)) {
+				struct fino *f = find_ino(s, d->child);
+				if (d->valid && f && S_ISDIR(f->mode) && f->reached)
+					return (int64_t)f->ino;
+				taken = 1;
+			}
 		}
+		if (!taken)
+			break;
 	}
 	struct lfs_fs_inode in, root;
 	int rc = get_inode(s, LFS_FS_ROOT_INO, &root);

@@ -27,7 +27,7 @@
  * metadata or data is moved to /lost+found as "#INO"); root rebuilt;
  * dangling / misplaced dentries removed and wrong types rewritten; cycles
  * broken and unreachable inodes with data linked into /lost+found (created
- * when missing); unlinked-open orphans freed; pages past EOF or of dead
+ * when missing; /lost+found.N when that name is taken by something else); unlinked-open orphans freed; pages past EOF or of dead
  * inodes deleted; link counts and sizes rewritten; the allocator moved past
  * every inode; damaged log records dropped by a compaction.  Undamaged files
  * keep their path and bytes.

@@ -673,6 +673,33 @@ TEST(superblock_and_root)
 	lfs_fsck_report_free(&r);
 }
 
+/* A file already named lost+found: the orphan goes to lost+found.1. */
+TEST(lost_found_name_taken)
+{
+	build();
+	struct img im;
+	CHECK_EQ(img_open(&im, 0), 0);
+	uint64_t ino;
+	CHECK_EQ(lfs_fs_create(im.fs, 1, "lost+found", 10, S_IFREG | 0644, NULL, &ino), 0);
+	img_close(&im);
+	raw_del_dentry(ino_e, "c");
+	struct lfs_fsck_report r;
+	CHECK_EQ(run_fsck(1, &r), 0);
+	if (r.errors)
+		dump(&r);
+	CHECK_EQ(r.errors, 0);
+	lfs_fsck_report_free(&r);
+	CHECK_EQ(run_fsck(0, &r), 0);
+	CHECK_EQ(r.n, 0);
+	lfs_fsck_report_free(&r);
+	CHECK_EQ(img_open(&im, 0), 0);
+	char p[64];
+	snprintf(p, sizeof p, "/lost+found.1/#%llu", (unsigned long long)files[2].ino);
+	int same = same_file(im.fs, p, files[2].data, files[2].len);
+	img_close(&im);
+	CHECK(same);
+}
+
 /* Regression (corruption campaign): with the superblock damaged too, the
  * repair's later passes stopped reading data, kept the damaged page and the
  * final compaction failed on it. */
@@ -798,7 +825,7 @@ int main(int argc, char **argv)
 	int rc = RUN_TESTS(argc, argv, clean_image, dangling_dentry, wrong_nlink, orphan_to_lost_found,
 			   unlinked_open_orphan, page_past_eof, bad_checksum_page, bad_checksum_dir_inode,
 			   bad_checksum_dentry, directory_cycle, misc_records, superblock_and_root,
-			   superblock_and_page_damaged, random_damage_converges);
+			   lost_found_name_taken, superblock_and_page_damaged, random_damage_converges);
 	for (size_t i = 0; i < NFILES; i++)
 		free(files[i].data);
 	unlink(g_img);
