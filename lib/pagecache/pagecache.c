@@ -199,8 +199,12 @@ void lfs_mapping_init(struct lfs_mapping *m, struct lfs_pc *pc, const struct lfs
 
 static uint32_t hslot(const struct lfs_mapping *m, uint64_t idx)
 {
+	/* Fibonacci hashing: the top log2(nslots) bits of idx * 2^64/phi
+	 * (consecutive indices land in distinct slots; the middle bits used
+	 * before filled under half the slots, and a lookup walked chains of
+	 * cache-cold pages) */
 	uint64_t h = idx * 0x9E3779B97F4A7C15ull;
-	return (uint32_t)(h >> 32) & (m->nslots - 1);
+	return (uint32_t)(h >> (64 - __builtin_ctz(m->nslots)));
 }
 
 struct lfs_page *lfs_pc_find(struct lfs_mapping *m, uint64_t index)
