@@ -708,6 +708,7 @@ int lfs_fs_create_unnamed(struct lfs_fs *fs, uint32_t mode, uint64_t *ino_out)
 	*ino_out = ino;
 	return 0;
 }
+
 int lfs_fs_unlink(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen,
 		  int want_dir, int keep_open, uint64_t *ino_out)
 {
