@@ -17,20 +17,6 @@ uint64_t lfs_fs_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint8_t mode_type(uint32_t mode)
-{
-	switch (mode & S_IFMT) {
-	case S_IFDIR: return DT_DIR;
-	case S_IFLNK: return DT_LNK;
-	case S_IFREG: return DT_REG;
-	case S_IFIFO: return DT_FIFO;
-	case S_IFCHR: return DT_CHR;
-	case S_IFBLK: return DT_BLK;
-	case S_IFSOCK: return DT_SOCK;
-	default: return DT_UNKNOWN;
-	}
-}
-
 /* Inode cache: a direct-mapped, write-through copy of inode records.  Every
  * write of an inode record goes through lfs_fs_stage_inode / wb_inode /
  * stage_inode_del, which update it, so it never differs from what the last
@@ -561,6 +547,17 @@ static void abort_batch(struct lfs_fs *fs)
 	dc_clear(fs);
 }
 
+/* A fresh inode record: MODE, NLINK links, the caller's ids, all times now. */
+static void inode_init(struct lfs_fs_inode *in, uint32_t mode, uint32_t nlink, uint64_t now)
+{
+	memset(in, 0, sizeof *in);
+	in->mode = mode;
+	in->nlink = nlink;
+	in->uid = (uint32_t)getuid();
+	in->gid = (uint32_t)getgid();
+	in->atime_ns = in->mtime_ns = in->ctime_ns = in->btime_ns = now;
+}
+
 int lfs_fs_create(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen,
 		  uint32_t mode, const char *target, uint64_t *ino_out)
 {
@@ -579,12 +576,7 @@ int lfs_fs_create(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen
 	if (rc != -ENOENT)
 		return rc;
 	uint64_t now = lfs_fs_now();
-	memset(&in, 0, sizeof in);
-	in.mode = mode;
-	in.nlink = S_ISDIR(mode) ? 2 : 1;
-	in.uid = (uint32_t)getuid();
-	in.gid = (uint32_t)getgid();
-	in.atime_ns = in.mtime_ns = in.ctime_ns = in.btime_ns = now;
+	inode_init(&in, mode, S_ISDIR(mode) ? 2 : 1, now);
 	if (target) {
 		size_t tl = strlen(target);
 		if (tl > LFS_FS_SYMLINK_MAX)
@@ -598,7 +590,7 @@ int lfs_fs_create(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen
 	if (rc == 0)
 		rc = lfs_fs_stage_inode(fs, ino, &in);
 	if (rc == 0)
-		rc = stage_dentry(fs, dir, name, nlen, ino, mode_type(mode));
+		rc = stage_dentry(fs, dir, name, nlen, ino, lfs_fs_mode_dt(mode));
 	if (rc == 0) {
 		if (S_ISDIR(mode))
 			din.nlink++;
@@ -643,7 +635,7 @@ int lfs_fs_link(struct lfs_fs *fs, uint64_t ino, uint64_t dir, const char *name,
 	din.mtime_ns = din.ctime_ns = now;
 	rc = lfs_fs_stage_inode(fs, ino, &in);
 	if (rc == 0)
-		rc = stage_dentry(fs, dir, name, nlen, ino, mode_type(in.mode));
+		rc = stage_dentry(fs, dir, name, nlen, ino, lfs_fs_mode_dt(in.mode));
 	if (rc == 0)
 		rc = lfs_fs_stage_inode(fs, dir, &din);
 	if (rc == 0)
@@ -687,13 +679,7 @@ int lfs_fs_create_unnamed(struct lfs_fs *fs, uint32_t mode, uint64_t *ino_out)
 		return LFS_E_READONLY;
 	if (!S_ISREG(mode))
 		return -EINVAL;
-	uint64_t now = lfs_fs_now();
-	memset(&in, 0, sizeof in);
-	in.mode = mode;
-	in.nlink = 0;
-	in.uid = (uint32_t)getuid();
-	in.gid = (uint32_t)getgid();
-	in.atime_ns = in.mtime_ns = in.ctime_ns = in.btime_ns = now;
+	inode_init(&in, mode, 0, lfs_fs_now());
 	uint64_t ino = fs->sb.next_ino++;
 	int rc = stage_super(fs);
 	if (rc == 0)

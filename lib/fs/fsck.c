@@ -191,20 +191,6 @@ static size_t dent_lower(struct scan *s, uint64_t p)
 	return lo;
 }
 
-static uint8_t mode_dt(uint32_t mode)
-{
-	switch (mode & S_IFMT) {
-	case S_IFDIR: return DT_DIR;
-	case S_IFLNK: return DT_LNK;
-	case S_IFREG: return DT_REG;
-	case S_IFIFO: return DT_FIFO;
-	case S_IFCHR: return DT_CHR;
-	case S_IFBLK: return DT_BLK;
-	case S_IFSOCK: return DT_SOCK;
-	default: return DT_UNKNOWN;
-	}
-}
-
 /* ---------------------------------------------------------------- log walk */
 
 static uint64_t intact_record_after(const char *path, uint64_t off);
@@ -290,7 +276,7 @@ static int scan_key(struct scan *s, const uint8_t *k, size_t kl, const void *v, 
 		f->kept = SIZE_MAX;
 		struct lfs_fs_inode in;
 		int rc = vbad ? LFS_E_CORRUPT : lfs_fs_inode_decode(v, vl, &in);
-		if (rc == 0 && mode_dt(in.mode) == DT_UNKNOWN)
+		if (rc == 0 && lfs_fs_mode_dt(in.mode) == DT_UNKNOWN)
 			rc = LFS_E_CORRUPT;
 		if (rc == 0 && !S_ISLNK(in.mode) && in.target_len)
 			rc = LFS_E_CORRUPT;
@@ -532,11 +518,11 @@ static void analyze(struct scan *s)
 			continue;
 		}
 		d->valid = 1;
-		if (mode_dt(c->mode) != d->type) {
+		if (lfs_fs_mode_dt(c->mode) != d->type) {
 			struct lfs_fsck_problem *pr = dproblem(s, LFS_FSCK_TYPE, d,
 				"dentry %llu/%.*s -> inode %llu: %s", "type differs from the inode's");
 			pr->have = d->type;
-			pr->want = mode_dt(c->mode);
+			pr->want = lfs_fs_mode_dt(c->mode);
 		}
 		if (S_ISDIR(c->mode)) {
 			if (c->ino == LFS_FS_ROOT_INO || c->kept != SIZE_MAX) {
@@ -1038,7 +1024,7 @@ static int step_orphans(struct scan *s, struct lfs_kv_batch *b)
 		snprintf(name, sizeof name, "#%llu", (unsigned long long)f->ino);
 		for (int j = 1; !created && lf_name_taken(s, (uint64_t)lf, name) && j < 1000; j++)
 			snprintf(name, sizeof name, "#%llu.%d", (unsigned long long)f->ino, j);
-		if ((rc = put_dentry(b, (uint64_t)lf, name, strlen(name), f->ino, mode_dt(f->mode))) < 0)
+		if ((rc = put_dentry(b, (uint64_t)lf, name, strlen(name), f->ino, lfs_fs_mode_dt(f->mode))) < 0)
 			return rc;
 		n++;
 	}

@@ -1,9 +1,11 @@
 /* lib/fs/schema.c — encoders / validating decoders of the LightFS key schema. */
 #include "fs/schema.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/crc32c.h"
 
@@ -291,4 +293,18 @@ int lfs_fs_dentry_decode(const void *val, size_t vlen, struct lfs_fs_dentry *d)
 	if (d->ino == 0)
 		return LFS_E_CORRUPT;
 	return 0;
+}
+
+uint8_t lfs_fs_mode_dt(uint32_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR: return DT_DIR;
+	case S_IFLNK: return DT_LNK;
+	case S_IFREG: return DT_REG;
+	case S_IFIFO: return DT_FIFO;
+	case S_IFCHR: return DT_CHR;
+	case S_IFBLK: return DT_BLK;
+	case S_IFSOCK: return DT_SOCK;
+	default: return DT_UNKNOWN;
+	}
 }

@@ -101,6 +101,9 @@ int lfs_fs_key_decode(const void *key, size_t klen, struct lfs_fs_key *out);
  * if the key is invalid (buf still holds the "unknown" text). */
 int lfs_fs_key_describe(const void *key, size_t klen, char *buf, size_t cap);
 
+/* The dentry type byte (DT_*) for an inode mode. */
+uint8_t lfs_fs_mode_dt(uint32_t mode);
+
 /* Record encoders: return the encoded length (buf must hold the *_VLEN /
  * LFS_FS_INODE_VMAX bytes).  Decoders validate and return 0 or < 0. */
 size_t lfs_fs_super_encode(const struct lfs_fs_super *s, uint8_t *buf);
