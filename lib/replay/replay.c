@@ -39,6 +39,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,16 +84,120 @@ static inline uint64_t mix64(uint64_t x)
 
 static const char alpha16[16] = "etaoinshrdlucmfw";
 
+/* Byte k of the 8 at position 8w..8w+7 is alpha16[nibble k of mix64(seed ^
+ * w)] (the low nibble of byte k of the mixed word): one mix per 8 bytes,
+ * and the 16-entry lookup is a single byte shuffle (pshufb) where the CPU
+ * has one.  The reference, byte at a time, is lfs_replay_pattern_ref(). */
+static inline void pattern_word_sw(uint8_t *out, uint64_t w)
+{
+	for (unsigned k = 0; k < 8; k++)
+		out[k] = (uint8_t)alpha16[(w >> (k * 8)) & 15];
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/* 32 bytes (4 words) per round: four independent mixes, one vpshufb. */
+__attribute__((target("avx2")))
+static size_t pattern_avx2(uint8_t *buf, uint64_t seed, uint64_t w0, size_t nw)
+{
+	const __m256i tab = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)alpha16));
+	const __m256i low = _mm256_set1_epi8(15);
+	size_t i = 0;
+	for (; i + 4 <= nw; i += 4) {
+		__m256i v = _mm256_set_epi64x((long long)mix64(seed ^ (w0 + i + 3)),
+					      (long long)mix64(seed ^ (w0 + i + 2)),
+					      (long long)mix64(seed ^ (w0 + i + 1)),
+					      (long long)mix64(seed ^ (w0 + i)));
+		v = _mm256_shuffle_epi8(tab, _mm256_and_si256(v, low));
+		_mm256_storeu_si256((__m256i *)(buf + i * 8), v);
+	}
+	return i;
+}
+
+/* 16 bytes (2 words) per round. */
+__attribute__((target("ssse3")))
+static size_t pattern_ssse3(uint8_t *buf, uint64_t seed, uint64_t w0, size_t nw)
+{
+	const __m128i tab = _mm_loadu_si128((const __m128i *)alpha16);
+	const __m128i low = _mm_set1_epi8(15);
+	size_t i = 0;
+	for (; i + 2 <= nw; i += 2) {
+		__m128i v = _mm_set_epi64x((long long)mix64(seed ^ (w0 + i + 1)),
+					   (long long)mix64(seed ^ (w0 + i)));
+		v = _mm_shuffle_epi8(tab, _mm_and_si128(v, low));
+		_mm_storeu_si128((__m128i *)(buf + i * 8), v);
+	}
+	return i;
+}
+
+static _Atomic int pattern_isa = -1;   /* 2 avx2, 1 ssse3, 0 neither (set once) */
+#endif
+
 /* pattern(ino, off) for n bytes into buf. */
 static void pattern(uint8_t *buf, uint64_t ino, uint64_t off, size_t n)
 {
 	uint64_t seed = ino * 0x100000001b3ull;
 	size_t i = 0;
-	while (i < n) {
+	/* head: up to the next multiple of 8 in the file */
+	if (off & 7) {
+		uint8_t w8[8];
+		pattern_word_sw(w8, mix64(seed ^ (off >> 3)));
+		for (unsigned sh = (unsigned)(off & 7); sh < 8 && i < n; sh++)
+			buf[i++] = w8[sh];
+	}
+	uint64_t w0 = (off + i) >> 3;
+	size_t nw = (n - i) / 8, done = 0;
+#if defined(__x86_64__)
+	int isa = atomic_load_explicit(&pattern_isa, memory_order_relaxed);
+	if (isa < 0) {
+		__builtin_cpu_init();
+		isa = __builtin_cpu_supports("avx2") ? 2 : __builtin_cpu_supports("ssse3") ? 1 : 0;
+		atomic_store_explicit(&pattern_isa, isa, memory_order_relaxed);
+	}
+	if (isa == 2)
+		done = pattern_avx2(buf + i, seed, w0, nw);
+	else if (isa == 1)
+		done = pattern_ssse3(buf + i, seed, w0, nw);
+#endif
+	for (; done < nw; done++)
+		pattern_word_sw(buf + i + done * 8, mix64(seed ^ (w0 + done)));
+	i += nw * 8;
+	/* tail */
+	if (i < n) {
+		uint8_t w8[8];
+		pattern_word_sw(w8, mix64(seed ^ ((off + i) >> 3)));
+		memcpy(buf + i, w8, n - i);
+	}
+}
+
+int lfs_replay_pattern_isa(int isa)
+{
+#if defined(__x86_64__)
+	if (isa >= 0) {
+		__builtin_cpu_init();
+		if ((isa >= 2 && !__builtin_cpu_supports("avx2")) ||
+		    (isa >= 1 && !__builtin_cpu_supports("ssse3")))
+			return -1;
+		atomic_store_explicit(&pattern_isa, isa > 2 ? 2 : isa, memory_order_relaxed);
+	}
+	return atomic_load_explicit(&pattern_isa, memory_order_relaxed);
+#else
+	return isa > 0 ? -1 : 0;
+#endif
+}
+
+void lfs_replay_pattern(uint8_t *buf, uint64_t ino, uint64_t off, size_t n)
+{
+	pattern(buf, ino, off, n);
+}
+
+void lfs_replay_pattern_ref(uint8_t *buf, uint64_t ino, uint64_t off, size_t n)
+{
+	uint64_t seed = ino * 0x100000001b3ull;
+	for (size_t i = 0; i < n; i++) {
 		uint64_t pos = off + i, w = mix64(seed ^ (pos >> 3));
-		unsigned sh = (unsigned)(pos & 7);
-		for (; sh < 8 && i < n; sh++, i++)
-			buf[i] = (uint8_t)alpha16[(w >> (sh * 8)) & 15];
+		buf[i] = (uint8_t)alpha16[(w >> ((pos & 7) * 8)) & 15];
 	}
 }
 

@@ -191,6 +191,17 @@ void lfs_replay_result_free(struct lfs_replay_result *res);
 /* Resolved defaults of o into res->opt (also done by lfs_replay_run). */
 void lfs_replay_fill_opts(struct lfs_replay_result *res, const struct lfs_replay_opts *o);
 
+/* The content of a write without recorded payload: n bytes of the pure
+ * function pattern(ino, offset) (lib/replay/REPORT.md), as replay writes
+ * them; _ref computes the same bytes one at a time (the definition, for
+ * tests). */
+void lfs_replay_pattern(uint8_t *buf, uint64_t ino, uint64_t off, size_t n);
+void lfs_replay_pattern_ref(uint8_t *buf, uint64_t ino, uint64_t off, size_t n);
+/* Which generator lfs_replay_pattern uses: 2 AVX2, 1 SSSE3, 0 portable
+ * (chosen from the CPU on first use).  isa >= 0 forces one (tests; -1 if
+ * the CPU lacks it); returns the one in use (-1 before first use). */
+int  lfs_replay_pattern_isa(int isa);
+
 /* ---------------------------------------------------------------- sweep */
 
 struct lfs_sweep_point {
@@ -216,8 +227,9 @@ enum lfs_render_flags {
 
 /* Human-readable report with the layer diagram. */
 void lfs_replay_text(struct lfs_sbuf *sb, const struct lfs_replay_result *r, unsigned flags);
-/* The layer diagram alone, with the counts on each arrow. */
-void lfs_replay_diagram(struct lfs_sbuf *sb, const struct lfs_replay_result *r);
+/* The layer diagram alone, with the counts on each arrow (NO_LATENCY: without
+ * the measured queue depth reached). */
+void lfs_replay_diagram(struct lfs_sbuf *sb, const struct lfs_replay_result *r, unsigned flags);
 /* --explain lines for the recorded syscalls. */
 void lfs_replay_explain_text(struct lfs_sbuf *sb, const struct lfs_replay_result *r);
 /* JSON document, schema "lightfs-replay/1" (lib/replay/REPORT.md). */
