@@ -1,6 +1,7 @@
 /*
- * cmd/ls.c — `lightfs ls [-l] [-a] [-R] [-d] [-i] [-n] [-0] [--json]
- * PATH...`: list directories of an image as GNU `ls -1` / `ls -l` would.
+ * cmd/ls.c — `lightfs ls [-l|-C|-1] [-a] [-R] [-d] [-i] [-n] [-0] [--json]
+ * PATH...`: list directories of an image as GNU `ls -C` / `ls -1` / `ls -l`
+ * would.
  *
  * Arguments that are not directories (or all of them with -d) are listed
  * first, then each directory's entries under a `PATH:` heading when there is
@@ -16,14 +17,17 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 struct ls_opts {
 	int longfmt, all, recursive, dirself, inode, numeric, nul, json;
 	int human;                 /* -h */
 	char sort;                 /* 0 name, 't' mtime, 'S' size */
 	int reverse;               /* -r */
+	int columns;               /* -C (1), -1 (0); default: 1 on a terminal */
 };
 
 /* As GNU ls -h: 999, 1.0K, 9.9K, 10K, 1.5M ... (rounded up). */
@@ -280,6 +284,122 @@ static int num_width(uint64_t v)
 }
 
 /* Print entries v[0..n) (a directory's contents, or the file arguments). */
+/* ---------------------------------------------------------------- columns */
+
+/* Display width of a name: UTF-8 code points (continuation bytes take no
+ * column); wide characters count as one. */
+static size_t name_width(const char *s)
+{
+	size_t w = 0;
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+/* The line width, as GNU ls: the terminal's width on a terminal, else
+ * $COLUMNS, else 80. */
+static size_t line_width(void)
+{
+	struct winsize ws;
+	if (isatty(1) && ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	const char *e = getenv("COLUMNS");
+	char *end;
+	unsigned long v = e && *e ? strtoul(e, &end, 10) : 0;
+	return v > 0 && v < 65536 && !*end ? v : 80;
+}
+
+/* Pad from column `from` to `to` with tabs (tab stops every 8) and
+ * spaces, as GNU ls does. */
+static void indent(size_t from, size_t to)
+{
+	while (from < to) {
+		if (to / 8 > (from + 1) / 8) {
+			putchar('\t');
+			from += 8 - from % 8;
+		} else {
+			putchar(' ');
+			from++;
+		}
+	}
+}
+
+static void put_name(const char *s, int tty)
+{
+	for (; *s; s++)   /* on a terminal, '?' for control characters (GNU ls -q) */
+		putchar(tty && ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s);
+}
+
+/* GNU ls -C: names sorted down the columns; the most columns whose total
+ * width (each column its widest name + 2, the last + 0) stays under the
+ * line width.  The same computation as coreutils' calculate_columns. */
+static void print_columns(const struct ls_opts *o, struct ent *v, size_t n)
+{
+	size_t *w = calloc(n ? n : 1, sizeof *w), m = 0;
+	int wi = 0, tty = isatty(1);
+	if (!w)
+		return;
+	for (size_t i = 0; i < n && o->inode; i++)
+		if (!v[i].st_err && num_width(v[i].st.ino) > wi)
+			wi = num_width(v[i].st.ino);
+	struct ent **e = malloc((n ? n : 1) * sizeof *e);
+	if (!e) {
+		free(w);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!v[i].st_err) {
+			e[m] = &v[i];
+			w[m++] = name_width(v[i].name) + (o->inode ? (size_t)wi + 1 : 0);
+		}
+	size_t line = line_width(), max_idx = line / 3 ? line / 3 : 1;
+	size_t max_cols = max_idx < m ? max_idx : m, cols = 1;
+	size_t *colw = calloc(max_cols ? max_cols : 1, sizeof *colw);
+	if (!colw) {
+		free(w);
+		free(e);
+		return;
+	}
+	for (size_t c = max_cols; c > 1; c--) {
+		size_t rows = (m + c - 1) / c, len = 0;
+		for (size_t k = 0; k < c; k++)
+			colw[k] = 3;
+		len = 3 * c;
+		int ok = 1;
+		for (size_t f = 0; f < m && ok; f++) {
+			size_t k = f / rows, real = w[f] + (k == c - 1 ? 0 : 2);
+			if (colw[k] < real) {
+				len += real - colw[k];
+				colw[k] = real;
+				ok = len < line;
+			}
+		}
+		if (ok) {
+			cols = c;
+			break;
+		}
+	}
+	if (cols == 1)   /* widths for one column (only the last one matters) */
+		colw[0] = 0;
+	size_t rows = m ? (m + cols - 1) / cols : 0;
+	for (size_t r = 0; r < rows; r++) {
+		size_t pos = 0, k = 0;
+		for (size_t f = r; f < m; f += rows, k++) {
+			if (o->inode)
+				printf("%*" PRIu64 " ", wi, e[f]->st.ino);
+			put_name(e[f]->name, tty);
+			if (f + rows >= m)
+				break;
+			indent(pos + w[f], pos + colw[k]);
+			pos += colw[k];
+		}
+		putchar('\n');
+	}
+	free(colw);
+	free(w);
+	free(e);
+}
+
 static void print_ents(const struct ls_opts *o, const char *image, struct ent *v, size_t n,
 		       int total)
 {
@@ -295,6 +415,10 @@ static void print_ents(const struct ls_opts *o, const char *image, struct ent *v
 	if (n > 1)
 		qsort(v, n, sizeof *v, cmp_ent);
 	char sep = o->nul ? '\0' : '\n';
+	if (!o->longfmt && o->columns && !o->nul) {
+		print_columns(o, v, n);
+		return;
+	}
 	if (!o->longfmt) {
 		int wi = 0;
 		for (size_t i = 0; i < n && o->inode; i++)
@@ -465,10 +589,10 @@ static int cmd_ls_fn(struct lfs_ctx *c, int argc, char **argv)
 		{ "reverse", no_argument, NULL, 'r' },
 		{ 0 },
 	};
-	struct ls_opts o = { 0 };
+	struct ls_opts o = { .columns = isatty(1) };
 	int opt;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":laRdin0htSr", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":laRdin0htSrC1", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'l': o.longfmt = 1; break;
 		case 'a': o.all = 1; break;
@@ -482,6 +606,8 @@ static int cmd_ls_fn(struct lfs_ctx *c, int argc, char **argv)
 		case 't': o.sort = 't'; break;
 		case 'S': o.sort = 'S'; break;
 		case 'r': o.reverse = 1; break;
+		case 'C': o.columns = 1; break;
+		case '1': o.columns = 0; break;
 		default: return lfs_bad_opt(c, argv, opt);
 		}
 	}
@@ -572,18 +698,22 @@ static int cmd_ls_fn(struct lfs_ctx *c, int argc, char **argv)
 const struct lfs_cmd cmd_ls = {
 	.name = "ls",
 	.fn = cmd_ls_fn,
-	.synopsis = "ls [-l] [-a] [-R] [-d] [-i] [-n] [-h] [-t|-S] [-r] [-0] [--json] IMAGE:/PATH...",
+	.synopsis = "ls [-l|-C|-1] [-a] [-R] [-d] [-i] [-n] [-h] [-t|-S] [-r] [-0] [--json] IMAGE:/PATH...",
 	.summary = "list directory contents in an image",
 	.help =
 	"For each PATH that is a directory, list its entries (sorted by name,\n"
 	"byte order, unless -t or -S); for\n"
 	"any other PATH, list it alone.  With no PATH (in the shell, or with\n"
 	"-i IMAGE) the current directory is listed.  An IMAGE given alone means\n"
-	"its root.  The plain output is one name per line, as GNU ls -1.\n\n"
+	"its root.  The plain output is in columns on a terminal (as GNU ls -C:\n"
+	"names sorted down the columns, the terminal's width, else $COLUMNS,\n"
+	"else 80) and one name per line otherwise (as GNU ls -1).\n\n"
 	"Options:\n"
 	"  -l, --long     long format, as GNU ls -l: mode, links, owner, group,\n"
 	"                 size, modification time, name, and '-> TARGET' for\n"
 	"                 symbolic links; a 'total' line counts 1 KiB blocks stored\n"
+	"  -C             list names in columns, even when not on a terminal\n"
+	"  -1             list one name per line, even on a terminal\n"
 	"  -a, --all      include names starting with '.', and '.' and '..'\n"
 	"  -R, --recursive\n"
 	"                 list subdirectories recursively, each under 'PATH:'\n"
@@ -607,6 +737,6 @@ const struct lfs_cmd cmd_ls = {
 	"Examples:\n"
 	"  lightfs ls -l img.lfs:/etc\n"
 	"  lightfs ls -R --json img.lfs:/ | jq -r .path\n",
-	.options = "-l --long -a --all -R --recursive -d --directory -i --inode "
+	.options = "-l --long -C -1 -a --all -R --recursive -d --directory -i --inode "
 		   "-n --numeric-uid-gid -h --human-readable -t -S -r --reverse -0 --null --json",
 };

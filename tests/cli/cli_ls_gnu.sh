@@ -26,3 +26,19 @@ while read -r p; do set -- "$@" "$T/img.lfs:/$p"; done <"$T/list"
 (cd "$(dirname "$src")" && xargs -d '\n' stat -c "$fmt" <"$T/list") >"$T/stat.gnu"
 if [ -s "$T/stat.gnu" ] && cmp -s "$T/stat.ours" "$T/stat.gnu"; then pass "stat_c_matches_gnu ($(wc -l <"$T/list") paths)"; else
 	fail stat_c_matches_gnu "$(diff "$T/stat.ours" "$T/stat.gnu" | head -6 | tr '\n' '|')"; fi
+# ls -C (the default on a terminal) against GNU ls -C at several widths:
+# the same columns, widths and tab/space padding
+bad=""
+for w in 80 132 40 7; do
+	COLUMNS=$w "$LF" ls -C "$T/img.lfs:/linux" >"$T/c.ours" 2>&1
+	(cd "$src" && COLUMNS=$w ls -C) >"$T/c.gnu"
+	cmp -s "$T/c.ours" "$T/c.gnu" || bad="$bad $w:$(diff "$T/c.ours" "$T/c.gnu" | head -3 | tr '\n' '|')"
+done
+[ -z "$bad" ] && [ "$(wc -l <"$T/c.gnu")" -gt 10 ] && pass "ls_C_matches_gnu (widths 80 132 40 7)" ||
+	fail ls_C_matches_gnu "$bad"
+# -1 wins over -C, and a pipe gets one name per line
+COLUMNS=80 "$LF" ls -C -1 "$T/img.lfs:/linux" >"$T/one" 2>&1
+"$LF" ls "$T/img.lfs:/linux" >"$T/pipe" 2>&1
+(cd "$src" && ls -1) >"$T/one.gnu"
+cmp -s "$T/one" "$T/one.gnu" && cmp -s "$T/pipe" "$T/one.gnu" && pass ls_1_in_pipe ||
+	fail ls_1_in_pipe "$(diff "$T/one" "$T/one.gnu" | head -3 | tr '\n' '|')"
