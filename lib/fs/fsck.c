@@ -1700,7 +1700,8 @@ static int salv_hdr(struct salv *v, uint64_t pos, struct kv_rhdr *h)
 	memcpy(h, v->map + pos, sizeof *h);
 	return h->magic == KV_REC_MAGIC && h->hcrc == lfs_crc32c(0, h, offsetof(struct kv_rhdr, hcrc)) &&
 	       h->len <= v->fsize - pos - sizeof *h &&
-	       (h->type == KV_REC_BATCH || h->type == KV_REC_INDEX || h->type == KV_REC_SYNC);
+	       (h->type == KV_REC_BATCH || h->type == KV_REC_INDEX || h->type == KV_REC_SYNC ||
+		h->type == KV_REC_COMMIT);
 }
 
 static uint64_t rec_end(uint64_t pos, const struct kv_rhdr *h)

@@ -568,8 +568,12 @@ static int apply_delrange(struct lfs_kv *kv, const void *lo, size_t lolen, const
 }
 
 /* ------------------------------------------------------------ writer */
+static void grp_seal(struct lfs_kv *kv);
+
 static int wr_flush(struct lfs_kv *kv, struct wr *w)
 {
+	if (w == &kv->log && kv->open_rec)
+		grp_seal(kv);   /* never write half a group record */
 	if (!w->len)
 		return 0;
 	ssize_t r = kv->fops->pwrite(kv->fops->ctx, w->fd, w->buf, w->len, (off_t)w->off);
@@ -813,7 +817,7 @@ static int slot_valid(const struct kv_slot *s, int *why)
 		*why = 0;
 		return 0;
 	}
-	if (s->version != KV_VERSION || s->slot_size != KV_SLOT_SIZE) {
+	if (s->version < KV_VERSION_MIN || s->version > KV_VERSION || s->slot_size != KV_SLOT_SIZE) {
 		*why = 2;
 		return 0;
 	}
@@ -935,6 +939,7 @@ static int do_checkpoint(struct lfs_kv *kv, struct lfs_err *err)
 		goto fail;
 	if ((rc = kv->fops->fsync(kv->fops->ctx, kv->fd)) != 0)
 		goto fail;
+	kv->slot_ver[(kv->gen + 1) & 1] = KV_VERSION;
 	kv->gen++;
 	kv->st.syncs++;
 	kv->dirty = 0;
@@ -1099,11 +1104,59 @@ bad:
 	return lfs_seterr(err, LFS_E_CORRUPT, "record at offset %" PRIu64 ": malformed operation", off);
 }
 
+/* Batches of a group seen in the log whose COMMIT has not been met yet. */
+struct pend { uint64_t pos; uint32_t len, nops; };
+struct pendv { struct pend *v; size_t n, cap; uint64_t first; };
+
+static int pend_push(struct pendv *g, uint64_t pos, uint32_t len, uint32_t nops)
+{
+	if (g->n == g->cap) {
+		size_t nc = g->cap ? g->cap * 2 : 64;
+		struct pend *nv = realloc(g->v, nc * sizeof *nv);
+		if (!nv)
+			return -ENOMEM;
+		g->v = nv;
+		g->cap = nc;
+	}
+	if (!g->n)
+		g->first = pos;
+	g->v[g->n++] = (struct pend){ pos, len, nops };
+	return 0;
+}
+
+/* A COMMIT met: apply the group's batches (read again, checked again). */
+static int pend_apply(struct lfs_kv *kv, struct pendv *g, uint8_t **buf, size_t *cap, struct lfs_err *err)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		struct pend *b = &g->v[i];
+		if (b->len > *cap) {
+			uint8_t *nb = realloc(*buf, b->len);
+			if (!nb)
+				return lfs_seterr(err, -ENOMEM, "out of memory");
+			*buf = nb;
+			*cap = b->len;
+		}
+		struct kv_rhdr h;
+		ssize_t r = kv->fops->pread(kv->fops->ctx, kv->fd, &h, sizeof h, (off_t)b->pos);
+		ssize_t r2 = kv->fops->pread(kv->fops->ctx, kv->fd, *buf, b->len, (off_t)(b->pos + sizeof h));
+		if (r != (ssize_t)sizeof h || r2 != (ssize_t)b->len || lfs_crc32c(0, *buf, b->len) != h.pcrc)
+			return lfs_seterr(err, LFS_E_CORRUPT, "record at offset %" PRIu64 ": changed while "
+					  "being read", b->pos);
+		kv->st.file_bytes_read += b->len;
+		int rc = replay_batch(kv, *buf, b->len, b->nops, b->pos, err);
+		if (rc)
+			return rc;
+	}
+	g->n = 0;
+	return 0;
+}
+
 static int replay(struct lfs_kv *kv, uint64_t start, uint64_t fsize, uint64_t *end, struct lfs_err *err)
 {
 	size_t cap = 64u << 10;   /* grows to the largest record */
 	uint8_t *buf = malloc(cap);
 	uint64_t pos = start;
+	struct pendv g = { 0 };
 	int rc = 0;
 	if (!buf)
 		return lfs_seterr(err, -ENOMEM, "out of memory");
@@ -1114,7 +1167,8 @@ static int replay(struct lfs_kv *kv, uint64_t start, uint64_t fsize, uint64_t *e
 			break;
 		kv->st.file_bytes_read += sizeof h;
 		if (h.magic != KV_REC_MAGIC || h.hcrc != lfs_crc32c(0, &h, offsetof(struct kv_rhdr, hcrc))
-		    || (h.type != KV_REC_BATCH && h.type != KV_REC_INDEX && h.type != KV_REC_SYNC)
+		    || (h.type != KV_REC_BATCH && h.type != KV_REC_INDEX && h.type != KV_REC_SYNC
+			&& h.type != KV_REC_COMMIT)
 		    || h.len > fsize - pos - sizeof h)
 			goto bad;
 		if (h.type == KV_REC_INDEX || h.type == KV_REC_SYNC) {
@@ -1139,26 +1193,52 @@ static int replay(struct lfs_kv *kv, uint64_t start, uint64_t fsize, uint64_t *e
 		kv->st.file_bytes_read += h.len;
 		if (lfs_crc32c(0, buf, h.len) != h.pcrc)
 			goto bad;
-		rc = replay_batch(kv, buf, h.len, h.nops, pos, err);
-		if (rc)
+		if (h.type == KV_REC_COMMIT) {
+			uint64_t first = 0;
+			if (h.len == sizeof first)
+				memcpy(&first, buf, sizeof first);
+			if (!g.n || first != g.first) {
+				rc = lfs_seterr(err, LFS_E_CORRUPT, "record at offset %" PRIu64 ": commit of a "
+						"group that does not start at offset %" PRIu64, pos, first);
+				goto out;
+			}
+			if ((rc = pend_apply(kv, &g, &buf, &cap, err)) != 0)
+				goto out;
+		} else if (h.flags & KV_RF_GROUP) {
+			/* checked now, applied when (if) its COMMIT is met */
+			if ((rc = pend_push(&g, pos, h.len, h.nops)) != 0) {
+				rc = lfs_seterr(err, rc, "out of memory");
+				goto out;
+			}
+		} else if (g.n) {
+			rc = lfs_seterr(err, LFS_E_CORRUPT, "record at offset %" PRIu64 ": a batch inside the "
+					"unterminated group at offset %" PRIu64, pos, g.first);
 			goto out;
+		} else {
+			rc = replay_batch(kv, buf, h.len, h.nops, pos, err);
+			if (rc)
+				goto out;
+		}
 		kv->seq = h.seq + 1;
 		if (h.synced > kv->synced_hint)
 			kv->synced_hint = h.synced;
 		pos += align8(sizeof h + h.len);
 	}
-	if (pos < fsize && pos + sizeof(struct kv_rhdr) > fsize) {
-		/* a few trailing bytes: a torn header */
-	}
 	*end = pos > fsize ? fsize : pos;
-	goto out;
+	goto done;
 bad:
 	if (durable_after(kv, pos, fsize)) {
 		rc = lfs_seterr(err, LFS_E_CORRUPT, "record at offset %" PRIu64 ": checksum mismatch (data after it was synced)", pos);
 		goto out;
 	}
 	*end = pos;
+done:
+	/* a group that never committed (crash mid-command): none of it
+	 * happened; a writer cuts the log where it began */
+	if (g.n)
+		*end = g.first;
 out:
+	free(g.v);
 	free(buf);
 	return rc;
 }
@@ -1306,6 +1386,8 @@ static int kv_open_file(struct lfs_kv *kv, const struct lfs_kv_opts *o, struct l
 		return lfs_seterr(err, -EIO, "cannot read header");
 	int why0 = 0, why1 = 0;
 	int v0 = slot_valid(&s[0], &why0), v1 = slot_valid(&s[1], &why1);
+	kv->slot_ver[0] = v0 ? s[0].version : 0;
+	kv->slot_ver[1] = v1 ? s[1].version : 0;
 	if (!v0 && !v1) {
 		if (why0 == 2 || why1 == 2)
 			return lfs_seterr(err, LFS_E_VERSION, "unsupported image version %u",
@@ -1459,7 +1541,13 @@ int lfs_kv_close(struct lfs_kv *kv)
 	int rc = 0;
 	if (!kv)
 		return 0;
-	if (!kv->memory && !kv->rdonly && !kv->broken) {
+	if (kv->grp_depth && !kv->memory && !kv->rdonly && !kv->broken) {
+		/* close ends an open group the way commit does */
+		kv->grp_depth = 1;
+		rc = lfs_kv_group_commit(kv, 0, NULL);
+	}
+	kv->grp_depth = 0;
+	if (!rc && !kv->memory && !kv->rdonly && !kv->broken) {
 		if (kv->mt_count)
 			rc = do_checkpoint(kv, NULL);
 		else
@@ -1588,6 +1676,8 @@ static size_t maybe_compress(struct lfs_kv *kv, const void *val, size_t vlen, co
 }
 
 static int maybe_auto(struct lfs_kv *kv, struct lfs_err *err);
+static int grp_prepare(struct lfs_kv *kv, struct lfs_err *err);
+static int grp_append(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t count);
 
 /* Apply the operations of a payload (as written at file offset pay_off;
  * ignored in memory mode) to the memtable. */
@@ -1638,6 +1728,8 @@ static size_t seal_at(struct lfs_kv *kv, uint8_t *hdr, size_t plen, uint8_t type
 	memset(&h, 0, sizeof h);
 	h.magic = KV_REC_MAGIC;
 	h.type = type;
+	if (type == KV_REC_BATCH && kv->grp_depth)
+		h.flags = KV_RF_GROUP;
 	h.len = (uint32_t)plen;
 	h.nops = nops;
 	h.seq = kv->seq++;
@@ -1676,6 +1768,16 @@ static int commit_buf(struct lfs_kv *kv, uint8_t *ops, size_t len, size_t count,
 	struct wr *w = &kv->log;
 	const uint8_t *pay;
 	uint64_t pay_off;
+	if (kv->grp_depth && (rc = grp_prepare(kv, err)) != 0)
+		return rc;
+	if (kv->grp_depth && (kv->compress != LFS_KV_COMPRESS_NONE || len < (64u << 10))) {
+		/* coalesced into the group's open record */
+		if ((rc = grp_append(kv, ops, len, count)) != 0)
+			goto werr;
+		if (sync && (rc = lfs_kv_sync(kv, err)) != 0)
+			return rc;
+		return 0;
+	}
 	if (kv->compress == LFS_KV_COMPRESS_NONE && len >= (64u << 10)) {
 		/* large: straight from the batch buffer, one pwrite, no copy */
 		if ((rc = wr_flush(kv, w)) != 0)
@@ -1690,6 +1792,11 @@ static int commit_buf(struct lfs_kv *kv, uint8_t *ops, size_t len, size_t count,
 		kv->st.file_bytes_written += total;
 		pay = ops;
 		pay_off = w->off + BHDR;
+		if (kv->grp_depth) {
+			if (!kv->grp_start)
+				kv->grp_start = w->off;
+			kv->grp_batches++;
+		}
 		w->off += total;
 	} else {
 		size_t need = BHDR + (kv->compress == LFS_KV_COMPRESS_NONE ? len : len + count * 64 + len / 8)
@@ -1736,11 +1843,201 @@ static int commit_buf(struct lfs_kv *kv, uint8_t *ops, size_t len, size_t count,
 		goto werr;
 	if (sync && (rc = lfs_kv_sync(kv, err)) != 0)
 		return rc;
+	if (kv->grp_depth)
+		return 0;   /* checkpoints and compaction wait for the group's commit */
 	if (kv->mt_bytes > kv->memtable_limit) {
 		rc = do_checkpoint(kv, err);
 		if (rc)
 			return rc;
 	}
+	return maybe_auto(kv, err);
+werr:
+	kv->broken = rc;
+	return lfs_seterr(err, rc, "write: %s", lfs_strerror(rc));
+}
+
+/* ------------------------------------------------------------ groups */
+/*
+ * A group (command-wide transaction): every BATCH written between
+ * lfs_kv_group_begin and lfs_kv_group_commit carries KV_RF_GROUP, and the
+ * commit appends a COMMIT record naming the group's first batch; recovery
+ * applies the group's batches only when it meets that COMMIT.  Small
+ * batches are coalesced into one open record in the log buffer (nothing of
+ * a group is durable before its commit anyway), and a put of a key whose
+ * current value lies in that open record with the same stored size
+ * overwrites it in place (inode records rewritten several times per file
+ * leave no dead copies).  Checkpoints and automatic compaction wait for the
+ * commit: the memtable grows with the keys the group changes.
+ */
+
+/* Seal the open group record (wr_flush calls it: a record is whole before
+ * any of it reaches the file). */
+static void grp_seal(struct lfs_kv *kv)
+{
+	struct wr *w = &kv->log;
+	if (!kv->open_rec)
+		return;
+	kv->open_rec = 0;
+	size_t plen = w->len - kv->open_start - BHDR;
+	if (!kv->open_nops) {
+		w->len = kv->open_start;
+		return;
+	}
+	w->len = kv->open_start + seal_at(kv, w->buf + kv->open_start, plen, KV_REC_BATCH,
+					  kv->open_nops, kv->synced_end);
+	kv->grp_batches++;
+}
+
+/* Before the first write of a group to a version-1 image: rewrite both
+ * header slots as version 2 (a version-1 reader would take a COMMIT record
+ * for a torn tail and cut the log there). */
+static int grp_prepare(struct lfs_kv *kv, struct lfs_err *err)
+{
+	if (kv->memory || kv->grp_start)
+		return 0;
+	for (int i = 0; i < 2 && (kv->slot_ver[0] == 1 || kv->slot_ver[1] == 1); i++) {
+		int depth = kv->grp_depth;
+		kv->grp_depth = 0;
+		int rc = do_checkpoint(kv, err);
+		kv->grp_depth = depth;
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Is the current value of key a PUT in the open record with stored size
+ * slen, raw size vlen and flags fl?  Returns its offset in log.buf, or (size_t)-1. */
+static size_t grp_same(struct lfs_kv *kv, const void *key, size_t klen, uint32_t slen, uint32_t vlen,
+		       uint8_t fl)
+{
+	struct mnode *n = mt_find(kv, key, klen);
+	if (!n || n->del || n->loc.slen != slen || n->loc.vlen != vlen || n->loc.flags != fl)
+		return (size_t)-1;
+	uint64_t lo = kv->log.off + kv->open_start + BHDR;
+	if (n->loc.off < lo || n->loc.off >= wr_end(&kv->log))
+		return (size_t)-1;
+	return (size_t)(n->loc.off - kv->log.off);
+}
+
+/* Append the operations of a payload to the open group record (opening
+ * one, sealing a full one), compressing values when the image does, and
+ * apply them to the memtable. */
+static int grp_append(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t count)
+{
+	struct wr *w = &kv->log;
+	(void)count;
+	for (size_t pos = 0; pos < len;) {
+		struct kv_ophdr o;
+		memcpy(&o, ops + pos, sizeof o);
+		const uint8_t *k = ops + pos + sizeof o, *v = k + o.klen;
+		size_t n = sizeof o + o.klen + o.slen;
+		const void *sv = v;
+		uint8_t fl = o.flags;
+		size_t sl = o.slen;
+		if (o.type == KV_OP_PUT && kv->compress != LFS_KV_COMPRESS_NONE)
+			sl = maybe_compress(kv, v, o.vlen, &sv, &fl);
+		size_t need = sizeof o + o.klen + sl;
+		if (o.type == KV_OP_PUT && kv->open_rec) {
+			size_t at = grp_same(kv, k, o.klen, (uint32_t)sl, o.vlen, fl);
+			if (at != (size_t)-1) {
+				put_op(kv, w->buf + at, KV_OP_PUT, fl, k, o.klen, sv, sl, o.vlen);
+				kv->st.puts++;
+				kv->st.bytes_put += o.klen + o.vlen;
+				kv->version++;
+				kv->dirty = 1;
+				pos += n;
+				continue;
+			}
+		}
+		if (kv->open_rec && (w->len + need + KV_REC_ALIGN > w->cap
+				     || kv->open_nops == UINT32_MAX
+				     || w->len - kv->open_start + need > (size_t)UINT32_MAX - 64))
+			grp_seal(kv);
+		if (!kv->open_rec) {
+			int rc = wr_reserve(kv, w, BHDR + need + KV_REC_ALIGN);
+			if (rc)
+				return rc;
+			kv->open_rec = 1;
+			kv->open_start = w->len;
+			kv->open_nops = 0;
+			w->len += BHDR;
+			if (!kv->grp_start)
+				kv->grp_start = w->off + kv->open_start;
+		}
+		size_t at = w->len;
+		if (sv == v && sl == o.slen)
+			memcpy(w->buf + at, ops + pos, n);
+		else
+			put_op(kv, w->buf + at, KV_OP_PUT, fl, k, o.klen, sv, sl, o.vlen);
+		w->len += need;
+		kv->open_nops++;
+		kv->dirty = 1;
+		int rc = apply_payload(kv, w->buf + at, need, w->off + at);
+		if (rc)
+			return rc;
+		pos += n;
+	}
+	return 0;
+}
+
+int lfs_kv_group_begin(struct lfs_kv *kv, struct lfs_err *err)
+{
+	if (kv->rdonly)
+		return lfs_seterr(err, LFS_E_READONLY, "image is open read-only");
+	if (kv->broken)
+		return lfs_seterr(err, kv->broken, "image write failed earlier: %s", lfs_strerror(kv->broken));
+	if (kv->memory) {
+		kv->grp_depth++;
+		return 0;
+	}
+	if (!kv->grp_depth) {
+		kv->grp_start = 0;
+		kv->grp_batches = 0;
+	}
+	kv->grp_depth++;
+	return 0;
+}
+
+int lfs_kv_group_depth(const struct lfs_kv *kv)
+{
+	return kv->grp_depth;
+}
+
+int lfs_kv_group_commit(struct lfs_kv *kv, int sync, struct lfs_err *err)
+{
+	int rc;
+	if (!kv->grp_depth)
+		return lfs_seterr(err, -EINVAL, "no group is open");
+	if (kv->grp_depth > 1 || kv->memory) {
+		kv->grp_depth--;
+		return 0;
+	}
+	if (kv->broken) {
+		kv->grp_depth = 0;
+		kv->open_rec = 0;
+		return lfs_seterr(err, kv->broken, "image write failed earlier: %s", lfs_strerror(kv->broken));
+	}
+	grp_seal(kv);           /* still inside the group: flagged */
+	kv->grp_depth = 0;
+	if (kv->grp_start) {
+		struct wr *w = &kv->log;
+		if ((rc = wr_reserve(kv, w, BHDR + 8 + KV_REC_ALIGN)) != 0)
+			goto werr;
+		size_t start = w->len;
+		memcpy(w->buf + start + BHDR, &kv->grp_start, 8);
+		w->len += seal_at(kv, w->buf + start, 8, KV_REC_COMMIT, (uint32_t)kv->grp_batches,
+				  kv->synced_end);
+		kv->dirty = 1;
+		kv->grp_start = 0;
+		kv->grp_batches = 0;
+		if (!sync && (rc = wr_flush(kv, w)) != 0)
+			goto werr;
+	}
+	if (sync && (rc = lfs_kv_sync(kv, err)) != 0)
+		return rc;
+	if (kv->mt_bytes > kv->memtable_limit && (rc = do_checkpoint(kv, err)) != 0)
+		return rc;
 	return maybe_auto(kv, err);
 werr:
 	kv->broken = rc;
@@ -2032,6 +2329,9 @@ int lfs_kv_compact(struct lfs_kv *kv, uint64_t *before, uint64_t *after, struct 
 	}
 	if (kv->broken)
 		return lfs_seterr(err, kv->broken, "image write failed earlier");
+	if (kv->grp_start)
+		return lfs_seterr(err, -EBUSY, "a group (command-wide transaction) holds uncommitted "
+				  "writes; commit it first");
 	int rc;
 	size_t plen = strlen(kv->path);
 	char *tmp = malloc(plen + 16);
@@ -2224,7 +2524,7 @@ fail:
 
 static int maybe_auto(struct lfs_kv *kv, struct lfs_err *err)
 {
-	if (kv->opts.no_auto_compact || kv->memory)
+	if (kv->opts.no_auto_compact || kv->memory || kv->grp_depth)
 		return 0;
 	uint64_t fb = wr_end(&kv->log);
 	if (fb < AUTO_COMPACT_MIN)
@@ -2278,7 +2578,7 @@ int lfs_kv_walk(struct lfs_kv *kv, int (*cb)(void *arg, const struct lfs_kv_rec 
 			pos += align8(sizeof h + h.len);
 			continue;
 		}
-		if (h.type == KV_REC_SYNC) {
+		if (h.type == KV_REC_SYNC || h.type == KV_REC_COMMIT) {
 			pos += align8(sizeof h + h.len);
 			continue;
 		}

@@ -11,7 +11,7 @@
  *
  * Invariants every caller may rely on:
  *  - A batch is atomic: after any crash, either all of it or none of it is
- *    visible.  A batch committed with sync (or followed by lfs_kv_sync()
+ *    visible; so is a group of batches (lfs_kv_group_begin/commit).  A batch committed with sync (or followed by lfs_kv_sync()
  *    returning 0) survives a crash.
  *  - Corrupted bytes are never returned as data: a read that meets a bad
  *    checksum returns LFS_E_CORRUPT and names the key or offset in err.
@@ -125,8 +125,31 @@ void lfs_kv_batch_free(struct lfs_kv_batch *b);
 /* Commit atomically; with sync != 0 the batch is durable when this returns 0. */
 int  lfs_kv_commit(struct lfs_kv *kv, struct lfs_kv_batch *b, int sync, struct lfs_err *err);
 
-/* Make every committed write durable. */
+/* Make every committed write durable.  Inside a group it writes the
+ * group's batches and fsyncs, but they still count only once the group
+ * commits (a crash before that drops them). */
 int lfs_kv_sync(struct lfs_kv *kv, struct lfs_err *err);
+
+/*
+ * Groups (command-wide transactions): every batch committed between
+ * group_begin and the matching group_commit becomes visible to this handle
+ * at once, but after a crash either the whole group is in the image or none
+ * of it (recovery applies a group's batches only when its COMMIT record is
+ * in the log; an unterminated group at the end is cut off by the next
+ * writer, ignored by readers).  Begin/commit nest; only the outermost commit
+ * writes the COMMIT record; with sync it is durable on return (the
+ * acknowledgement point).  Inside a group small batches are coalesced into
+ * larger log records, repeated puts of a key of the same stored size are
+ * overwritten in place, and checkpoints and automatic compaction wait for
+ * the commit — so the memtable grows by about 64 bytes + key length for
+ * every key the group changes (about 20 MB for a 1 GiB file of 4 KiB
+ * pages); explicit compaction is refused (-EBUSY) while the group holds
+ * writes.  lfs_kv_close inside a group commits it.  A failed write leaves
+ * the handle broken as always; the group then never commits.
+ */
+int lfs_kv_group_begin(struct lfs_kv *kv, struct lfs_err *err);
+int lfs_kv_group_commit(struct lfs_kv *kv, int sync, struct lfs_err *err);
+int lfs_kv_group_depth(const struct lfs_kv *kv);   /* 0 = no group open */
 
 /* Ordered iteration over lo <= key < hi (NULL bounds = open).  The iterator
  * sees a snapshot as of its creation or later writes (callers must not rely

@@ -13,7 +13,8 @@
 #endif
 
 #define KV_MAGIC        "LFSKVIMG"   /* 8 bytes at the start of each header slot */
-#define KV_VERSION      1u
+#define KV_VERSION      2u           /* written; 1 is still read (no groups) */
+#define KV_VERSION_MIN  1u
 #define KV_SLOT0        0u           /* header slot offsets */
 #define KV_SLOT1        2048u
 #define KV_SLOT_SIZE    128u
@@ -21,7 +22,9 @@
 #define KV_REC_MAGIC    0x5256484cu  /* "LHVR" little-endian */
 #define KV_REC_ALIGN    8u
 
-enum { KV_REC_BATCH = 1, KV_REC_INDEX = 2, KV_REC_SYNC = 3 };
+enum { KV_REC_BATCH = 1, KV_REC_INDEX = 2, KV_REC_SYNC = 3, KV_REC_COMMIT = 4 };
+/* Record header flags: a BATCH of an open group (applied at its COMMIT). */
+enum { KV_RF_GROUP = 1 };
 enum { KV_OP_PUT = 1, KV_OP_DEL = 2, KV_OP_DELRANGE = 3 };
 enum { KV_OPF_ZSTD = 1, KV_OPF_HASHI = 2 };
 
@@ -45,8 +48,8 @@ struct kv_slot {
 /* Record header (40 bytes), records start 8-byte aligned. */
 struct kv_rhdr {
 	uint32_t magic;         /* KV_REC_MAGIC */
-	uint8_t  type;          /* KV_REC_BATCH / KV_REC_INDEX */
-	uint8_t  flags;
+	uint8_t  type;          /* KV_REC_BATCH / INDEX / SYNC / COMMIT */
+	uint8_t  flags;         /* KV_RF_GROUP (BATCH) */
 	uint16_t rsv;
 	uint32_t len;           /* payload bytes after this header */
 	uint32_t nops;          /* operations (BATCH) or entries (INDEX) */

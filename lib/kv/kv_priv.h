@@ -85,6 +85,14 @@ struct lfs_kv {
 	struct lfs_kv_stats st;
 	const uint8_t *map;        /* read-only mapping of [0, map_len) (real file I/O only) */
 	size_t map_len;
+	/* command-wide transaction (group): lfs_kv_group_begin/commit */
+	int grp_depth;             /* begin calls not yet matched by a commit */
+	uint64_t grp_start;        /* offset of the group's first BATCH (0 = none written yet) */
+	uint64_t grp_batches;      /* group BATCH records written */
+	int open_rec;              /* a group BATCH is being built in log.buf (unsealed) */
+	size_t open_start;         /* its header's index in log.buf */
+	uint32_t open_nops;
+	uint32_t slot_ver[2];      /* format version of each header slot on disk */
 };
 
 #endif
