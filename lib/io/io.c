@@ -284,14 +284,8 @@ static void serve(struct lfs_io *io, struct req *r)
 			rc = lfs_kv_get_into(io->kv, r->key, r->klen, r->buf, r->bcap, r->vlen, &r->err);
 		break;
 	case OP_MGET:
-		for (size_t i = 0; i < r->n; i++) {
-			size_t vl = 0;
-			int e = lfs_kv_get_into(io->kv, r->keys[i], r->klens[i], r->vals[i], r->bcap, &vl,
-						&r->err);
-			r->vlens[i] = e < 0 ? e : (ssize_t)vl;
-			if (e < 0 && e != -ENOENT && rc == 0)
-				rc = e;
-		}
+		rc = lfs_kv_mget_into(io->kv, r->n, r->keys, r->klens, r->vals, r->bcap, r->vlens,
+				      &r->err);
 		break;
 	case OP_SCAN: rc = scan_into(io, r); break;
 	case OP_PUT: case OP_PUTPAGE: case OP_DEL: case OP_DELRANGE:

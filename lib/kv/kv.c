@@ -36,6 +36,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -496,10 +497,16 @@ static int lookup(struct lfs_kv *kv, const void *key, size_t klen, struct loc *l
 		*loc = n->loc;
 		return 1;
 	}
-	size_t i = base_lower(&kv->base, key, klen, 0);
+	/* a scan in key order (readahead, a file written in order) finds its
+	 * key right after the previous one: try that before the binary search */
+	size_t i = kv->base_hint + 1;
+	const struct kv_ient *h = i < kv->base.n ? base_ent(&kv->base, i) : NULL;
+	if (!h || keycmp(ient_key(h), h->klen, key, klen))
+		i = base_lower(&kv->base, key, klen, 0);
 	if (i < kv->base.n) {
 		const struct kv_ient *e = base_ent(&kv->base, i);
 		if (!keycmp(ient_key(e), e->klen, key, klen)) {
+			kv->base_hint = i;
 			loc->off = e->off;
 			loc->slen = e->slen;
 			loc->vlen = e->vlen;
@@ -872,7 +879,35 @@ static int build_index(struct lfs_kv *kv, struct wr *w, uint64_t *count, int fre
 	return 0;
 }
 
+/* Write the header slot naming a checkpointed INDEX (durable on return). */
+static int slot_flip(struct lfs_kv *kv, uint64_t index_off, uint64_t count, uint64_t replay_off)
+{
+	struct kv_slot s;
+	slot_fill(kv, &s, kv->gen + 1, index_off, count, replay_off);
+	int rc = slot_write(kv, kv->fd, &s);
+	if (!rc)
+		rc = kv->fops->fsync(kv->fops->ctx, kv->fd);
+	if (!rc) {
+		kv->slot_ver[(kv->gen + 1) & 1] = KV_VERSION;
+		kv->gen++;
+	}
+	return rc;
+}
+
+/* Checkpoint: the merged view becomes an INDEX record and the new base.
+ * With defer (a full memtable in the middle of a write stream) nothing is
+ * synced: the header slot naming the INDEX is written by the next
+ * lfs_kv_sync, after the INDEX is durable.  Until then an open replays from
+ * the previous slot, which skips INDEX records (replay), so a crash in
+ * between loses nothing that was not already unsynced; and the write
+ * stream is not stalled by a sync of everything written so far. */
+static int do_checkpoint2(struct lfs_kv *kv, int defer, struct lfs_err *err);
 static int do_checkpoint(struct lfs_kv *kv, struct lfs_err *err)
+{
+	return do_checkpoint2(kv, 0, err);
+}
+
+static int do_checkpoint2(struct lfs_kv *kv, int defer, struct lfs_err *err)
 {
 	int rc;
 	struct wr iw = { .fd = kv->fd };
@@ -930,19 +965,22 @@ static int do_checkpoint(struct lfs_kv *kv, struct lfs_err *err)
 	if ((rc = wr_flush(kv, &iw)) != 0)
 		goto fail;
 	kv->log.off = iw.off;
-	if ((rc = kv->fops->fsync(kv->fops->ctx, kv->fd)) != 0)
-		goto fail;
-	kv->synced_end = kv->log.off;
-	struct kv_slot s;
-	slot_fill(kv, &s, kv->gen + 1, index_off, count, kv->log.off);
-	if ((rc = slot_write(kv, kv->fd, &s)) != 0)
-		goto fail;
-	if ((rc = kv->fops->fsync(kv->fops->ctx, kv->fd)) != 0)
-		goto fail;
-	kv->slot_ver[(kv->gen + 1) & 1] = KV_VERSION;
-	kv->gen++;
-	kv->st.syncs++;
-	kv->dirty = 0;
+	if (defer) {
+		kv->ckpt_pending = 1;
+		kv->ckpt_index_off = index_off;
+		kv->ckpt_count = count;
+		kv->ckpt_replay_off = kv->log.off;
+		kv->dirty = 1;
+	} else {
+		if ((rc = kv->fops->fsync(kv->fops->ctx, kv->fd)) != 0)
+			goto fail;
+		kv->synced_end = kv->log.off;
+		if ((rc = slot_flip(kv, index_off, count, kv->log.off)) != 0)
+			goto fail;
+		kv->ckpt_pending = 0;
+		kv->st.syncs++;
+		kv->dirty = 0;
+	}
 	/* the payload (minus header and pad) becomes the base */
 	{
 		struct kv_rhdr h;
@@ -1518,6 +1556,15 @@ int lfs_kv_sync(struct lfs_kv *kv, struct lfs_err *err)
 	kv->synced_end = wr_end(&kv->log);
 	kv->dirty = 0;
 	kv->st.syncs++;
+	if (kv->ckpt_pending) {
+		/* a deferred checkpoint: its INDEX is durable now, name it */
+		rc = slot_flip(kv, kv->ckpt_index_off, kv->ckpt_count, kv->ckpt_replay_off);
+		if (rc) {
+			kv->broken = rc;
+			return lfs_seterr(err, rc, "sync: header: %s", lfs_strerror(rc));
+		}
+		kv->ckpt_pending = 0;
+	}
 	/* A SYNC mark (header only) states that everything before it is durable,
 	 * so a later bit flip in a synced record reads as corruption, not as a
 	 * torn tail, even when nothing is written after this sync.  It is not
@@ -1846,7 +1893,7 @@ static int commit_buf(struct lfs_kv *kv, uint8_t *ops, size_t len, size_t count,
 	if (kv->grp_depth)
 		return 0;   /* checkpoints and compaction wait for the group's commit */
 	if (kv->mt_bytes > kv->memtable_limit) {
-		rc = do_checkpoint(kv, err);
+		rc = do_checkpoint2(kv, !sync, err);
 		if (rc)
 			return rc;
 	}
@@ -2135,6 +2182,145 @@ int lfs_kv_get_into(struct lfs_kv *kv, const void *key, size_t klen, void *buf, 
 	if (!rc)
 		memcpy(buf, tmp, cap);
 	free(tmp);
+	return rc;
+}
+
+/* Check the operation header and key read for loc (hdr: 16 + klen bytes)
+ * and the value in val against the operation's checksum. */
+static int check_op(struct lfs_kv *kv, const void *key, size_t klen, const struct loc *loc,
+		    const uint8_t *hdr, const void *val, struct lfs_err *err)
+{
+	struct kv_ophdr o;
+	memcpy(&o, hdr, sizeof o);
+	uint32_t crc = lfs_crc32c(0, hdr, offsetof(struct kv_ophdr, crc));
+	crc = lfs_crc32c(crc, hdr + sizeof o, klen);
+	crc = lfs_crc32c(crc, val, loc->slen);
+	if (o.type != KV_OP_PUT || o.klen != klen || o.slen != loc->slen || o.vlen != loc->vlen ||
+	    crc != o.crc || memcmp(hdr + sizeof o, key, klen)) {
+		char kt[160];
+		lfs_kv_key_text(key, klen, kt, sizeof kt);
+		return lfs_seterr(err, LFS_E_CORRUPT, "key %s: checksum mismatch in value at offset %" PRIu64,
+				  kt, loc->off);
+	}
+	return 0;
+}
+
+#define MGET_RUN    256          /* values per preadv (two iovecs each) */
+#define MGET_GAP    4096u        /* bytes between values read through */
+
+/* Read the values of ops [a, b) (uncompressed, in the flushed file, in file
+ * order, each after the previous one) with one preadv: operation headers,
+ * keys and the bytes between them into a scratch buffer, each value
+ * straight into its caller's buffer; then check each.  Returns 1 when the
+ * read came up short (the caller falls back to single reads). */
+static int mget_run(struct lfs_kv *kv, const void *const *keys, const size_t *klens,
+		    void *const *vals, const struct loc *locs, ssize_t *vlens, size_t a, size_t b,
+		    struct lfs_err *err)
+{
+	struct iovec iov[2 * MGET_RUN];
+	size_t hbytes = 0;
+	uint64_t pos = locs[a].off;
+	for (size_t j = a; j < b; j++) {
+		hbytes += (size_t)(locs[j].off - pos) + sizeof(struct kv_ophdr) + klens[j];
+		pos = locs[j].off + sizeof(struct kv_ophdr) + klens[j] + locs[j].slen;
+	}
+	int rc = scratch(kv, hbytes);
+	if (rc)
+		return lfs_seterr(err, rc, "out of memory");
+	size_t niov = 0, h = 0, total = 0;
+	pos = locs[a].off;
+	for (size_t j = a; j < b; j++) {
+		size_t hl = (size_t)(locs[j].off - pos) + sizeof(struct kv_ophdr) + klens[j];
+		iov[niov++] = (struct iovec){ kv->sbuf + h, hl };
+		h += hl;
+		if (locs[j].slen)
+			iov[niov++] = (struct iovec){ vals[j], locs[j].slen };
+		total += hl + locs[j].slen;
+		pos = locs[j].off + sizeof(struct kv_ophdr) + klens[j] + locs[j].slen;
+	}
+	ssize_t r;
+	do
+		r = preadv(kv->fd, iov, (int)niov, (off_t)locs[a].off);
+	while (r < 0 && errno == EINTR);
+	if (r != (ssize_t)total)
+		return 1;
+	kv->st.file_bytes_read += total;
+	h = 0;
+	pos = locs[a].off;
+	for (size_t j = a; j < b; j++) {
+		size_t gap = (size_t)(locs[j].off - pos);
+		rc = check_op(kv, keys[j], klens[j], &locs[j], kv->sbuf + h + gap, vals[j], err);
+		if (rc)
+			return rc;
+		h += gap + sizeof(struct kv_ophdr) + klens[j];
+		pos = locs[j].off + sizeof(struct kv_ophdr) + klens[j] + locs[j].slen;
+		vlens[j] = locs[j].vlen;
+		kv->st.bytes_got += locs[j].vlen;
+	}
+	return 0;
+}
+
+int lfs_kv_mget_into(struct lfs_kv *kv, size_t n, const void *const *keys, const size_t *klens,
+		     void *const *vals, size_t cap, ssize_t *vlens, struct lfs_err *err)
+{
+	struct loc stackl[64];
+	struct loc *locs = n <= 64 ? stackl : malloc(n * sizeof *locs);
+	int rc = 0;
+	if (!locs)
+		return lfs_seterr(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		kv->st.gets++;
+		if (klens[i] > LFS_KV_MAX_KEY || !lookup(kv, keys[i], klens[i], &locs[i])) {
+			kv->st.get_misses++;
+			vlens[i] = -ENOENT;
+		} else {
+			vlens[i] = 0;
+		}
+	}
+	int direct = kv->fops == &real_fops && !kv->memory && kv->fd >= 0;
+	for (size_t i = 0; i < n;) {
+		if (vlens[i] == -ENOENT) {
+			i++;
+			continue;
+		}
+		const struct loc *l = &locs[i];
+		size_t j = i + 1;
+		if (direct && !(l->flags & KV_OPF_ZSTD) && l->vlen <= cap &&
+		    l->off + sizeof(struct kv_ophdr) + klens[i] + l->slen <= kv->log.off) {
+			/* the run of values that follow each other in the file */
+			uint64_t end = l->off + sizeof(struct kv_ophdr) + klens[i] + l->slen;
+			while (j < n && j - i < MGET_RUN && vlens[j] != -ENOENT) {
+				const struct loc *m = &locs[j];
+				uint64_t mend = m->off + sizeof(struct kv_ophdr) + klens[j] + m->slen;
+				if ((m->flags & KV_OPF_ZSTD) || m->vlen > cap || m->off < end ||
+				    m->off - end > MGET_GAP || mend > kv->log.off)
+					break;
+				end = mend;
+				j++;
+			}
+			int r = mget_run(kv, keys, klens, vals, locs, vlens, i, j, err);
+			if (r <= 0) {
+				if (r < 0) {
+					for (size_t x = i; x < j; x++)
+						vlens[x] = r;
+					if (!rc)
+						rc = r;
+				}
+				i = j;
+				continue;
+			}
+			j = i + 1;          /* short read: one at a time */
+		}
+		size_t vl = 0;
+		int e = lfs_kv_get_into(kv, keys[i], klens[i], vals[i], cap, &vl, err);
+		kv->st.gets--;                 /* counted above */
+		vlens[i] = e < 0 ? e : (ssize_t)vl;
+		if (e < 0 && e != -ENOENT && !rc)
+			rc = e;
+		i++;
+	}
+	if (locs != stackl)
+		free(locs);
 	return rc;
 }
 
@@ -2499,6 +2685,7 @@ int lfs_kv_compact(struct lfs_kv *kv, uint64_t *before, uint64_t *after, struct 
 	kv->synced_end = new_end;
 	kv->gen = 2;
 	kv->dirty = 0;
+	kv->ckpt_pending = 0;
 	kv->version++;
 	kv->st.compactions++;
 	remap(kv);

@@ -103,6 +103,12 @@ int lfs_kv_get(struct lfs_kv *kv, const void *key, size_t klen,
 	       void **val, size_t *vlen, struct lfs_err *err);
 int lfs_kv_get_into(struct lfs_kv *kv, const void *key, size_t klen,
 		    void *buf, size_t cap, size_t *vlen, struct lfs_err *err);
+/* Multi-get (readahead): vals[i] receives at most cap bytes, vlens[i] the
+ * value length or -ENOENT / a negative error.  Values stored one after the
+ * other in the file (a file written in order) are read with one preadv
+ * straight into vals.  Returns 0 or the first error other than -ENOENT. */
+int lfs_kv_mget_into(struct lfs_kv *kv, size_t n, const void *const *keys, const size_t *klens,
+		     void *const *vals, size_t cap, ssize_t *vlens, struct lfs_err *err);
 int lfs_kv_put(struct lfs_kv *kv, const void *key, size_t klen,
 	       const void *val, size_t vlen, struct lfs_err *err);
 int lfs_kv_del(struct lfs_kv *kv, const void *key, size_t klen, struct lfs_err *err);

@@ -75,6 +75,9 @@ struct lfs_kv {
 	uint64_t synced_hint;
 	uint64_t file_end;
 	int dirty;                 /* written since the last sync */
+	size_t base_hint;          /* base index of the last key found (lookup) */
+	int ckpt_pending;          /* an INDEX written, its header slot not yet */
+	uint64_t ckpt_index_off, ckpt_count, ckpt_replay_off;
 	uint64_t version;          /* bumped by every change of the merged view */
 	uint64_t live_keys, live_bytes, raw_value_bytes, stored_value_bytes;
 	uint8_t *sbuf;             /* read scratch */
