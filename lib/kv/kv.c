@@ -25,6 +25,7 @@
 #include "kv/kv.h"
 #include "kv/kv_int.h"
 #include "kv/kv_priv.h"
+#include "kv/memval.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -345,7 +346,7 @@ static void base_free(struct lfs_kv *kv, struct base *b)
 	if (kv->memory && b->buf) {
 		for (size_t i = 0; i < b->n; i++) {
 			const struct kv_ient *e = base_ent(b, i);
-			free((void *)(uintptr_t)e->off);
+			lfs_memval_free(kv->mval, (void *)(uintptr_t)e->off, e->vlen);
 		}
 	}
 	free(b->buf);
@@ -518,7 +519,7 @@ static int lookup(struct lfs_kv *kv, const void *key, size_t klen, struct loc *l
 }
 
 /* ------------------------------------------------------------ applying ops */
-/* Set key to loc (del = tombstone).  In memory mode loc.off is a malloc'd
+/* Set key to loc (del = tombstone).  In memory mode loc.off is a kv->mval
  * value now owned by the memtable. */
 static int apply_set(struct lfs_kv *kv, const void *key, size_t klen, const struct loc *loc, int del)
 {
@@ -529,7 +530,7 @@ static int apply_set(struct lfs_kv *kv, const void *key, size_t klen, const stru
 	if (!n)
 		return -ENOMEM;
 	if (!created && !n->del && kv->memory)
-		free((void *)(uintptr_t)n->loc.off);
+		lfs_memval_free(kv->mval, (void *)(uintptr_t)n->loc.off, n->loc.vlen);
 	if (had) {
 		kv->live_keys--;
 		kv->live_bytes -= entry_size(klen, old.slen);
@@ -848,7 +849,7 @@ static int build_index(struct lfs_kv *kv, struct wr *w, uint64_t *count, int fre
 			/* a base entry equal to this key was skipped: free its value */
 			const struct kv_ient *be = base_ent(&kv->base, c.bi - 1);
 			if (!keycmp(ient_key(be), be->klen, c.key, c.klen))
-				free((void *)(uintptr_t)be->off);
+				lfs_memval_free(kv->mval, (void *)(uintptr_t)be->off, be->vlen);
 		}
 		if (!c.dead) {
 			size_t sz = align8(sizeof(struct kv_ient) + c.klen);
@@ -1363,7 +1364,7 @@ static void kv_reset_state(struct lfs_kv *kv)
 			n = n->l;
 		for (; n; n = mt_next(n))
 			if (!n->del)
-				free((void *)(uintptr_t)n->loc.off);
+				lfs_memval_free(kv->mval, (void *)(uintptr_t)n->loc.off, n->loc.vlen);
 	}
 	base_free(kv, &kv->base);
 	mt_free_all(kv);
@@ -1508,6 +1509,11 @@ int lfs_kv_open(const char *path, const struct lfs_kv_opts *opts, struct lfs_kv 
 	if (kv->memory) {
 		kv->compress = LFS_KV_COMPRESS_NONE;
 		kv->level = 0;
+		kv->mval = lfs_memval_new();
+		if (!kv->mval) {
+			free(kv);
+			return lfs_seterr(err, -ENOMEM, "out of memory");
+		}
 		*out = kv;
 		return 0;
 	}
@@ -1603,6 +1609,7 @@ int lfs_kv_close(struct lfs_kv *kv)
 	if (kv->broken && !rc)
 		rc = kv->broken;
 	kv_reset_state(kv);
+	lfs_memval_destroy(kv->mval);
 	if (kv->map)
 		munmap((void *)kv->map, kv->map_len);
 	if (kv->fd >= 0)
@@ -1738,7 +1745,7 @@ static int apply_payload(struct lfs_kv *kv, const uint8_t *pay, size_t len, uint
 		if (o.type == KV_OP_PUT) {
 			struct loc l = { pay_off + pos, o.slen, o.vlen, o.flags };
 			if (kv->memory) {
-				void *copy = malloc(o.vlen ? o.vlen : 1);
+				void *copy = lfs_memval_alloc(kv->mval, o.vlen);
 				if (!copy)
 					return -ENOMEM;
 				if (o.vlen)
@@ -1747,7 +1754,7 @@ static int apply_payload(struct lfs_kv *kv, const uint8_t *pay, size_t len, uint
 				l.flags = 0;
 				rc = apply_set(kv, k, o.klen, &l, 0);
 				if (rc)
-					free(copy);
+					lfs_memval_free(kv->mval, copy, o.vlen);
 			} else {
 				rc = apply_set(kv, k, o.klen, &l, 0);
 			}

@@ -10,7 +10,7 @@
 #include "kv/kv.h"
 
 /* Where a value lives: the offset of its PUT operation (or, in memory mode,
- * a malloc'd copy of the value). */
+ * a copy of the value in kv->mval). */
 struct loc {
 	uint64_t off;
 	uint32_t slen;     /* stored bytes */
@@ -86,6 +86,7 @@ struct lfs_kv {
 	size_t ccap;
 	void *cctx, *dctx;         /* ZSTD_CCtx / ZSTD_DCtx */
 	struct lfs_kv_stats st;
+	struct lfs_memval *mval;   /* memory mode: where the values live (memval.h) */
 	const uint8_t *map;        /* read-only mapping of [0, map_len) (real file I/O only) */
 	size_t map_len;
 	/* command-wide transaction (group): lfs_kv_group_begin/commit */

@@ -1,0 +1,41 @@
+/*
+ * lib/kv/memval.h — where the in-memory image (LFS_KV_MEMORY) keeps its
+ * values.
+ *
+ * The in-memory image holds a copy of every live value (kv.c, apply_payload)
+ * and frees it when the key is overwritten, deleted or the image closed.
+ * One malloc per value made replaying a write-heavy trace spend a third of
+ * its time in malloc: the KV server thread allocates from its own glibc
+ * arena, which grows its heap one mprotect at a time, and every fresh 4 KiB
+ * page is a page fault.  This allocator takes memory in 4 MiB chunks (2 MiB
+ * aligned, marked MADV_HUGEPAGE: one fault per 2 MiB where the kernel has
+ * transparent huge pages) and hands out blocks of 48 size classes (16-byte
+ * steps to 256 bytes, then four steps per power of two: at most 25% slack)
+ * with a free list per class, so a freed block is reused by the next value
+ * of its class.  Values above 64 KiB go to malloc.
+ *
+ * Invariants
+ *  - lfs_memval_free(m, p, n) must be given the n that allocated p.
+ *  - Chunks are returned to the system only by lfs_memval_destroy; the
+ *    memory held is the peak of live bytes per class (plus the slack), as
+ *    with malloc's arenas.
+ *  - Not thread-safe: the KV handle it belongs to is used by one thread at
+ *    a time (kv.h).
+ */
+#ifndef LFS_KV_MEMVAL_H
+#define LFS_KV_MEMVAL_H
+
+#include <stddef.h>
+
+struct lfs_memval;
+
+struct lfs_memval *lfs_memval_new(void);
+/* n bytes (n == 0 is allowed), 16-byte aligned; NULL when out of memory. */
+void *lfs_memval_alloc(struct lfs_memval *m, size_t n);
+void  lfs_memval_free(struct lfs_memval *m, void *p, size_t n);
+/* Unmap every chunk (blocks of > 64 KiB must have been freed one by one). */
+void  lfs_memval_destroy(struct lfs_memval *m);
+/* Bytes mapped for chunks (what the pool holds from the system). */
+size_t lfs_memval_mapped(const struct lfs_memval *m);
+
+#endif
