@@ -84,49 +84,57 @@ static inline uint64_t mix64(uint64_t x)
 
 static const char alpha16[16] = "etaoinshrdlucmfw";
 
-/* Byte k of the 8 at position 8w..8w+7 is alpha16[nibble k of mix64(seed ^
- * w)] (the low nibble of byte k of the mixed word): one mix per 8 bytes,
- * and the 16-entry lookup is a single byte shuffle (pshufb) where the CPU
- * has one.  The reference, byte at a time, is lfs_replay_pattern_ref(). */
-static inline void pattern_word_sw(uint8_t *out, uint64_t w)
+/* pattern(ino, off): the file is cut in 16-byte blocks; block b is the 16
+ * nibbles of w = mix64(ino * 0x100000001b3 ^ b) mapped through alpha16,
+ * byte j < 8 from the low nibble of byte j of w, byte j >= 8 from the high
+ * nibble of byte j - 8.  One mix per 16 bytes, and the 16-entry lookup is
+ * one byte shuffle (pshufb) where the CPU has one.  The reference, byte at
+ * a time, is lfs_replay_pattern_ref(). */
+static inline void pattern_block_sw(uint8_t *out, uint64_t w)
 {
-	for (unsigned k = 0; k < 8; k++)
+	for (unsigned k = 0; k < 8; k++) {
 		out[k] = (uint8_t)alpha16[(w >> (k * 8)) & 15];
+		out[k + 8] = (uint8_t)alpha16[(w >> (k * 8 + 4)) & 15];
+	}
 }
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-/* 32 bytes (4 words) per round: four independent mixes, one vpshufb. */
+/* 64 bytes (4 blocks) per round: four independent mixes, two vpshufb. */
 __attribute__((target("avx2")))
-static size_t pattern_avx2(uint8_t *buf, uint64_t seed, uint64_t w0, size_t nw)
+static size_t pattern_avx2(uint8_t *buf, uint64_t seed, uint64_t b0, size_t nb)
 {
 	const __m256i tab = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)alpha16));
 	const __m256i low = _mm256_set1_epi8(15);
 	size_t i = 0;
-	for (; i + 4 <= nw; i += 4) {
-		__m256i v = _mm256_set_epi64x((long long)mix64(seed ^ (w0 + i + 3)),
-					      (long long)mix64(seed ^ (w0 + i + 2)),
-					      (long long)mix64(seed ^ (w0 + i + 1)),
-					      (long long)mix64(seed ^ (w0 + i)));
+	for (; i + 4 <= nb; i += 4) {
+		uint64_t w0 = mix64(seed ^ (b0 + i)), w1 = mix64(seed ^ (b0 + i + 1));
+		uint64_t w2 = mix64(seed ^ (b0 + i + 2)), w3 = mix64(seed ^ (b0 + i + 3));
+		__m256i v = _mm256_set_epi64x((long long)(w1 >> 4), (long long)w1,
+					      (long long)(w0 >> 4), (long long)w0);
+		__m256i u = _mm256_set_epi64x((long long)(w3 >> 4), (long long)w3,
+					      (long long)(w2 >> 4), (long long)w2);
 		v = _mm256_shuffle_epi8(tab, _mm256_and_si256(v, low));
-		_mm256_storeu_si256((__m256i *)(buf + i * 8), v);
+		u = _mm256_shuffle_epi8(tab, _mm256_and_si256(u, low));
+		_mm256_storeu_si256((__m256i *)(buf + i * 16), v);
+		_mm256_storeu_si256((__m256i *)(buf + i * 16 + 32), u);
 	}
 	return i;
 }
 
-/* 16 bytes (2 words) per round. */
+/* 16 bytes (1 block) per round. */
 __attribute__((target("ssse3")))
-static size_t pattern_ssse3(uint8_t *buf, uint64_t seed, uint64_t w0, size_t nw)
+static size_t pattern_ssse3(uint8_t *buf, uint64_t seed, uint64_t b0, size_t nb)
 {
 	const __m128i tab = _mm_loadu_si128((const __m128i *)alpha16);
 	const __m128i low = _mm_set1_epi8(15);
 	size_t i = 0;
-	for (; i + 2 <= nw; i += 2) {
-		__m128i v = _mm_set_epi64x((long long)mix64(seed ^ (w0 + i + 1)),
-					   (long long)mix64(seed ^ (w0 + i)));
+	for (; i < nb; i++) {
+		uint64_t w = mix64(seed ^ (b0 + i));
+		__m128i v = _mm_set_epi64x((long long)(w >> 4), (long long)w);
 		v = _mm_shuffle_epi8(tab, _mm_and_si128(v, low));
-		_mm_storeu_si128((__m128i *)(buf + i * 8), v);
+		_mm_storeu_si128((__m128i *)(buf + i * 16), v);
 	}
 	return i;
 }
@@ -139,15 +147,15 @@ static void pattern(uint8_t *buf, uint64_t ino, uint64_t off, size_t n)
 {
 	uint64_t seed = ino * 0x100000001b3ull;
 	size_t i = 0;
-	/* head: up to the next multiple of 8 in the file */
-	if (off & 7) {
-		uint8_t w8[8];
-		pattern_word_sw(w8, mix64(seed ^ (off >> 3)));
-		for (unsigned sh = (unsigned)(off & 7); sh < 8 && i < n; sh++)
-			buf[i++] = w8[sh];
+	uint8_t blk[16];
+	/* head: up to the next block boundary in the file */
+	if (off & 15) {
+		pattern_block_sw(blk, mix64(seed ^ (off >> 4)));
+		for (unsigned j = (unsigned)(off & 15); j < 16 && i < n; j++)
+			buf[i++] = blk[j];
 	}
-	uint64_t w0 = (off + i) >> 3;
-	size_t nw = (n - i) / 8, done = 0;
+	uint64_t b0 = (off + i) >> 4;
+	size_t nb = (n - i) / 16, done = 0;
 #if defined(__x86_64__)
 	int isa = atomic_load_explicit(&pattern_isa, memory_order_relaxed);
 	if (isa < 0) {
@@ -156,18 +164,17 @@ static void pattern(uint8_t *buf, uint64_t ino, uint64_t off, size_t n)
 		atomic_store_explicit(&pattern_isa, isa, memory_order_relaxed);
 	}
 	if (isa == 2)
-		done = pattern_avx2(buf + i, seed, w0, nw);
-	else if (isa == 1)
-		done = pattern_ssse3(buf + i, seed, w0, nw);
+		done = pattern_avx2(buf + i, seed, b0, nb);
+	if (isa >= 1)
+		done += pattern_ssse3(buf + i + done * 16, seed, b0 + done, nb - done);
 #endif
-	for (; done < nw; done++)
-		pattern_word_sw(buf + i + done * 8, mix64(seed ^ (w0 + done)));
-	i += nw * 8;
+	for (; done < nb; done++)
+		pattern_block_sw(buf + i + done * 16, mix64(seed ^ (b0 + done)));
+	i += nb * 16;
 	/* tail */
 	if (i < n) {
-		uint8_t w8[8];
-		pattern_word_sw(w8, mix64(seed ^ ((off + i) >> 3)));
-		memcpy(buf + i, w8, n - i);
+		pattern_block_sw(blk, mix64(seed ^ ((off + i) >> 4)));
+		memcpy(buf + i, blk, n - i);
 	}
 }
 
@@ -196,8 +203,9 @@ void lfs_replay_pattern_ref(uint8_t *buf, uint64_t ino, uint64_t off, size_t n)
 {
 	uint64_t seed = ino * 0x100000001b3ull;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t pos = off + i, w = mix64(seed ^ (pos >> 3));
-		buf[i] = (uint8_t)alpha16[(w >> ((pos & 7) * 8)) & 15];
+		uint64_t pos = off + i, w = mix64(seed ^ (pos >> 4));
+		unsigned j = (unsigned)(pos & 15);
+		buf[i] = (uint8_t)alpha16[(w >> ((j & 7) * 8 + (j >> 3) * 4)) & 15];
 	}
 }
 
@@ -1211,6 +1219,36 @@ struct call {                 /* what one replayed event did */
 	char what[160];
 };
 
+/* c->what = s (truncated): on every event, so no printf */
+static void what_str(struct call *c, const char *s)
+{
+	size_t n = strlen(s);
+	if (n >= sizeof c->what)
+		n = sizeof c->what - 1;
+	memcpy(c->what, s, n);
+	c->what[n] = 0;
+}
+
+/* c->what = "FD<PATH>" */
+static void what_fd(struct call *c, int fd, const char *path)
+{
+	char num[16], *q = num + sizeof num;
+	unsigned u = fd < 0 ? 0u - (unsigned)fd : (unsigned)fd;
+	do
+		*--q = (char)('0' + u % 10);
+	while (u /= 10);
+	if (fd < 0)
+		*--q = '-';
+	size_t nl = (size_t)(num + sizeof num - q), pl = strlen(path);
+	if (nl + pl + 2 >= sizeof c->what)
+		pl = sizeof c->what - nl - 3;
+	memcpy(c->what, q, nl);
+	c->what[nl] = '<';
+	memcpy(c->what + nl + 1, path, pl);
+	c->what[nl + 1 + pl] = '>';
+	c->what[nl + 2 + pl] = 0;
+}
+
 static void note_result(struct rp *r, const struct lfs_trace_event *ev, struct call *c, uint64_t lat)
 {
 	struct lfs_replay_result *res = r->res;
@@ -1359,7 +1397,7 @@ static int do_event(struct rp *r, const struct lfs_trace_event *ev, struct call 
 		if (!(p = proc_of(r, ev->pid)))
 			return 0;
 		int fl = open_flags(ev->flags);
-		snprintf(c->what, sizeof c->what, "%s", p1);
+		what_str(c, p1);
 		int want = ev->ret >= 0 ? (int)ev->ret : -1;
 		int got;
 		if (want >= 0) {
@@ -1436,7 +1474,7 @@ static int do_event(struct rp *r, const struct lfs_trace_event *ev, struct call 
 		p = proc_find(r, ev->pid, 0);
 		if (!p || !p->lp || !(o = fd_get(p, fd)))
 			return 0;
-		snprintf(c->what, sizeof c->what, "%d<%s>", fd, o->path ? o->path : "?");
+		what_fd(c, fd, o->path ? o->path : "?");
 		switch (ev->sys) {
 		case LFS_TR_CLOSE:
 			c->got = lfs_close(p->lp, fd);
@@ -1620,7 +1658,7 @@ static int do_event(struct rp *r, const struct lfs_trace_event *ev, struct call 
 	case LFS_TR_TRUNCATE: {
 		if (!(p1 = map_path(r, ev->path_abs, a, sizeof a)) || !(p = proc_of(r, ev->pid)))
 			return 0;
-		snprintf(c->what, sizeof c->what, "%s", p1);
+		what_str(c, p1);
 		c->got = lfs_truncate(p->lp, p1, ev->offset);
 		if (c->got == 0 && r->o->verify) {
 			struct lfs_stat st;
@@ -1632,7 +1670,7 @@ static int do_event(struct rp *r, const struct lfs_trace_event *ev, struct call 
 	case LFS_TR_UNLINK: case LFS_TR_UNLINKAT: case LFS_TR_RMDIR:
 		if (!(p1 = map_path(r, ev->path_abs, a, sizeof a)) || !(p = proc_of(r, ev->pid)))
 			return 0;
-		snprintf(c->what, sizeof c->what, "%s", p1);
+		what_str(c, p1);
 		if (ev->sys == LFS_TR_RMDIR || (ev->flags & AT_REMOVEDIR))
 			c->got = lfs_rmdir(p->lp, p1);
 		else
@@ -1641,7 +1679,7 @@ static int do_event(struct rp *r, const struct lfs_trace_event *ev, struct call 
 	case LFS_TR_MKDIR: case LFS_TR_MKDIRAT:
 		if (!(p1 = map_path(r, ev->path_abs, a, sizeof a)) || !(p = proc_of(r, ev->pid)))
 			return 0;
-		snprintf(c->what, sizeof c->what, "%s", p1);
+		what_str(c, p1);
 		c->got = lfs_mkdir(p->lp, p1, ev->mode ? ev->mode : 0755);
 		return 1;
 	case LFS_TR_RENAME: case LFS_TR_RENAMEAT: case LFS_TR_RENAMEAT2:
@@ -1666,7 +1704,7 @@ static int do_event(struct rp *r, const struct lfs_trace_event *ev, struct call 
 	case LFS_TR_CHDIR:
 		if (!(p1 = map_path(r, ev->path_abs, a, sizeof a)) || !(p = proc_of(r, ev->pid)))
 			return 0;
-		snprintf(c->what, sizeof c->what, "%s", p1);
+		what_str(c, p1);
 		c->got = lfs_chdir(p->lp, p1);
 		return 1;
 	case LFS_TR_SENDFILE: case LFS_TR_COPY_FILE_RANGE: case LFS_TR_SPLICE: {
@@ -1847,7 +1885,10 @@ static int replay_pass(struct rp *r, const char *path)
 			res->out_of_scope++;   /* (a call that never returned has no result) */
 			continue;
 		}
-		struct call c = { 0 };
+		struct call c;           /* (no 176-byte zeroing per event) */
+		c.got = 0;
+		c.bytes = 0;
+		c.what[0] = 0;
 		int want_explain = res->nexplain < r->o->explain;
 		if (want_explain) {
 			struct lfs_replay_explain *x = &res->explain[res->nexplain];
