@@ -4,16 +4,29 @@
  *   replay_bench decode TRACE [REPEAT]     events/s of lfs_trace_next alone
  *   replay_bench replay TRACE [IMAGE]      events/s of lfs_replay_run, in
  *                                          memory or on an image file
+ *   replay_bench floor BYTES EVENTS        the byte work alone: what the
+ *                                          pipeline must do with BYTES
+ *                                          written, with no per-event work
  * Each mode prints one line `key=value ...` with peak RSS (ru_maxrss).
+ *
+ * The floor: a replayed write's bytes are generated (pattern), copied into
+ * page-cache frames (a 64 MiB ring, the default cache), copied with a CRC
+ * into a KV batch (put_op), and copied into the in-memory image, which
+ * must hold all of them (fresh memory).  Those four passes over BYTES,
+ * done here in 64 KiB writes and 4 KiB pages with nothing else, bound the
+ * replay speed from above: EVENTS / floor seconds.
  */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/crc32c.h"
 #include "replay/replay.h"
 #include "trace/trace.h"
 
@@ -67,15 +80,73 @@ int main(int argc, char **argv)
 		}
 		printf("mode=%s events=%" PRIu64 " replayed=%" PRIu64 " replay_seconds=%.3f "
 		       "events_per_sec=%.0f total_seconds=%.3f total_events_per_sec=%.0f mismatches=%" PRIu64
-		       " cache_mib=%" PRIu64 " app_written_mib=%.1f peak_rss_kib=%ld\n",
+		       " cache_mib=%" PRIu64 " app_written_mib=%.1f app_written=%" PRIu64 " peak_rss_kib=%ld\n",
 		       o.image ? "replay-image" : "replay-memory", res->trace_events, res->replayed,
 		       res->wall_ns / 1e9, res->events_per_sec, dt / 1e9,
 		       res->trace_events * 1e9 / (double)dt, res->mismatches, res->opt.cache_bytes >> 20,
-		       res->app_written / 1048576.0, rss_kib());
+		       res->app_written / 1048576.0, res->app_written, rss_kib());
 		lfs_replay_result_free(res);
 		free(res);
 		return 0;
 	}
-	fprintf(stderr, "usage: replay_bench decode TRACE [REPEAT] | replay TRACE [IMAGE]\n");
+	if (argc >= 4 && !strcmp(argv[1], "floor")) {
+		uint64_t bytes = strtoull(argv[2], NULL, 0), events = strtoull(argv[3], NULL, 0);
+		const size_t W = 64 << 10, P = 4096, CACHE = 64u << 20, BATCH = 1u << 20;
+		uint8_t *wbuf = malloc(W), *cache = malloc(CACHE), *batch = malloc(BATCH + 64);
+		/* the image's memory as lib/kv/memval.c takes it: fresh, 2 MiB
+		 * aligned, transparent huge pages advised */
+		size_t ilen = (size_t)bytes + W + (2u << 20);
+		uint8_t *imap = mmap(NULL, ilen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint8_t *image = imap == MAP_FAILED ? NULL
+			: (uint8_t *)(((uintptr_t)imap + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1));
+		if (image)
+			madvise(image, (size_t)bytes + W, MADV_HUGEPAGE);
+		uint64_t tpat = 0, tcopy = 0;
+		if (!wbuf || !cache || !batch || !image) {
+			fprintf(stderr, "replay_bench: out of memory\n");
+			return 1;
+		}
+		memset(cache, 0, CACHE);               /* the cache is warm memory after a while */
+		memset(batch, 0, BATCH + 64);
+		uint32_t crc = 0;
+		size_t cpos = 0, bpos = 0;
+		uint64_t t0 = now_ns();
+		for (uint64_t off = 0; off < bytes; off += W) {
+			size_t n = bytes - off < W ? (size_t)(bytes - off) : W;
+			uint64_t a = now_ns();
+			lfs_replay_pattern(wbuf, 1, off, n);
+			tpat += now_ns() - a;
+			for (size_t o = 0; o < n; o += P) {
+				size_t k = n - o < P ? n - o : P;
+				memcpy(cache + cpos, wbuf + o, k);           /* copy into a frame */
+				if (bpos + k > BATCH)
+					bpos = 0;
+				crc ^= lfs_crc32c(0, cache + cpos, k);       /* put_op: CRC + copy */
+				memcpy(batch + bpos, cache + cpos, k);
+				memcpy(image + off + o, batch + bpos, k);    /* into the image */
+				bpos += k;
+				cpos = (cpos + P) % CACHE;
+			}
+		}
+		uint64_t dt = now_ns() - t0;
+		/* the same copies again, the image now faulted in: what fresh memory cost */
+		uint64_t t1 = now_ns();
+		for (uint64_t off = 0; off < bytes; off += P) {
+			size_t k = bytes - off < P ? (size_t)(bytes - off) : P;
+			memcpy(image + off, cache + (off % CACHE), k);
+		}
+		tcopy = now_ns() - t1;
+		printf("mode=floor bytes=%" PRIu64 " events=%" PRIu64 " seconds=%.3f ns_per_byte=%.3f "
+		       "events_per_sec=%.0f pattern_seconds=%.3f warm_image_copy_seconds=%.3f crc=%08x "
+		       "peak_rss_kib=%ld\n", bytes, events, dt / 1e9,
+		       (double)dt / (double)(bytes ? bytes : 1), events * 1e9 / (double)dt, tpat / 1e9,
+		       tcopy / 1e9, crc, rss_kib());
+		free(wbuf);
+		free(cache);
+		free(batch);
+		munmap(imap, ilen);
+		return 0;
+	}
+	fprintf(stderr, "usage: replay_bench decode TRACE [REPEAT] | replay TRACE [IMAGE] | floor BYTES EVENTS\n");
 	return 2;
 }

@@ -4,23 +4,52 @@
 # (in $BENCH_DIR, journaled ext4), with peak RSS.  Targets: >= 1,000,000
 # events/s replayed in memory, >= 10,000,000 events/s decoded, peak RSS on
 # an image file bounded by the cache size (64 MiB) + a small constant.
+#
+# Each replay runs RUNS (3) times; the best and the slowest are printed (the
+# build machine is shared and its memory is handed back to the host when
+# freed, so fresh memory costs 10x more on some runs than on others).  The
+# "byte floor" is replay_bench floor: the passes the pipeline must make over
+# the bytes the trace writes (generate, copy into the cache, CRC + copy into
+# a KV batch, copy into the in-memory image), with no per-event work — an
+# upper bound of events/s for this trace on this machine.
 B=${BENCHBIN:?run through make bench}/replay_bench
 T=$TOP/traces
+RUNS=${RUNS:-3}
 big=$(ls -S "$T"/*.trace | head -1)
 echo "trace: $big ($(du -h "$big" | cut -f1))"
-dec=$("$B" decode "$big" 50) || { echo "decode failed"; exit 1; }
-echo "$dec"
-mem=$("$B" replay "$big" 2>&1) || { echo "in-memory replay failed: $mem"; exit 1; }
-rm -f "$BENCH_DIR/replay-bench.lfs"
-disk=$("$B" replay "$big" "$BENCH_DIR/replay-bench.lfs") || { echo "image replay failed"; exit 1; }
-rm -f "$BENCH_DIR/replay-bench.lfs"
-echo "$mem"; echo "$disk"
 get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-printf '\n%-26s %14s %12s %14s\n' "" "events/s" "target" "peak RSS MiB"
-printf '%-26s %14s %12s %14s\n' "decode only" "$(get "$dec" events_per_sec)" ">= 10000000" "$(( $(get "$dec" peak_rss_kib) / 1024 ))"
-printf '%-26s %14s %12s %14s\n' "replay, in-memory image" "$(get "$mem" events_per_sec)" ">= 1000000" "$(( $(get "$mem" peak_rss_kib) / 1024 ))"
-printf '%-26s %14s %12s %14s\n' "replay, image file" "$(get "$disk" events_per_sec)" "" "$(( $(get "$disk" peak_rss_kib) / 1024 ))"
+# best (highest events_per_sec) and worst of RUNS runs of "$@"
+runs() {
+	best= worst=
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		out=$("$@") || { echo "FAILED: $*" >&2; return 1; }
+		v=$(get "$out" events_per_sec)
+		if [ -z "$best" ] || [ "$v" -gt "$(get "$best" events_per_sec)" ]; then best=$out; fi
+		if [ -z "$worst" ] || [ "$v" -lt "$(get "$worst" events_per_sec)" ]; then worst=$out; fi
+		i=$((i + 1))
+	done
+	echo "$best"
+	echo "slowest: $(get "$worst" events_per_sec)"
+}
+dec=$(runs "$B" decode "$big" 50) || { echo "decode failed"; exit 1; }
+mem=$(runs "$B" replay "$big") || { echo "in-memory replay failed"; exit 1; }
+rm -f "$BENCH_DIR/replay-bench.lfs"
+disk=$(RUNS=1 runs "$B" replay "$big" "$BENCH_DIR/replay-bench.lfs") || { echo "image replay failed"; exit 1; }
+rm -f "$BENCH_DIR/replay-bench.lfs"
+memb=$(echo "$mem" | head -1)
+floor=$(runs "$B" floor "$(get "$memb" app_written)" "$(get "$memb" events)") || { echo "floor failed"; exit 1; }
+echo "$dec" | head -1; echo "$memb"; echo "$disk" | head -1; echo "$floor" | head -1
+printf '\n%-26s %14s %14s %12s %14s\n' "" "events/s best" "slowest" "target" "peak RSS MiB"
+row() { printf '%-26s %14s %14s %12s %14s\n' "$1" "$(get "$2" events_per_sec)" \
+	"$(echo "$2" | sed -n 's/^slowest: //p')" "$3" "$(( $(get "$2" peak_rss_kib) / 1024 ))"; }
+row "decode only" "$dec" ">= 10000000"
+row "replay, in-memory image" "$mem" ">= 1000000"
+row "replay, image file" "$disk" ""
+row "byte floor (no events)" "$floor" ""
 echo "(replay events/s = trace events / time of the replay pass; end to end incl. prescan and set-up:"
-echo " in-memory $(get "$mem" total_events_per_sec), image file $(get "$disk" total_events_per_sec);"
-echo " the in-memory image holds the $(get "$mem" app_written_mib) MiB the trace wrote, so its RSS includes them;"
-echo " the image-file RSS is the one bounded by cache $(get "$disk" cache_mib) MiB + a constant)"
+echo " in-memory $(get "$memb" total_events_per_sec), image file $(get "$disk" total_events_per_sec);"
+echo " the in-memory image holds the $(get "$memb" app_written_mib) MiB the trace wrote, so its RSS includes them;"
+echo " the image-file RSS is the one bounded by cache $(get "$disk" cache_mib) MiB + a constant;"
+echo " byte floor: $(get "$(echo "$floor" | head -1)" ns_per_byte) ns per byte written, i.e. $(get "$(echo "$floor" | head -1)" seconds) s"
+echo " for the $(get "$memb" app_written_mib) MiB before any per-event work)"
