@@ -1593,10 +1593,10 @@ out_close:
 		char name[PATH_MAX];
 		snprintf(name, sizeof name, "%s", x->imgs[i].image);
 		int r = lfs_img_close(c, &x->imgs[i]);
-		if (r && wr)
+		if (r && wr && x->imgs[i].commit_failed)
 			/* data is written back at the end: say what the error means */
-			lfs_error(c, name, "the copy is incomplete (writing it back failed); "
-				  "check the image with 'lightfs fsck'");
+			lfs_error(c, name, "nothing was copied (writing it back failed; the "
+				  "image keeps its state from before this command)");
 		if (r > x->rc)
 			x->rc = r;
 	}

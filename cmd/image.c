@@ -174,6 +174,15 @@ int lfs_img_open(struct lfs_ctx *c, const char *image, int write, struct lfs_img
 		out->mnt = NULL;
 		return lfs_error(c, image, "out of memory");
 	}
+	/* the whole command is one atomic transaction (committed by
+	 * lfs_img_close; a crash before that leaves the image as it was) */
+	if (write && (rc = lfs_atomic_begin(out->mnt)) < 0) {
+		lfs_proc_free(out->proc);
+		lfs_umount(out->mnt, NULL);
+		out->mnt = NULL;
+		out->proc = NULL;
+		return lfs_error_code(c, image, rc, NULL);
+	}
 	return LFS_EXIT_OK;
 }
 
@@ -189,8 +198,16 @@ int lfs_img_close(struct lfs_ctx *c, struct lfs_img *im)
 	}
 	lfs_proc_free(im->proc);
 	struct lfs_err err = { 0 };
+	if (im->write && lfs_atomic_depth(im->mnt)) {
+		/* the acknowledgement point of the command: all it did, at once */
+		int a = lfs_atomic_commit(im->mnt);
+		if (a < 0) {
+			im->commit_failed = 1;
+			rc = lfs_error_code(c, im->image, a, NULL);
+		}
+	}
 	int u = lfs_umount(im->mnt, &err);
-	if (u < 0)
+	if (u < 0 && rc == LFS_EXIT_OK)
 		rc = lfs_error_code(c, im->image, u, &err);
 	im->mnt = NULL;
 	im->proc = NULL;

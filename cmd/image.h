@@ -14,9 +14,12 @@
  *
  * Opening: lfs_img_open() mounts an image for one command (taking the
  * writer lock when `write`), or, inside the shell, returns the session's
- * mount when the image is the session's.  lfs_img_close() commits and
- * unmounts (no-op for the session's mount beyond a sync, which the shell
- * does itself per command).  Both print their own errors through
+ * mount when the image is the session's.  A command's own write mount is one
+ * atomic transaction (lfs_atomic_begin at open, lfs_atomic_commit in
+ * lfs_img_close: a crash or kill before that leaves the image exactly as it
+ * was; a command that fails on some items still commits the others).
+ * lfs_img_close() commits and unmounts (no-op for the session's mount: the
+ * shell makes each command one transaction itself).  Both print their own errors through
  * lfs_error_code() and return an exit status.
  */
 #ifndef LFS_CMD_IMAGE_H
@@ -50,6 +53,7 @@ struct lfs_img {
 	char image[PATH_MAX];
 	int from_session;          /* borrowed from c->sess: do not unmount */
 	int write;
+	int commit_failed;         /* lfs_img_close: the command's transaction did not commit */
 };
 
 /* Mount IMAGE for this command (read-only unless write).  Reuses the shell

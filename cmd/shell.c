@@ -3,8 +3,10 @@
  *
  * The image is mounted once for the whole session (one writer lock) and
  * every command of the command table runs through lfs_run() with c->sess
- * set, exactly as on the command line; after each command the shell calls
- * lfs_sync() so each command is committed on its own.  Lines are parsed by
+ * set, exactly as on the command line; each command is one atomic
+ * transaction (lfs_atomic_begin before it, lfs_atomic_commit — write back,
+ * commit, sync — after it), so a crash or kill mid-command leaves the image
+ * as after the previous command.  Lines are parsed by
  * lib/tools/shparse (quoting, `;`, `| host`, `!host`, comments).
  *
  * Interactive (stdin a terminal, no -c/-f): GNU readline with the prompt
@@ -150,6 +152,17 @@ static int run_cmd(struct shell *sh, struct lfs_sh_cmd *cmd)
 		close(fds[1]);
 	}
 	interrupted = 0;
+	const struct lfs_cmd *lc = lfs_find_cmd(cmd->argv[0]);
+	int group = !sh->sess.readonly && !(lc && (lc->flags & LFS_CMD_SHELLONLY));
+	if (group) {
+		/* each command is one atomic transaction on the session's image */
+		int g = lfs_atomic_begin(sh->sess.mnt);
+		if (g < 0) {
+			struct lfs_ctx tmp = *c;
+			tmp.cmd = lc;
+			return lfs_error_code(&tmp, sh->sess.image, g, NULL);
+		}
+	}
 	int rc = lfs_run(c, cmd->argc, cmd->argv);
 	if (cmd->argc == 1 && !strcmp(cmd->argv[0], "help")) {
 		/* the shell's own commands, which `lightfs help` leaves out */
@@ -163,10 +176,9 @@ static int run_cmd(struct shell *sh, struct lfs_sh_cmd *cmd)
 		       "CMD | HOST", "pipe the output of CMD into a host command");
 		fflush(stdout);
 	}
-	if (!sh->sess.readonly && !(lfs_find_cmd(cmd->argv[0]) &&
-				    (lfs_find_cmd(cmd->argv[0])->flags & LFS_CMD_SHELLONLY))) {
-		/* commit what the command did, as one step */
-		int s = lfs_sync(sh->sess.mnt);
+	if (group) {
+		/* commit what the command did, as one step (the acknowledgement) */
+		int s = lfs_atomic_commit(sh->sess.mnt);
 		if (s < 0) {
 			struct lfs_ctx tmp = *c;
 			tmp.cmd = lfs_find_cmd("sync");
@@ -461,7 +473,8 @@ const struct lfs_cmd cmd_shell = {
 	"  history [-c] cache [drop] sync     quit [N] (also Ctrl-D)\n"
 	"  !CMD         run CMD with sh -c on the host ('!' alone starts $SHELL)\n"
 	"  CMD | HOST   pipe the output of CMD into the host command HOST\n"
-	"Each command is committed on its own (sync after every command).\n"
+	"Each command is one atomic transaction, committed and synced when it ends:\n"
+	"a crash or kill during a command leaves none of it in the image.\n"
 	"Words are quoted as in sh ('...', \"...\", \\x); ';' separates commands and\n"
 	"# starts a comment.\n\n"
 	"Options:\n"

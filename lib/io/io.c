@@ -879,6 +879,30 @@ int lfs_io_exec(struct lfs_io *io, int (*fn)(struct lfs_kv *kv, void *arg), void
 	return rc;
 }
 
+static int group_begin_fn(struct lfs_kv *kv, void *arg)
+{
+	(void)arg;
+	return lfs_kv_group_begin(kv, NULL);
+}
+
+static int group_commit_fn(struct lfs_kv *kv, void *arg)
+{
+	return lfs_kv_group_commit(kv, *(int *)arg, NULL);
+}
+
+int lfs_io_group_begin(struct lfs_io *io)
+{
+	return lfs_io_exec(io, group_begin_fn, NULL);
+}
+
+int lfs_io_group_commit(struct lfs_io *io, int sync)
+{
+	/* async commits before it complete first (FIFO); their errors count */
+	int rc = lfs_io_wait_seq(io, lfs_io_last_seq(io));
+	int r = lfs_io_exec(io, group_commit_fn, &sync);
+	return rc < 0 ? rc : r;
+}
+
 void lfs_io_set_hook(struct lfs_io *io, void (*hook)(void *, const struct lfs_event *), void *arg)
 {
 	io->o.hook = hook;

@@ -144,4 +144,12 @@ void lfs_io_kv_stats(struct lfs_io *io, struct lfs_kv_stats *st);
 /* Run fn(kv, arg) on the server thread (fsck, compact, dump use it). */
 int lfs_io_exec(struct lfs_io *io, int (*fn)(struct lfs_kv *kv, void *arg), void *arg);
 
+/* A KV group (lfs_kv_group_begin / lfs_kv_group_commit) on the server
+ * thread, in submission order: every commit submitted between the two is in
+ * the group.  The commit waits for every earlier async commit and returns
+ * the first error among them (a group holding a failed commit does not
+ * commit: the KV handle is broken).  With sync, durable on return. */
+int lfs_io_group_begin(struct lfs_io *io);
+int lfs_io_group_commit(struct lfs_io *io, int sync);
+
 #endif

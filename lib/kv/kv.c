@@ -1553,6 +1553,15 @@ int lfs_kv_sync(struct lfs_kv *kv, struct lfs_err *err)
 	if (!kv->dirty && !kv->log.len)
 		return 0;
 	int rc = wr_flush(kv, &kv->log);
+	if (kv->grp_depth) {
+		/* inside a group: written, but nothing of it is durable before
+		 * its COMMIT, whose sync covers it (an fsync here buys nothing) */
+		if (rc) {
+			kv->broken = rc;
+			return lfs_seterr(err, rc, "write: %s", lfs_strerror(rc));
+		}
+		return 0;
+	}
 	if (!rc)
 		rc = kv->fops->fsync(kv->fops->ctx, kv->fd);
 	if (rc) {

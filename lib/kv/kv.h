@@ -131,9 +131,9 @@ void lfs_kv_batch_free(struct lfs_kv_batch *b);
 /* Commit atomically; with sync != 0 the batch is durable when this returns 0. */
 int  lfs_kv_commit(struct lfs_kv *kv, struct lfs_kv_batch *b, int sync, struct lfs_err *err);
 
-/* Make every committed write durable.  Inside a group it writes the
- * group's batches and fsyncs, but they still count only once the group
- * commits (a crash before that drops them). */
+/* Make every committed write durable.  Inside a group it only writes the
+ * group's batches to the file (no fsync): they count only once the group
+ * commits, and the commit's sync makes them durable. */
 int lfs_kv_sync(struct lfs_kv *kv, struct lfs_err *err);
 
 /*

@@ -192,3 +192,6 @@ int lfs_txn_scan_keys(struct lfs_txn_mgr *tm, const void *lo, size_t lolen, cons
 }
 
 void lfs_txn_stats(struct lfs_txn_mgr *tm, struct lfs_txn_stats *st) { *st = tm->st; }
+
+int lfs_txn_group_begin(struct lfs_txn_mgr *tm) { return lfs_io_group_begin(tm->io); }
+int lfs_txn_group_commit(struct lfs_txn_mgr *tm, int sync) { return lfs_io_group_commit(tm->io, sync); }

@@ -90,4 +90,12 @@ int lfs_txn_scan_keys(struct lfs_txn_mgr *tm, const void *lo, size_t lolen, cons
 
 void lfs_txn_stats(struct lfs_txn_mgr *tm, struct lfs_txn_stats *st);
 
+/* Command-wide transaction: every txn committed between group_begin and
+ * the matching group_commit is one atomic unit after a crash (a KV group:
+ * lfs_kv_group_begin).  Inside a group a txn's commit is visible at once
+ * but durable only with the group's commit (LFS_TXN_SYNC there only writes;
+ * group_commit with sync is the acknowledgement point).  Nest. */
+int lfs_txn_group_begin(struct lfs_txn_mgr *tm);
+int lfs_txn_group_commit(struct lfs_txn_mgr *tm, int sync);
+
 #endif

@@ -160,6 +160,27 @@ int lfs_statfs(struct lfs_mount *m, struct lfs_statfs *st);
 
 /* Write back every dirty page and commit (sync(2) for this mount). */
 int lfs_sync(struct lfs_mount *m);
+/*
+ * Command-wide transactions: everything done through the mount between
+ * lfs_atomic_begin and the matching lfs_atomic_commit is one atomic unit —
+ * after a crash (kill -9, power loss) the image holds all of it or none of
+ * it.  The calls in between see their own effects at once as usual.
+ * lfs_atomic_commit writes back every dirty page, commits the pending
+ * metadata and the group, and syncs: it is the acknowledgement point (0 =
+ * durable).  Inside a group lfs_fsync / lfs_sync write the data through but
+ * make nothing durable on their own (the group's commit does); O_TMPFILE +
+ * lfs_flink still orders data before the name.  A failed writeback or
+ * commit inside the group (ENOSPC) leaves the handle refusing writes and
+ * the group uncommitted: the image keeps its state from before the begin.
+ * Begin/commit nest (only the outermost commit counts); lfs_umount commits
+ * an open group.  While a group holds writes the KV memtable is not
+ * checkpointed (memory grows by ~64 bytes + key per changed key) and
+ * compaction waits (lfs_kv_compact on the lent handle: -EBUSY).
+ */
+int lfs_atomic_begin(struct lfs_mount *m);
+int lfs_atomic_commit(struct lfs_mount *m);
+int lfs_atomic_depth(struct lfs_mount *m);   /* 0 = none open */
+
 /* Drop clean pages from the cache (echo 1 > drop_caches); dirty and
  * writeback pages stay. */
 void lfs_drop_caches(struct lfs_mount *m);

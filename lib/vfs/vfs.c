@@ -84,6 +84,7 @@ struct lfs_mount {
 	struct lfs_stats st;
 	void (*hook)(void *arg, const struct lfs_event *ev);
 	void *hook_arg;
+	int atomic;                /* lfs_atomic_begin depth */
 };
 
 static const struct lfs_aops lightfs_aops;
@@ -506,6 +507,13 @@ int lfs_umount(struct lfs_mount *m, struct lfs_err *err)
 		int r = lfs_fs_commit(m->fs, 1);
 		if (r < 0 && rc == 0)
 			rc = r;
+		if (m->atomic) {
+			/* umount commits an open group */
+			m->atomic = 1;
+			r = lfs_atomic_commit(m);
+			if (r < 0 && rc == 0)
+				rc = r;
+		}
 	}
 	lfs_fs_free(m->fs);
 	lfs_pc_free(m->pc);
@@ -526,6 +534,40 @@ struct lfs_kv *lfs_mount_kv(struct lfs_mount *m)
 	lfs_sync(m);
 	lfs_fs_drain(m->fs);
 	return m->kv;
+}
+
+int lfs_atomic_begin(struct lfs_mount *m)
+{
+	if (m->ro)
+		return -EROFS;
+	int rc = lfs_txn_group_begin(lfs_fs_txn(m->fs));
+	if (rc == 0)
+		m->atomic++;
+	return rc;
+}
+
+int lfs_atomic_depth(struct lfs_mount *m) { return m->atomic; }
+
+int lfs_atomic_commit(struct lfs_mount *m)
+{
+	if (!m->atomic)
+		return -EINVAL;
+	struct lfs_txn_mgr *tm = lfs_fs_txn(m->fs);
+	if (m->atomic > 1) {
+		m->atomic--;
+		return lfs_txn_group_commit(tm, 0);
+	}
+	/* every dirty page and pending record into the group, then the
+	 * group's COMMIT and one sync */
+	int rc = lfs_pc_sync_all(m->pc, LFS_WB_SYNC);
+	int r = lfs_fs_commit(m->fs, 0);
+	if (r < 0 && rc >= 0)
+		rc = r;
+	m->atomic = 0;
+	r = lfs_txn_group_commit(tm, 1);
+	if (r < 0 && rc >= 0)
+		rc = r;
+	return rc < 0 ? rc : 0;
 }
 
 int lfs_sync(struct lfs_mount *m)

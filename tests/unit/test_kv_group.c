@@ -473,7 +473,7 @@ TEST(kv_group_unterminated)
 	CHECK(lfs_kv_group_begin(kv, &e) == 0);
 	CHECK(lfs_kv_put(kv, "b", 1, "2", 1, &e) == 0);
 	CHECK(lfs_kv_del(kv, "a", 1, &e) == 0);
-	CHECK(lfs_kv_sync(kv, &e) == 0);     /* durable bytes, but not committed */
+	CHECK(lfs_kv_sync(kv, &e) == 0);     /* written, but not committed */
 	uint64_t during = fsize_of(path);
 	CHECK(during > before);
 	/* a copy of the file now = a crash inside the group */
