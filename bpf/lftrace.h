@@ -25,6 +25,7 @@ enum lft_kind {
 	                        a[2]=ended by 0 signal, 1 exit(), 2 exit_group();
 	                        seq = the exit call's, seq + 1 = the task end's */
 	LFT_K_DATA,          /* struct lft_data */
+	LFT_K_SMALL,         /* struct lft_small (a syscall of class LFT_C_SMALL) */
 };
 
 /* Per syscall number (array map `systab`), filled by the recorder. */
@@ -39,12 +40,17 @@ enum lft_sysclass {
 	LFT_C_CLONE3  = 1 << 7,  /* x[0] = clone_args.flags */
 	LFT_C_MMAP    = 1 << 8,  /* only file mappings (fd a[4] >= 0, !MAP_ANONYMOUS) */
 	LFT_C_EXEC    = 1 << 9,  /* successful exec reported by sched_process_exec */
+	LFT_C_SMALL   = 1 << 10, /* no path, no extras, a[0] fits 32 bits and at most
+	                            two more arguments matter (s1, s2): a struct
+	                            lft_small record (one 64-byte ring slot) */
 };
 
 struct lft_sysinfo {
 	__u16 sys;           /* enum lfs_tr_sys; 0 = not traced */
 	__u8  p1, p2;        /* argument index of path 1 / 2, 0xff = none */
 	__u32 cls;           /* enum lft_sysclass */
+	__u8  s1, s2;        /* LFT_C_SMALL: argument index carried in x / y, 0xff = none */
+	__u16 pad;
 };
 
 /* lft_event.eflags */
@@ -68,6 +74,20 @@ struct lft_event {
 	__u64 x[3];          /* per-class extra values (see lft_sysclass) */
 	__u64 size, ino;     /* LFT_F_STAT: opened file */
 	__u32 dev, imode;
+};
+
+/* The common fd syscalls (read, write, pread64, lseek, close, ...): 56
+ * bytes, with the ring's 8-byte record header one cache line.  a[0] is
+ * a0, a[s1] is x, a[s2] is y (struct lft_sysinfo), the others were not
+ * recorded; eflags is 0 (an event with flags goes as struct lft_event). */
+struct lft_small {
+	struct lft_hdr h;
+	__u32 pid;           /* tgid */
+	__u32 a0;            /* raw argument 0 (an fd) */
+	__u64 seq;
+	__u64 ts;
+	__s64 ret;
+	__u64 x, y;
 };
 
 struct lft_event_path {

@@ -62,94 +62,95 @@ struct sysdef {
 	uint16_t sys;
 	uint8_t p1, p2;
 	uint32_t cls;
+	uint8_t s1, s2;       /* LFT_C_SMALL: the arguments besides a[0] */
 };
 
 #define N 0xff
 static const struct sysdef sysdefs[] = {
 #ifdef SYS_open
-	{ SYS_open, LFS_TR_OPEN, 0, N, LFT_C_OPEN },
+	{ SYS_open, LFS_TR_OPEN, 0, N, LFT_C_OPEN, N, N },
 #endif
-	{ SYS_openat, LFS_TR_OPENAT, 1, N, LFT_C_OPEN },
+	{ SYS_openat, LFS_TR_OPENAT, 1, N, LFT_C_OPEN, N, N },
 #ifdef SYS_openat2
-	{ SYS_openat2, LFS_TR_OPENAT2, 1, N, LFT_C_OPEN | LFT_C_HOW },
+	{ SYS_openat2, LFS_TR_OPENAT2, 1, N, LFT_C_OPEN | LFT_C_HOW, N, N },
 #endif
 #ifdef SYS_creat
-	{ SYS_creat, LFS_TR_CREAT, 0, N, LFT_C_OPEN },
+	{ SYS_creat, LFS_TR_CREAT, 0, N, LFT_C_OPEN, N, N },
 #endif
-	{ SYS_close, LFS_TR_CLOSE, N, N, 0 },
+	{ SYS_close, LFS_TR_CLOSE, N, N, LFT_C_SMALL, N, N },
 #ifdef SYS_close_range
-	{ SYS_close_range, LFS_TR_CLOSE_RANGE, N, N, 0 },
+	{ SYS_close_range, LFS_TR_CLOSE_RANGE, N, N, LFT_C_SMALL, 1, 2 },
 #endif
-	{ SYS_read, LFS_TR_READ, N, N, 0 },
-	{ SYS_write, LFS_TR_WRITE, N, N, LFT_C_DATA },
-	{ SYS_pread64, LFS_TR_PREAD64, N, N, 0 },
-	{ SYS_pwrite64, LFS_TR_PWRITE64, N, N, LFT_C_DATA },
-	{ SYS_readv, LFS_TR_READV, N, N, LFT_C_IOV },
-	{ SYS_writev, LFS_TR_WRITEV, N, N, LFT_C_IOV | LFT_C_DATA },
-	{ SYS_preadv, LFS_TR_PREADV, N, N, LFT_C_IOV },
-	{ SYS_pwritev, LFS_TR_PWRITEV, N, N, LFT_C_IOV | LFT_C_DATA },
-	{ SYS_preadv2, LFS_TR_PREADV2, N, N, LFT_C_IOV },
-	{ SYS_pwritev2, LFS_TR_PWRITEV2, N, N, LFT_C_IOV | LFT_C_DATA },
-	{ SYS_lseek, LFS_TR_LSEEK, N, N, 0 },
-	{ SYS_fsync, LFS_TR_FSYNC, N, N, 0 },
-	{ SYS_fdatasync, LFS_TR_FDATASYNC, N, N, 0 },
-	{ SYS_sync_file_range, LFS_TR_SYNC_FILE_RANGE, N, N, 0 },
-	{ SYS_sync, LFS_TR_SYNC, N, N, 0 },
-	{ SYS_syncfs, LFS_TR_SYNCFS, N, N, 0 },
-	{ SYS_ftruncate, LFS_TR_FTRUNCATE, N, N, 0 },
-	{ SYS_truncate, LFS_TR_TRUNCATE, 0, N, 0 },
-	{ SYS_fallocate, LFS_TR_FALLOCATE, N, N, 0 },
+	{ SYS_read, LFS_TR_READ, N, N, LFT_C_SMALL, 2, N },
+	{ SYS_write, LFS_TR_WRITE, N, N, LFT_C_DATA | LFT_C_SMALL, 2, N },
+	{ SYS_pread64, LFS_TR_PREAD64, N, N, LFT_C_SMALL, 2, 3 },
+	{ SYS_pwrite64, LFS_TR_PWRITE64, N, N, LFT_C_DATA | LFT_C_SMALL, 2, 3 },
+	{ SYS_readv, LFS_TR_READV, N, N, LFT_C_IOV, N, N },
+	{ SYS_writev, LFS_TR_WRITEV, N, N, LFT_C_IOV | LFT_C_DATA, N, N },
+	{ SYS_preadv, LFS_TR_PREADV, N, N, LFT_C_IOV, N, N },
+	{ SYS_pwritev, LFS_TR_PWRITEV, N, N, LFT_C_IOV | LFT_C_DATA, N, N },
+	{ SYS_preadv2, LFS_TR_PREADV2, N, N, LFT_C_IOV, N, N },
+	{ SYS_pwritev2, LFS_TR_PWRITEV2, N, N, LFT_C_IOV | LFT_C_DATA, N, N },
+	{ SYS_lseek, LFS_TR_LSEEK, N, N, LFT_C_SMALL, 1, 2 },
+	{ SYS_fsync, LFS_TR_FSYNC, N, N, LFT_C_SMALL, N, N },
+	{ SYS_fdatasync, LFS_TR_FDATASYNC, N, N, LFT_C_SMALL, N, N },
+	{ SYS_sync_file_range, LFS_TR_SYNC_FILE_RANGE, N, N, 0, N, N },
+	{ SYS_sync, LFS_TR_SYNC, N, N, LFT_C_SMALL, N, N },
+	{ SYS_syncfs, LFS_TR_SYNCFS, N, N, LFT_C_SMALL, N, N },
+	{ SYS_ftruncate, LFS_TR_FTRUNCATE, N, N, LFT_C_SMALL, 1, N },
+	{ SYS_truncate, LFS_TR_TRUNCATE, 0, N, 0, N, N },
+	{ SYS_fallocate, LFS_TR_FALLOCATE, N, N, 0, N, N },
 #ifdef SYS_unlink
-	{ SYS_unlink, LFS_TR_UNLINK, 0, N, 0 },
+	{ SYS_unlink, LFS_TR_UNLINK, 0, N, 0, N, N },
 #endif
-	{ SYS_unlinkat, LFS_TR_UNLINKAT, 1, N, 0 },
+	{ SYS_unlinkat, LFS_TR_UNLINKAT, 1, N, 0, N, N },
 #ifdef SYS_rename
-	{ SYS_rename, LFS_TR_RENAME, 0, 1, 0 },
+	{ SYS_rename, LFS_TR_RENAME, 0, 1, 0, N, N },
 #endif
-	{ SYS_renameat, LFS_TR_RENAMEAT, 1, 3, 0 },
-	{ SYS_renameat2, LFS_TR_RENAMEAT2, 1, 3, 0 },
+	{ SYS_renameat, LFS_TR_RENAMEAT, 1, 3, 0, N, N },
+	{ SYS_renameat2, LFS_TR_RENAMEAT2, 1, 3, 0, N, N },
 #ifdef SYS_mkdir
-	{ SYS_mkdir, LFS_TR_MKDIR, 0, N, 0 },
+	{ SYS_mkdir, LFS_TR_MKDIR, 0, N, 0, N, N },
 #endif
-	{ SYS_mkdirat, LFS_TR_MKDIRAT, 1, N, 0 },
+	{ SYS_mkdirat, LFS_TR_MKDIRAT, 1, N, 0, N, N },
 #ifdef SYS_rmdir
-	{ SYS_rmdir, LFS_TR_RMDIR, 0, N, 0 },
+	{ SYS_rmdir, LFS_TR_RMDIR, 0, N, 0, N, N },
 #endif
 #ifdef SYS_link
-	{ SYS_link, LFS_TR_LINK, 0, 1, 0 },
+	{ SYS_link, LFS_TR_LINK, 0, 1, 0, N, N },
 #endif
-	{ SYS_linkat, LFS_TR_LINKAT, 1, 3, 0 },
+	{ SYS_linkat, LFS_TR_LINKAT, 1, 3, 0, N, N },
 #ifdef SYS_symlink
-	{ SYS_symlink, LFS_TR_SYMLINK, 0, 1, 0 },
+	{ SYS_symlink, LFS_TR_SYMLINK, 0, 1, 0, N, N },
 #endif
-	{ SYS_symlinkat, LFS_TR_SYMLINKAT, 0, 2, 0 },
-	{ SYS_dup, LFS_TR_DUP, N, N, 0 },
+	{ SYS_symlinkat, LFS_TR_SYMLINKAT, 0, 2, 0, N, N },
+	{ SYS_dup, LFS_TR_DUP, N, N, LFT_C_SMALL, N, N },
 #ifdef SYS_dup2
-	{ SYS_dup2, LFS_TR_DUP2, N, N, 0 },
+	{ SYS_dup2, LFS_TR_DUP2, N, N, LFT_C_SMALL, 1, N },
 #endif
-	{ SYS_dup3, LFS_TR_DUP3, N, N, 0 },
-	{ SYS_fcntl, LFS_TR_FCNTL, N, N, 0 },
-	{ SYS_chdir, LFS_TR_CHDIR, 0, N, 0 },
-	{ SYS_fchdir, LFS_TR_FCHDIR, N, N, 0 },
-	{ SYS_sendfile, LFS_TR_SENDFILE, N, N, LFT_C_OFFP1 },
-	{ SYS_copy_file_range, LFS_TR_COPY_FILE_RANGE, N, N, LFT_C_OFFP2 },
-	{ SYS_splice, LFS_TR_SPLICE, N, N, LFT_C_OFFP2 },
-	{ SYS_mmap, LFS_TR_MMAP, N, N, LFT_C_MMAP },
-	{ SYS_munmap, LFS_TR_MUNMAP, N, N, 0 },
+	{ SYS_dup3, LFS_TR_DUP3, N, N, LFT_C_SMALL, 1, 2 },
+	{ SYS_fcntl, LFS_TR_FCNTL, N, N, LFT_C_SMALL, 1, 2 },
+	{ SYS_chdir, LFS_TR_CHDIR, 0, N, 0, N, N },
+	{ SYS_fchdir, LFS_TR_FCHDIR, N, N, LFT_C_SMALL, N, N },
+	{ SYS_sendfile, LFS_TR_SENDFILE, N, N, LFT_C_OFFP1, N, N },
+	{ SYS_copy_file_range, LFS_TR_COPY_FILE_RANGE, N, N, LFT_C_OFFP2, N, N },
+	{ SYS_splice, LFS_TR_SPLICE, N, N, LFT_C_OFFP2, N, N },
+	{ SYS_mmap, LFS_TR_MMAP, N, N, LFT_C_MMAP, N, N },
+	{ SYS_munmap, LFS_TR_MUNMAP, N, N, 0, N, N },
 #ifdef SYS_fork
-	{ SYS_fork, LFS_TR_FORK, N, N, LFT_C_CHILD0 },
+	{ SYS_fork, LFS_TR_FORK, N, N, LFT_C_CHILD0, N, N },
 #endif
 #ifdef SYS_vfork
-	{ SYS_vfork, LFS_TR_VFORK, N, N, LFT_C_CHILD0 },
+	{ SYS_vfork, LFS_TR_VFORK, N, N, LFT_C_CHILD0, N, N },
 #endif
-	{ SYS_clone, LFS_TR_CLONE, N, N, LFT_C_CHILD0 },
+	{ SYS_clone, LFS_TR_CLONE, N, N, LFT_C_CHILD0, N, N },
 #ifdef SYS_clone3
-	{ SYS_clone3, LFS_TR_CLONE3, N, N, LFT_C_CHILD0 | LFT_C_CLONE3 },
+	{ SYS_clone3, LFS_TR_CLONE3, N, N, LFT_C_CHILD0 | LFT_C_CLONE3, N, N },
 #endif
-	{ SYS_execve, LFS_TR_EXECVE, 0, N, LFT_C_EXEC },
-	{ SYS_execveat, LFS_TR_EXECVEAT, 1, N, LFT_C_EXEC },
-	{ SYS_exit, LFS_TR_EXIT, N, N, 0 },
-	{ SYS_exit_group, LFS_TR_EXIT_GROUP, N, N, 0 },
+	{ SYS_execve, LFS_TR_EXECVE, 0, N, LFT_C_EXEC, N, N },
+	{ SYS_execveat, LFS_TR_EXECVEAT, 1, N, LFT_C_EXEC, N, N },
+	{ SYS_exit, LFS_TR_EXIT, N, N, 0, N, N },
+	{ SYS_exit_group, LFS_TR_EXIT_GROUP, N, N, 0, N, N },
 };
 #undef N
 
@@ -179,6 +180,7 @@ struct rec {
 	int32_t root_pid;
 	int root_exited;
 	char p1[LFT_PATH_MAX], p2[LFT_PATH_MAX];
+	uint8_t small_arg[128][2]; /* per enum lfs_tr_sys: lft_small's x / y argument */
 	int go_fd;               /* the held child's pipe: its read() is ours */
 	int seen_root;           /* an event of the root came already */
 	int err;
@@ -383,6 +385,27 @@ static int on_record(void *ctx, void *data, size_t size)
 		memcpy(p->buf + p->len, d->d, d->len);
 		p->len += d->len;
 		return 0;
+	}
+	case LFT_K_SMALL: {
+		/* widened to the full record: a[0], a[s1], a[s2] */
+		const struct lft_small *m = data;
+		if (size < sizeof *m || h->sys >= sizeof r->small_arg / sizeof r->small_arg[0])
+			return 0;
+		struct lft_event e;
+		memset(&e, 0, sizeof e);
+		e.h = m->h;
+		e.h.kind = LFT_K_SYS;
+		e.pid = m->pid;
+		e.seq = m->seq;
+		e.ts = m->ts;
+		e.ret = m->ret;
+		e.a[0] = m->a0;
+		uint8_t s1 = r->small_arg[h->sys][0], s2 = r->small_arg[h->sys][1];
+		if (s1 < 6)
+			e.a[s1] = m->x;
+		if (s2 < 6)
+			e.a[s2] = m->y;
+		return on_record(ctx, &e, sizeof e);
 	}
 	case LFT_K_SYS:
 	case LFT_K_SYS_PATH: {
@@ -843,6 +866,9 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 			return lfs_error(c, cmdv[0], "cannot start: %s", strerror(errno));
 	}
 	int dbg = getenv("LFS_TRACE_DEBUG") != NULL, lerr = 0;
+	/* LFS_TRACE_DEBUG=stats: the kernel times every program run (while
+	 * this fd is open), printed per program at the end */
+	int stats_fd = dbg && !strcmp(getenv("LFS_TRACE_DEBUG"), "stats") ? bpf_enable_stats(BPF_STATS_RUN_TIME) : -1;
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 #define PHASE(what) do { if (dbg) fprintf(stderr, "lightfs: trace: %-8s %.1f ms\n", what, \
 	(now_ns(CLOCK_MONOTONIC) - t0) / 1e6); } while (0)
@@ -888,9 +914,15 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 	int systab_fd = bpf_map__fd(skel->maps.systab);
 	for (size_t i = 0; i < sizeof sysdefs / sizeof sysdefs[0]; i++) {
 		uint32_t nr = (uint32_t)sysdefs[i].nr;
-		struct lft_sysinfo si = { sysdefs[i].sys, sysdefs[i].p1, sysdefs[i].p2, sysdefs[i].cls };
+		int small = !!(sysdefs[i].cls & LFT_C_SMALL);
+		struct lft_sysinfo si = { sysdefs[i].sys, sysdefs[i].p1, sysdefs[i].p2, sysdefs[i].cls,
+					  small ? sysdefs[i].s1 : 0xff, small ? sysdefs[i].s2 : 0xff, 0 };
 		if (nr < LFT_NR_MAX)
 			bpf_map_update_elem(systab_fd, &nr, &si, BPF_ANY);
+		if (sysdefs[i].sys < sizeof r.small_arg / sizeof r.small_arg[0]) {
+			r.small_arg[sysdefs[i].sys][0] = si.s1;
+			r.small_arg[sysdefs[i].sys][1] = si.s2;
+		}
 	}
 	if (lfs_trace_paths_new(&r.paths)) {
 		rc = lfs_error(c, NULL, "out of memory");
@@ -1012,6 +1044,18 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		}
 	}
 	PHASE("ended");
+	if (stats_fd >= 0) {
+		struct bpf_program *p;
+		bpf_object__for_each_program(p, skel->obj) {
+			struct bpf_prog_info pi;
+			__u32 len = sizeof pi;
+			memset(&pi, 0, sizeof pi);
+			if (bpf_program__fd(p) >= 0 && !bpf_obj_get_info_by_fd(bpf_program__fd(p), &pi, &len) && pi.run_cnt)
+				fprintf(stderr, "lightfs: trace: %-16s %10llu runs %7.1f ns/run\n", bpf_program__name(p),
+					(unsigned long long)pi.run_cnt, (double)pi.run_time_ns / (double)pi.run_cnt);
+		}
+		close(stats_fd);
+	}
 	if (pidfd >= 0)
 		close(pidfd);
 	lftrace_bpf__detach(skel);
