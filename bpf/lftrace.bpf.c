@@ -31,6 +31,7 @@ const volatile __u32 data_max = 0;        /* --data=MAX, 0 = off */
 const volatile __u64 wakeup_bytes = 1 << 20; /* force a wakeup past this backlog */
 
 __u64 seq = 0;
+__u32 nobatch = 0;    /* set by the recorder when it cannot run lft_flush */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -91,6 +92,92 @@ static __always_inline void count_lost(void)
 		(*l)++;
 }
 
+static __always_inline void count_lost_n(__u32 n)
+{
+	__u32 z = 0;
+	__u64 *l = bpf_map_lookup_elem(&lost, &z);
+	if (l)
+		*l += n;
+}
+
+/* Per-CPU batch of lft_small records.  `busy` is set while a program of
+ * ours runs on this CPU between taking a sequence number and having its
+ * record in the batch or committed in the ring; lft_flush, which the
+ * recorder runs on every CPU (BPF_PROG_TEST_RUN, an IPI) at each poll,
+ * leaves the batch alone then and says so.  A round in which no CPU was
+ * busy therefore proves that every seq taken before it is in the ring (or
+ * counted lost) — the recorder's watermark for reordering by seq. */
+struct lft_cpu {
+	__u32 busy;
+	__u32 pad;
+	struct lft_batch b;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lft_cpu);
+} cpub SEC(".maps");
+
+/* Enter the busy section of this CPU; NULL when already inside one (a
+ * program nested in another, or an unexpected preemption): then the caller
+ * writes straight to the ring and the flush round sees `busy`. */
+static __always_inline struct lft_cpu *cpu_enter(void)
+{
+	__u32 z = 0;
+	if (nobatch)
+		return NULL;
+	struct lft_cpu *c = bpf_map_lookup_elem(&cpub, &z);
+	if (!c || c->busy)
+		return NULL;
+	c->busy = 1;
+	asm volatile("" ::: "memory");
+	return c;
+}
+
+static __always_inline void cpu_leave(struct lft_cpu *c)
+{
+	if (!c)
+		return;
+	asm volatile("" ::: "memory");
+	c->busy = 0;
+}
+
+/* write this CPU's batch to the ring (its events are lost if it is full) */
+static __always_inline void batch_flush(struct lft_cpu *c)
+{
+	__u32 n = c->b.n;
+	if (n == 0)
+		return;
+	if (n > LFT_BATCH)
+		n = LFT_BATCH;
+	c->b.h.kind = LFT_K_BATCH;
+	c->b.h.sys = 0;
+	c->b.h.tid = 0;
+	c->b.n = n;
+	c->b.pad = 0;
+	__u64 sz = __builtin_offsetof(struct lft_batch, ev) + (__u64)n * sizeof(struct lft_small);
+	if (bpf_ringbuf_output(&rb, &c->b, sz, BPF_RB_NO_WAKEUP))
+		count_lost_n(n);
+	c->b.n = 0;
+}
+
+/* Run by the recorder on each CPU: 0 = flushed (or empty), 1 = busy. */
+SEC("raw_tp")
+int lft_flush(void *ctx)
+{
+	__u32 z = 0;
+	struct lft_cpu *c = bpf_map_lookup_elem(&cpub, &z);
+	(void)ctx;
+	if (!c)
+		return 0;
+	if (c->busy)
+		return 1;
+	batch_flush(c);
+	return 0;
+}
+
 static __always_inline __u64 wake_flags(void)
 {
 	return bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
@@ -118,10 +205,14 @@ int BPF_PROG(lft_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	__u32 ctid = BPF_CORE_READ(child, pid), ctgid = BPF_CORE_READ(child, tgid);
 	trace_tid(ctid, 1);
+	struct lft_cpu *c = cpu_enter();
+	if (c)
+		batch_flush(c);         /* this CPU's earlier events go first */
 	__u64 s = __sync_fetch_and_add(&seq, 1);
 	struct lft_event *e = bpf_ringbuf_reserve(&rb, sizeof *e, 0);
 	if (!e) {
 		count_lost();
+		cpu_leave(c);
 		return 0;
 	}
 	fill_hdr(e, LFT_K_FORK, 0, (__u64)BPF_CORE_READ(parent, tgid) << 32 | ptid);
@@ -130,6 +221,7 @@ int BPF_PROG(lft_fork, struct task_struct *parent, struct task_struct *child)
 	e->a[1] = ctid;
 	e->a[2] = ctgid == BPF_CORE_READ(parent, tgid);
 	bpf_ringbuf_submit(e, wake_flags());
+	cpu_leave(c);
 	return 0;
 }
 
@@ -152,11 +244,14 @@ int BPF_PROG(lft_exit, struct task_struct *p)
 	__u64 how = 0;
 	if (!(code & 0x7f))
 		how = (sflags & 4) && !(pend & (1ull << (9 - 1))) ? 2 : ((sflags & 4) ? 0 : 1);
+	struct lft_cpu *c = cpu_enter();
+	if (c)
+		batch_flush(c);         /* this CPU's earlier events go first */
 	__u64 s = __sync_fetch_and_add(&seq, 2);
 	struct lft_event *e = bpf_ringbuf_reserve(&rb, sizeof *e, 0);
 	if (!e) {
-		count_lost();
-		count_lost();
+		count_lost_n(2);
+		cpu_leave(c);
 		return 0;
 	}
 	fill_hdr(e, LFT_K_EXIT, 0, (__u64)BPF_CORE_READ(p, tgid) << 32 | tid);
@@ -165,6 +260,7 @@ int BPF_PROG(lft_exit, struct task_struct *p)
 	e->a[1] = BPF_CORE_READ(p, signal, live.counter) == 0;
 	e->a[2] = how;                   /* 0 signal/killed, 1 exit(), 2 exit_group() */
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	cpu_leave(c);
 	return 0;
 }
 
@@ -174,10 +270,14 @@ int BPF_PROG(lft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm
 	__u32 tid = BPF_CORE_READ(p, pid);
 	if (!traced(tid))
 		return 0;
+	struct lft_cpu *c = cpu_enter();
+	if (c)
+		batch_flush(c);         /* this CPU's earlier events go first */
 	__u64 s = __sync_fetch_and_add(&seq, 1);
 	struct lft_event_path *e = bpf_ringbuf_reserve(&rb, sizeof *e, 0);
 	if (!e) {
 		count_lost();
+		cpu_leave(c);
 		return 0;
 	}
 	fill_hdr(&e->e, LFT_K_EXEC, 0, (__u64)BPF_CORE_READ(p, tgid) << 32 | tid);
@@ -188,6 +288,7 @@ int BPF_PROG(lft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm
 		e->p1[0] = 0;
 	bpf_probe_read_kernel_str(e->p2, 16, __builtin_preserve_access_index(&p->comm));
 	bpf_ringbuf_submit(e, wake_flags());
+	cpu_leave(c);
 	return 0;
 }
 
@@ -357,56 +458,58 @@ static __always_inline __u64 sys_arg(const struct pt_regs *r, __u32 i)
 	return 0;
 }
 
-SEC("raw_tp/sys_exit")
-int BPF_PROG(lft_sys_exit, struct pt_regs *regs_raw, long ret)
+/* One syscall event, inside the CPU's busy section (c NULL: nested, no
+ * batching).  lft_small events go to the CPU's batch; any other record
+ * first flushes it, so per CPU the ring stays in seq order. */
+static __always_inline void sys_record(struct lft_cpu *c, struct pt_regs *r, struct lft_sysinfo *si,
+				       __u64 id, long ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	if (!traced(tid))
-		return 0;
-	/* The registers through a BTF-typed pointer (direct loads) rather
-	 * than bpf_probe_read_kernel of the raw_tp argument, which is an
-	 * untyped scalar: the same pt_regs (task_pt_regs(current) is where
-	 * the syscall entry saved them), at a fraction of the cost. */
-	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	(void)regs_raw;
-	if (!r)
-		return 0;
-	__u32 nr = (__u32)r->orig_ax;
-	if (nr >= LFT_NR_MAX)
-		return 0;
-	struct lft_sysinfo *si = bpf_map_lookup_elem(&systab, &nr);
-	if (!si || !si->sys)
-		return 0;
 	__u32 cls = si->cls;
-	if ((cls & LFT_C_CHILD0) && ret == 0)
-		return 0;                     /* the child's side of fork */
-	if ((cls & LFT_C_MMAP) && (((long)r->r8 < 0) || (r->r10 & 0x20 /* MAP_ANONYMOUS */)))
-		return 0;                     /* only file mappings */
-
 	int datalost = 0;
-	if (data_max && (cls & LFT_C_DATA) && ret > 0)
-		datalost = emit_data(id, si->sys, r->si, ret, !!(cls & LFT_C_IOV), r->dx);
-
-	if ((cls & LFT_C_SMALL) && !datalost) {
-		__u64 s = __sync_fetch_and_add(&seq, 1);
-		struct lft_small *m = bpf_ringbuf_reserve(&rb, sizeof *m, 0);
-		if (!m) {
-			count_lost();
-			return 0;
+	if (data_max && (cls & LFT_C_DATA)) {
+		/* payload chunks, then the event, both straight to the ring */
+		if (c)
+			batch_flush(c);
+		if (ret > 0)
+			datalost = emit_data(id, si->sys, r->si, ret, !!(cls & LFT_C_IOV), r->dx);
+	} else if (cls & LFT_C_SMALL) {
+		struct lft_small *m;
+		__u32 n = 0;
+		if (c) {
+			n = c->b.n;
+			if (n >= LFT_BATCH) {
+				batch_flush(c);
+				n = 0;
+			}
+			m = &c->b.ev[n & (LFT_BATCH - 1)];
+		} else {
+			m = bpf_ringbuf_reserve(&rb, sizeof *m, 0);
+			if (!m) {
+				__sync_fetch_and_add(&seq, 1);
+				count_lost();
+				return;
+			}
 		}
 		m->h.kind = LFT_K_SMALL;
 		m->h.sys = si->sys;
-		m->h.tid = tid;
+		m->h.tid = (__u32)id;
 		m->pid = id >> 32;
 		m->a0 = (__u32)r->di;
-		m->seq = s;
+		m->seq = __sync_fetch_and_add(&seq, 1);
 		m->ts = bpf_ktime_get_ns();
 		m->ret = ret;
 		m->x = sys_arg(r, si->s1);
 		m->y = sys_arg(r, si->s2);
-		bpf_ringbuf_submit(m, BPF_RB_NO_WAKEUP);
-		return 0;
+		if (!c) {
+			bpf_ringbuf_submit(m, BPF_RB_NO_WAKEUP);
+			return;
+		}
+		c->b.n = n + 1;
+		if (n + 1 >= LFT_BATCH)
+			batch_flush(c);
+		return;
+	} else if (c) {
+		batch_flush(c);
 	}
 
 	__u8 p1 = si->p1, p2 = si->p2;
@@ -423,7 +526,7 @@ int BPF_PROG(lft_sys_exit, struct pt_regs *regs_raw, long ret)
 	}
 	if (!e) {
 		count_lost();
-		return 0;
+		return;
 	}
 	fill_hdr(e, ep ? LFT_K_SYS_PATH : LFT_K_SYS, si->sys, id);
 	e->seq = s;
@@ -459,5 +562,37 @@ int BPF_PROG(lft_sys_exit, struct pt_regs *regs_raw, long ret)
 	}
 	/* no wakeup: the recorder polls every 20 ms; exits and forks force one */
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(lft_sys_exit, struct pt_regs *regs_raw, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	if (!traced(tid))
+		return 0;
+	/* The registers through a BTF-typed pointer (direct loads) rather
+	 * than bpf_probe_read_kernel of the raw_tp argument, which is an
+	 * untyped scalar: the same pt_regs (task_pt_regs(current) is where
+	 * the syscall entry saved them), at a fraction of the cost. */
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	(void)regs_raw;
+	if (!r)
+		return 0;
+	__u32 nr = (__u32)r->orig_ax;
+	if (nr >= LFT_NR_MAX)
+		return 0;
+	struct lft_sysinfo *si = bpf_map_lookup_elem(&systab, &nr);
+	if (!si || !si->sys)
+		return 0;
+	__u32 cls = si->cls;
+	if ((cls & LFT_C_CHILD0) && ret == 0)
+		return 0;                     /* the child's side of fork */
+	if ((cls & LFT_C_MMAP) && (((long)r->r8 < 0) || (r->r10 & 0x20 /* MAP_ANONYMOUS */)))
+		return 0;                     /* only file mappings */
+
+	struct lft_cpu *c = cpu_enter();
+	sys_record(c, r, si, id, ret);
+	cpu_leave(c);
 	return 0;
 }

@@ -26,7 +26,13 @@ enum lft_kind {
 	                        seq = the exit call's, seq + 1 = the task end's */
 	LFT_K_DATA,          /* struct lft_data */
 	LFT_K_SMALL,         /* struct lft_small (a syscall of class LFT_C_SMALL) */
+	LFT_K_BATCH,         /* struct lft_batch: n struct lft_small of one CPU */
 };
+
+/* lft_small records are gathered per CPU and written to the ring LFT_BATCH
+ * at a time (one reservation instead of one per event); see lftrace.bpf.c
+ * for when a batch is flushed and how the recorder restores seq order. */
+#define LFT_BATCH 64
 
 /* Per syscall number (array map `systab`), filled by the recorder. */
 enum lft_sysclass {
@@ -88,6 +94,13 @@ struct lft_small {
 	__u64 ts;
 	__s64 ret;
 	__u64 x, y;
+};
+
+struct lft_batch {
+	struct lft_hdr h;    /* kind LFT_K_BATCH, sys 0, tid 0 */
+	__u32 n;             /* events in ev */
+	__u32 pad;
+	struct lft_small ev[LFT_BATCH];
 };
 
 struct lft_event_path {

@@ -162,6 +162,14 @@ struct pend {                 /* --data payload being assembled for a tid */
 	size_t len, cap;
 };
 
+struct held {                 /* a record waiting for the ones before it */
+	uint64_t seq;
+	void *rec;                /* copy of the ring record */
+	size_t size;
+	uint8_t *data;            /* its --data payload (writes), owned */
+	size_t dlen;
+};
+
 struct fmap {                 /* a recorded file mapping (for munmap filtering) */
 	int32_t pid;
 	uint64_t addr, len;
@@ -181,6 +189,13 @@ struct rec {
 	int root_exited;
 	char p1[LFT_PATH_MAX], p2[LFT_PATH_MAX];
 	uint8_t small_arg[128][2]; /* per enum lfs_tr_sys: lft_small's x / y argument */
+	/* seq order: records arrive in ring order, which per-CPU batching
+	 * breaks across CPUs; they are written in seq order (see arrive) */
+	uint64_t next_seq;       /* kernel seq of the next event to write */
+	struct held *held;       /* min-heap on seq of records that came early */
+	size_t nheld, capheld;
+	const uint8_t *cur_data; /* --data payload of the record being written */
+	size_t cur_dlen;
 	int go_fd;               /* the held child's pipe: its read() is ours */
 	int seen_root;           /* an event of the root came already */
 	int err;
@@ -357,9 +372,9 @@ static int decode_sys(struct rec *r, const struct lft_event *e, const char *p1, 
 	return 1;
 }
 
-static int on_record(void *ctx, void *data, size_t size)
+/* Write one record (in seq order; the --data payload in r->cur_data). */
+static int process_record(struct rec *r, const void *data, size_t size)
 {
-	struct rec *r = ctx;
 	const struct lft_hdr *h = data;
 	struct lfs_trace_event ev;
 	if (size < sizeof *h || r->err)
@@ -405,7 +420,7 @@ static int on_record(void *ctx, void *data, size_t size)
 			e.a[s1] = m->x;
 		if (s2 < 6)
 			e.a[s2] = m->y;
-		return on_record(ctx, &e, sizeof e);
+		return process_record(r, &e, sizeof e);
 	}
 	case LFT_K_SYS:
 	case LFT_K_SYS_PATH: {
@@ -435,11 +450,9 @@ static int on_record(void *ctx, void *data, size_t size)
 				return 0;
 		}
 		if (lfs_trace_sys_is_write(ev.sys) && r->data_max) {
-			struct pend *p = pend_for(r, h->tid, 0);
-			if (p && p->len) {
-				ev.data = p->buf;
-				ev.data_len = (uint32_t)p->len;
-				p->len = 0;
+			if (r->cur_dlen) {
+				ev.data = r->cur_data;
+				ev.data_len = (uint32_t)r->cur_dlen;
 			}
 			if (ev.ret > 0 && ev.data_len < (uint64_t)ev.ret)
 				ev.eflags |= LFS_TREV_DATATRUNC;
@@ -517,6 +530,170 @@ static int on_record(void *ctx, void *data, size_t size)
 		put_event(r, &ev);
 		return 0;
 	}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ seq order */
+
+/* Every record but payload chunks carries the kernel's sequence number at
+ * the same offset (struct lft_small and struct lft_event agree); an exit
+ * record takes two (the exit call, then the task's end). */
+static uint64_t rec_seq(const void *rec)
+{
+	return ((const struct lft_event *)rec)->seq;
+}
+
+static uint64_t rec_span(const void *rec)
+{
+	return ((const struct lft_hdr *)rec)->kind == LFT_K_EXIT ? 2 : 1;
+}
+
+static void held_swap(struct held *a, struct held *b)
+{
+	struct held t = *a;
+	*a = *b;
+	*b = t;
+}
+
+static int held_push(struct rec *r, const void *rec, size_t size, const uint8_t *data, size_t dlen)
+{
+	if (r->nheld == r->capheld) {
+		size_t nc = r->capheld ? r->capheld * 2 : 256;
+		struct held *nh = realloc(r->held, nc * sizeof *nh);
+		if (!nh)
+			return -ENOMEM;
+		r->held = nh;
+		r->capheld = nc;
+	}
+	struct held x = { rec_seq(rec), malloc(size), size, NULL, dlen };
+	if (dlen)
+		x.data = malloc(dlen);
+	if (!x.rec || (dlen && !x.data)) {
+		free(x.rec);
+		free(x.data);
+		return -ENOMEM;
+	}
+	memcpy(x.rec, rec, size);
+	if (dlen)
+		memcpy(x.data, data, dlen);
+	size_t i = r->nheld++;
+	r->held[i] = x;
+	while (i > 0 && r->held[(i - 1) / 2].seq > r->held[i].seq) {
+		held_swap(&r->held[(i - 1) / 2], &r->held[i]);
+		i = (i - 1) / 2;
+	}
+	return 0;
+}
+
+/* write and drop the heap's top */
+static void held_pop_write(struct rec *r)
+{
+	struct held x = r->held[0];
+	r->held[0] = r->held[--r->nheld];
+	for (size_t i = 0;;) {
+		size_t m = i, a = 2 * i + 1, b = a + 1;
+		if (a < r->nheld && r->held[a].seq < r->held[m].seq)
+			m = a;
+		if (b < r->nheld && r->held[b].seq < r->held[m].seq)
+			m = b;
+		if (m == i)
+			break;
+		held_swap(&r->held[i], &r->held[m]);
+		i = m;
+	}
+	r->cur_data = x.data;
+	r->cur_dlen = x.dlen;
+	process_record(r, x.rec, x.size);
+	r->cur_data = NULL;
+	r->cur_dlen = 0;
+	uint64_t end = x.seq + rec_span(x.rec);
+	if (end > r->next_seq)
+		r->next_seq = end;
+	free(x.rec);
+	free(x.data);
+}
+
+/* write the held records that are next in line */
+static void held_drain(struct rec *r)
+{
+	while (r->nheld && r->held[0].seq <= r->next_seq)
+		held_pop_write(r);
+}
+
+/* Every seq below `upto` is now in hand or was lost (a clean flush round,
+ * see lft_flush): write the held records below it; the gaps are the lost
+ * events, which the lost counters report. */
+static void held_watermark(struct rec *r, uint64_t upto)
+{
+	while (r->nheld && r->held[0].seq < upto)
+		held_pop_write(r);
+	if (upto > r->next_seq)
+		r->next_seq = upto;
+	held_drain(r);
+}
+
+/* A record with a seq, in ring order: written now if it is the next one,
+ * else held until the ones before it come (or are known lost).  A write's
+ * payload chunks come just before it in the ring, so they are bound to it
+ * here, in ring order. */
+static void arrive(struct rec *r, const void *rec, size_t size)
+{
+	const struct lft_hdr *h = rec;
+	struct pend *p = NULL;
+	if (r->data_max && (h->kind == LFT_K_SYS || h->kind == LFT_K_SMALL) && lfs_trace_sys_is_write(h->sys))
+		p = pend_for(r, h->tid, 0);
+	const uint8_t *data = p && p->len ? p->buf : NULL;
+	size_t dlen = p ? p->len : 0;
+	uint64_t s = rec_seq(rec);
+	if (s <= r->next_seq) {
+		/* (s < next_seq: later than a watermark said it could be;
+		 * written anyway, out of order) */
+		r->cur_data = data;
+		r->cur_dlen = dlen;
+		process_record(r, rec, size);
+		r->cur_data = NULL;
+		r->cur_dlen = 0;
+		if (s + rec_span(rec) > r->next_seq)
+			r->next_seq = s + rec_span(rec);
+		held_drain(r);
+	} else if (held_push(r, rec, size, data, dlen) && !r->err) {
+		r->err = -ENOMEM;
+		r->lerr.code = -ENOMEM;
+	}
+	if (p)
+		p->len = 0;
+}
+
+/* libbpf ring callback: records in ring order */
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct rec *r = ctx;
+	const struct lft_hdr *h = data;
+	if (size < sizeof *h || r->err)
+		return 0;
+	switch (h->kind) {
+	case LFT_K_DATA:
+		return process_record(r, data, size);
+	case LFT_K_BATCH: {
+		const struct lft_batch *b = data;
+		if (size < offsetof(struct lft_batch, ev) || b->n > LFT_BATCH ||
+		    size < offsetof(struct lft_batch, ev) + b->n * sizeof b->ev[0])
+			return 0;
+		for (uint32_t i = 0; i < b->n; i++)
+			arrive(r, &b->ev[i], sizeof b->ev[i]);
+		return 0;
+	}
+	case LFT_K_SMALL:
+		if (size < sizeof(struct lft_small))
+			return 0;
+		arrive(r, data, size);
+		return 0;
+	case LFT_K_SYS: case LFT_K_SYS_PATH: case LFT_K_FORK: case LFT_K_EXIT: case LFT_K_EXEC:
+		if (size < sizeof(struct lft_event))
+			return 0;
+		arrive(r, data, size);
+		return 0;
 	}
 	return 0;
 }
@@ -761,6 +938,80 @@ static void fill_header(struct lfs_trace_header *h, int argc, char **argv)
 		h->cmdline[sizeof h->cmdline - 1] = 0;
 }
 
+/* The ring's consumer and producer positions (page 0 and page 1 of the
+ * map), read-only, to tell whether everything reserved was consumed. */
+struct ringpos {
+	const volatile unsigned long *cons, *prod;
+	size_t pg;
+};
+
+static int ringpos_map(struct ringpos *rp, int fd)
+{
+	rp->pg = (size_t)sysconf(_SC_PAGESIZE);
+	void *c = mmap(NULL, rp->pg, PROT_READ, MAP_SHARED, fd, 0);
+	if (c == MAP_FAILED)
+		return -errno;
+	void *p = mmap(NULL, rp->pg, PROT_READ, MAP_SHARED, fd, (off_t)rp->pg);
+	if (p == MAP_FAILED) {
+		munmap(c, rp->pg);
+		return -errno;
+	}
+	rp->cons = c;
+	rp->prod = p;
+	return 0;
+}
+
+static void ringpos_unmap(struct ringpos *rp)
+{
+	if (rp->cons)
+		munmap((void *)rp->cons, rp->pg);
+	if (rp->prod)
+		munmap((void *)rp->prod, rp->pg);
+}
+
+/* Run lft_flush on every CPU: 1 if no CPU was inside a program of ours. */
+static int flush_cpus(int prog_fd, int ncpu)
+{
+	int clean = 1;
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		for (int tries = 0;; tries++) {
+			LIBBPF_OPTS(bpf_test_run_opts, o, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = (__u32)cpu);
+			if (bpf_prog_test_run_opts(prog_fd, &o)) {
+				if (errno != ENXIO)     /* ENXIO: CPU offline */
+					clean = 0;
+				break;
+			}
+			if (o.retval == 0)
+				break;
+			if (tries == 2) {
+				clean = 0;
+				break;
+			}
+		}
+	}
+	return clean;
+}
+
+/* Flush the CPUs' batches, consume the ring, and when that round proves
+ * every seq below the one read before it arrived (no CPU busy, nothing
+ * reserved before the round left unconsumed), write the held records up
+ * to it.  Returns 1 then, 0 if the round was not conclusive, < 0 on a
+ * ring error. */
+static int drain(struct rec *r, struct ring_buffer *rb, struct lftrace_bpf *skel, struct ringpos *rp,
+		 int ncpu, int batching)
+{
+	uint64_t s = __atomic_load_n(&skel->bss->seq, __ATOMIC_ACQUIRE);
+	int clean = batching ? flush_cpus(bpf_program__fd(skel->progs.lft_flush), ncpu) : 1;
+	unsigned long p = __atomic_load_n(rp->prod, __ATOMIC_ACQUIRE);
+	int n = ring_buffer__consume(rb);
+	if (n < 0 && n != -EINTR)
+		return n;
+	if (!clean || __atomic_load_n(rp->cons, __ATOMIC_ACQUIRE) < p)
+		return 0;
+	held_watermark(r, s);
+	return 1;
+}
+
 int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -857,6 +1108,8 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 	pid_t child = -1;
 	struct lftrace_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
+	struct ringpos rp = { 0 };
+	int ncpu = 0, batching = 1;
 	struct lfs_err err = { 0 };
 
 	libbpf_set_print(libbpf_quiet);
@@ -946,6 +1199,20 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		rc = lfs_error(c, NULL, "cannot set up the ring buffer: %s", strerror(errno));
 		goto cleanup;
 	}
+	if ((lerr = ringpos_map(&rp, bpf_map__fd(skel->maps.rb)))) {
+		rc = lfs_error(c, NULL, "cannot map the ring buffer: %s", strerror(-lerr));
+		goto cleanup;
+	}
+	/* per-CPU batching needs lft_flush to run on each CPU (test run with
+	 * BPF_F_TEST_RUN_ON_CPU); without it every record goes to the ring */
+	ncpu = libbpf_num_possible_cpus();
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, o, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = 0);
+		if (ncpu <= 0 || bpf_prog_test_run_opts(bpf_program__fd(skel->progs.lft_flush), &o)) {
+			batching = 0;
+			skel->bss->nobatch = 1;
+		}
+	}
 	PHASE("ring");
 	if ((lerr = lftrace_bpf__attach(skel))) {
 		rc = lfs_error(c, NULL, "cannot attach the BPF program: %s", strerror(-lerr));
@@ -999,8 +1266,7 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		struct pollfd pfd[2] = { { ring_buffer__epoll_fd(rb), POLLIN, 0 }, { pidfd, POLLIN, 0 } };
 		if (poll(pfd, pidfd >= 0 ? 2 : 1, 20) < 0 && errno != EINTR)
 			break;
-		int n = ring_buffer__consume(rb);
-		if (n < 0 && n != -EINTR)
+		if (drain(&r, rb, skel, &rp, ncpu, batching) < 0)
 			break;
 		if (r.err)
 			break;
@@ -1010,19 +1276,14 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 			if (w == child)
 				have_status = 1;
 		}
-		if (have_status || (attach_pid && kill(attach_pid, 0) && errno == ESRCH)) {
-			ring_buffer__consume(rb);
+		if (have_status || (attach_pid && kill(attach_pid, 0) && errno == ESRCH))
 			break;
-		}
 		if (rec_stop) {
 			interrupted = 1;
-			ring_buffer__consume(rb);
 			break;
 		}
-		if (t_end && now >= t_end) {
-			ring_buffer__consume(rb);
+		if (t_end && now >= t_end)
 			break;
-		}
 		if (now - last_flush > 1000000000ull) {
 			/* keep a readable prefix on disk and report losses as they happen */
 			struct lfs_trace_header tmp = hdr;
@@ -1060,7 +1321,16 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		close(pidfd);
 	lftrace_bpf__detach(skel);
 	PHASE("detached");
-	ring_buffer__consume(rb);
+	/* The programs are off; the CPUs' batches still hold the last events.
+	 * A program still finishing on some CPU makes a round inconclusive:
+	 * retry, then write whatever is held. */
+	for (int i = 0; i < 200 && !r.err; i++) {
+		int d = drain(&r, rb, skel, &rp, ncpu, batching);
+		if (d != 0)
+			break;
+		usleep(1000);
+	}
+	held_watermark(&r, UINT64_MAX);
 
 	read_lost(skel, &hdr);
 	if (hdr.lost > lost_seen) {
@@ -1128,6 +1398,12 @@ cleanup:
 	lfs_trace_paths_free(r.paths);
 	for (int i = 0; i < 64; i++)
 		free(r.pend[i].buf);
+	for (size_t i = 0; i < r.nheld; i++) {
+		free(r.held[i].rec);
+		free(r.held[i].data);
+	}
+	free(r.held);
+	ringpos_unmap(&rp);
 	free(r.maps);
 	if (release_fd >= 0)
 		close(release_fd);       /* the stopped child reads EOF and exits */
