@@ -1204,11 +1204,13 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		goto cleanup;
 	}
 	/* per-CPU batching needs lft_flush to run on each CPU (test run with
-	 * BPF_F_TEST_RUN_ON_CPU); without it every record goes to the ring */
+	 * BPF_F_TEST_RUN_ON_CPU); without it (or with LFS_TRACE_NOBATCH set)
+	 * every record goes to the ring */
 	ncpu = libbpf_num_possible_cpus();
 	{
 		LIBBPF_OPTS(bpf_test_run_opts, o, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = 0);
-		if (ncpu <= 0 || bpf_prog_test_run_opts(bpf_program__fd(skel->progs.lft_flush), &o)) {
+		if (ncpu <= 0 || getenv("LFS_TRACE_NOBATCH") ||
+		    bpf_prog_test_run_opts(bpf_program__fd(skel->progs.lft_flush), &o)) {
 			batching = 0;
 			skel->bss->nobatch = 1;
 		}
