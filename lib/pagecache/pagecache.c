@@ -766,6 +766,34 @@ static void drop_page(struct lfs_pc *pc, struct lfs_page *pg)
 		dirty_list_del(pc, m);
 }
 
+void lfs_pc_drop_clean_range(struct lfs_mapping *m, uint64_t first, uint64_t last)
+{
+	struct lfs_pc *pc = m->pc;
+	if (!m->nrpages || first > last)
+		return;
+	lfs_pc_reap(pc, 0);
+	if (last - first < m->nrpages) {
+		for (uint64_t i = first;; i++) {
+			struct lfs_page *p = lfs_pc_find(m, i);
+			if (p && !(p->flags & (PG_dirty | PG_locked | PG_writeback)))
+				page_remove(pc, p);
+			if (i == last)
+				break;
+		}
+		return;
+	}
+	for (uint32_t s = 0; s < m->nslots; s++) {
+		struct lfs_page *p = m->slots[s];
+		while (p) {
+			struct lfs_page *nx = p->hnext;
+			if (p->index >= first && p->index <= last &&
+			    !(p->flags & (PG_dirty | PG_locked | PG_writeback)))
+				page_remove(pc, p);
+			p = nx;
+		}
+	}
+}
+
 void lfs_pc_truncate(struct lfs_mapping *m, uint64_t from)
 {
 	struct lfs_pc *pc = m->pc;

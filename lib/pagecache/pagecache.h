@@ -177,6 +177,9 @@ void lfs_pc_reap(struct lfs_pc *pc, int wait);
 void lfs_pc_truncate(struct lfs_mapping *m, uint64_t from);
 /* O_DIRECT: write back and drop cached pages overlapping [pos, pos+len). */
 int  lfs_pc_invalidate_range(struct lfs_mapping *m, uint64_t pos, uint64_t len);
+/* invalidate_mapping_pages: drop the clean, unlocked pages (not in
+ * writeback) with index in [first, last]. */
+void lfs_pc_drop_clean_range(struct lfs_mapping *m, uint64_t first, uint64_t last);
 /* drop_caches: evict every clean, unlocked page. */
 void lfs_pc_drop_clean(struct lfs_pc *pc);
 

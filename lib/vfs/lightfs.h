@@ -93,6 +93,14 @@ int     lfs_fdatasync(struct lfs_proc *p, int fd);
 int     lfs_ftruncate(struct lfs_proc *p, int fd, off_t len);
 int     lfs_truncate(struct lfs_proc *p, const char *path, off_t len);
 int     lfs_fallocate(struct lfs_proc *p, int fd, int mode, off_t off, off_t len);
+/* posix_fadvise: POSIX_FADV_DONTNEED drops the clean cached pages lying
+ * wholly inside [off, off+len) (len 0: to the end of the file), after
+ * starting writeback of the file's dirty pages, as Linux does (a streaming
+ * reader such as `lightfs cat` then recycles its few warm frames instead
+ * of cycling through the whole cache).  NORMAL, SEQUENTIAL, RANDOM,
+ * NOREUSE and WILLNEED are accepted and change nothing here.  Returns 0,
+ * -EBADF or -EINVAL. */
+int     lfs_fadvise(struct lfs_proc *p, int fd, off_t off, off_t len, int advice);
 int     lfs_dup(struct lfs_proc *p, int fd);
 int     lfs_dup2(struct lfs_proc *p, int fd, int newfd);
 int     lfs_fcntl_setfl(struct lfs_proc *p, int fd, int flags);  /* O_APPEND, O_DIRECT */

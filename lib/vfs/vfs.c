@@ -1444,6 +1444,43 @@ int lfs_fallocate(struct lfs_proc *p, int fd, int mode, off_t off, off_t len)
 	return 0;
 }
 
+int lfs_fadvise(struct lfs_proc *p, int fd, off_t off, off_t len, int advice)
+{
+	struct file *f = getf(p, fd);
+	if (!f)
+		return -EBADF;
+	if (off < 0 || len < 0)
+		return -EINVAL;
+	switch (advice) {
+	case POSIX_FADV_NORMAL: case POSIX_FADV_SEQUENTIAL: case POSIX_FADV_RANDOM:
+	case POSIX_FADV_NOREUSE: case POSIX_FADV_WILLNEED:
+		return 0;
+	case POSIX_FADV_DONTNEED:
+		break;
+	default:
+		return -EINVAL;
+	}
+	struct vnode *vn = f->vn;
+	if (!vn || !S_ISREG(f->mode) || !vn->map.nrpages)
+		return 0;                     /* nothing cached */
+	uint32_t psz = p->m->psz;
+	/* generic_fadvise: write back (async), then drop the clean pages
+	 * wholly inside the range (a partial page at either end stays) */
+	if (vn->map.nrdirty && !p->m->ro)
+		lfs_pc_writeback(&vn->map, LFS_WB_BACKGROUND, 0, 0);
+	uint64_t first = ((uint64_t)off + psz - 1) / psz, last;
+	if (len == 0 || (uint64_t)off + (uint64_t)len < (uint64_t)off) {
+		last = UINT64_MAX;
+	} else {
+		uint64_t end = (uint64_t)off + (uint64_t)len;   /* exclusive */
+		if (end / psz == 0)
+			return 0;
+		last = end / psz - 1;
+	}
+	lfs_pc_drop_clean_range(&vn->map, first, last);
+	return 0;
+}
+
 int lfs_dup(struct lfs_proc *p, int fd)
 {
 	struct file *f = getf(p, fd);
