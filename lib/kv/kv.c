@@ -639,6 +639,9 @@ static void wr_seal(struct lfs_kv *kv, struct wr *w, size_t start, uint8_t type,
 	w->len += pad;
 }
 
+/* One operation at dst.  Its CRC is computed only for a kv that writes a
+ * file: a batch (kv NULL) gets its CRCs at commit (ops_crc), and the
+ * in-memory image never writes or reads them. */
 static size_t put_op(struct lfs_kv *kv, uint8_t *dst, uint8_t type, uint8_t flags,
 		     const void *key, size_t klen, const void *val, size_t slen, size_t vlen)
 {
@@ -648,9 +651,12 @@ static size_t put_op(struct lfs_kv *kv, uint8_t *dst, uint8_t type, uint8_t flag
 	o.klen = (uint16_t)klen;
 	o.slen = (uint32_t)slen;
 	o.vlen = (uint32_t)vlen;
-	uint32_t crc = lfs_crc32c(0, &o, offsetof(struct kv_ophdr, crc));
-	crc = lfs_crc32c(crc, key, klen);
-	o.crc = lfs_crc32c(crc, val, slen);
+	o.crc = 0;
+	if (kv && !kv->memory) {
+		uint32_t crc = lfs_crc32c(0, &o, offsetof(struct kv_ophdr, crc));
+		crc = lfs_crc32c(crc, key, klen);
+		o.crc = lfs_crc32c(crc, val, slen);
+	}
 	memcpy(dst, &o, sizeof o);
 	if (klen)
 		memcpy(dst + sizeof o, key, klen);
@@ -2107,10 +2113,25 @@ werr:
 	return lfs_seterr(err, rc, "write: %s", lfs_strerror(rc));
 }
 
+/* Fill the CRC of every operation of a batch payload (put_op left them 0). */
+static void ops_crc(uint8_t *ops, size_t len)
+{
+	for (size_t pos = 0; pos < len;) {
+		struct kv_ophdr o;
+		memcpy(&o, ops + pos, sizeof o);
+		uint32_t crc = lfs_crc32c(0, &o, offsetof(struct kv_ophdr, crc));
+		o.crc = lfs_crc32c(crc, ops + pos + sizeof o, (size_t)o.klen + o.slen);
+		memcpy(ops + pos + offsetof(struct kv_ophdr, crc), &o.crc, sizeof o.crc);
+		pos += sizeof o + o.klen + o.slen;
+	}
+}
+
 int lfs_kv_commit(struct lfs_kv *kv, struct lfs_kv_batch *b, int sync, struct lfs_err *err)
 {
 	if (!b->count)
 		return commit_buf(kv, NULL, 0, 0, sync, err);
+	if (!kv->memory)
+		ops_crc(b->buf + BHDR, b->len);
 	return commit_buf(kv, b->buf + BHDR, b->len, b->count, sync, err);
 }
 
