@@ -47,6 +47,7 @@
 #define WBUF_CAP        (1u << 20)
 #define DEF_MEMTABLE    (16u << 20)
 #define AUTO_COMPACT_MIN (8u << 20)
+#define WB_START        (8u << 20)   /* unsynced log bytes before writeback is started */
 #define ARENA_CHUNK     (1u << 20)
 
 /* ------------------------------------------------------------ file ops */
@@ -93,10 +94,25 @@ static const struct lfs_kv_file_ops real_fops = {
 };
 
 /* ------------------------------------------------------------ helpers */
-static int keycmp(const void *a, size_t al, const void *b, size_t bl)
+static inline int keycmp(const void *a, size_t al, const void *b, size_t bl)
 {
 	size_t n = al < bl ? al : bl;
-	int c = n ? memcmp(a, b, n) : 0;
+	int c;
+	if (n >= 8) {
+		/* the first 8 bytes as one big-endian word: keys of different
+		 * inodes (most comparisons of a memtable walk) differ there */
+		uint64_t x, y;
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y) {
+			x = __builtin_bswap64(x);
+			y = __builtin_bswap64(y);
+			return x < y ? -1 : 1;
+		}
+		c = memcmp((const uint8_t *)a + 8, (const uint8_t *)b + 8, n - 8);
+	} else {
+		c = n ? memcmp(a, b, n) : 0;
+	}
 	if (c)
 		return c;
 	return al < bl ? -1 : al > bl;
@@ -489,6 +505,8 @@ static void cur_next(struct lfs_kv *kv, struct mcur *c, int want_dead)
 }
 
 /* Current live location of key: 1 found, 0 absent. */
+static int base_get(struct lfs_kv *kv, const void *key, size_t klen, struct loc *loc);
+
 static int lookup(struct lfs_kv *kv, const void *key, size_t klen, struct loc *loc)
 {
 	struct mnode *n = mt_find(kv, key, klen);
@@ -498,6 +516,12 @@ static int lookup(struct lfs_kv *kv, const void *key, size_t klen, struct loc *l
 		*loc = n->loc;
 		return 1;
 	}
+	return base_get(kv, key, klen, loc);
+}
+
+/* The key's entry in the checkpointed index (the memtable not consulted). */
+static int base_get(struct lfs_kv *kv, const void *key, size_t klen, struct loc *loc)
+{
 	/* a scan in key order (readahead, a file written in order) finds its
 	 * key right after the previous one: try that before the binary search */
 	size_t i = kv->base_hint + 1;
@@ -524,11 +548,17 @@ static int lookup(struct lfs_kv *kv, const void *key, size_t klen, struct loc *l
 static int apply_set(struct lfs_kv *kv, const void *key, size_t klen, const struct loc *loc, int del)
 {
 	struct loc old;
-	int had = lookup(kv, key, klen, &old);
-	int created;
+	int had, created;
 	struct mnode *n = mt_upsert(kv, key, klen, &created);
 	if (!n)
 		return -ENOMEM;
+	/* the value it replaces: the node's, or (a new node) the index's */
+	if (!created) {
+		had = !n->del;
+		old = n->loc;
+	} else {
+		had = base_get(kv, key, klen, &old);
+	}
 	if (!created && !n->del && kv->memory)
 		lfs_memval_free(kv->mval, (void *)(uintptr_t)n->loc.off, n->loc.vlen);
 	if (had) {
@@ -592,6 +622,17 @@ static int wr_flush(struct lfs_kv *kv, struct wr *w)
 	kv->st.file_bytes_written += w->len;
 	w->off += w->len;
 	w->len = 0;
+	if (w == &kv->log && kv->fops == &real_fops && w->off - kv->wb_started >= WB_START) {
+		/* start writing back what the next sync will wait for, so a
+		 * long group's commit does not meet all of it at once (a hint:
+		 * durability still comes from fsync alone) */
+		if (kv->wb_started < kv->synced_end)
+			kv->wb_started = kv->synced_end;
+		if (w->off > kv->wb_started)
+			sync_file_range(w->fd, (off_t)kv->wb_started, (off_t)(w->off - kv->wb_started),
+					SYNC_FILE_RANGE_WRITE);
+		kv->wb_started = w->off;
+	}
 	return 0;
 }
 

@@ -97,6 +97,7 @@ struct lfs_kv {
 	size_t open_start;         /* its header's index in log.buf */
 	uint32_t open_nops;
 	uint32_t slot_ver[2];      /* format version of each header slot on disk */
+	uint64_t wb_started;       /* log offset up to which writeback was started */
 };
 
 #endif
