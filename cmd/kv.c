@@ -202,8 +202,8 @@ static void print_key(const struct lfs_kv_rec *r, int json)
 static int dump_cb(void *arg, const struct lfs_kv_rec *r)
 {
 	struct dumpctx *d = arg;
-	static const char *kinds[] = { "?", "put", "del", "delrange", "index", "bad" };
-	const char *kind = r->kind >= 1 && r->kind <= 5 ? kinds[r->kind] : "?";
+	static const char *kinds[] = { "?", "put", "del", "delrange", "index", "bad", "block" };
+	const char *kind = r->kind >= 1 && r->kind <= 6 ? kinds[r->kind] : "?";
 	if (d->json) {
 		printf("%s{\"offset\":%" PRIu64 ",\"seq\":%" PRIu64 ",\"kind\":\"%s\"", d->first ? "" : ",\n",
 		       r->offset, r->seq, kind);
@@ -221,6 +221,11 @@ static int dump_cb(void *arg, const struct lfs_kv_rec *r)
 		}
 		if (r->kind == LFS_KV_REC_INDEX)
 			printf(",\"entries\":%" PRIu64, r->count);
+		if (r->kind == LFS_KV_REC_BLOCK)
+			printf(",\"operations\":%" PRIu64 ",\"raw_bytes\":%zu,\"stored_bytes\":%zu", r->count,
+			       r->raw_len, r->vlen);
+		if (r->in_block)
+			printf(",\"block_position\":%" PRIu32, r->block_pos);
 		if (r->kind == LFS_KV_REC_BAD)
 			printf(",\"error\":\"%s\"", r->msg);
 		printf("}");
@@ -230,7 +235,13 @@ static int dump_cb(void *arg, const struct lfs_kv_rec *r)
 	switch (r->kind) {
 	case LFS_KV_REC_PUT:
 		print_key(r, 0);
-		printf("\t%zu bytes%s\n", r->raw_len, r->compressed ? " (zstd)" : "");
+		printf("\t%zu bytes%s", r->raw_len, r->compressed ? " (zstd)" : "");
+		if (r->in_block)
+			printf(" (in block, position %" PRIu32 ")", r->block_pos);
+		printf("\n");
+		break;
+	case LFS_KV_REC_BLOCK:
+		printf("%" PRIu64 " operations, %zu bytes raw, %zu stored (zstd)\n", r->count, r->raw_len, r->vlen);
 		break;
 	case LFS_KV_REC_DEL:
 		print_key(r, 0);

@@ -1420,6 +1420,9 @@ struct salv {
 	ZSTD_DCtx *dctx;
 	uint8_t *raw;
 	size_t rawcap;
+	uint8_t *blk;              /* decompressed BLOCK operation (zstd images) */
+	size_t blkcap, blklen;
+	uint64_t blkoff;           /* its file offset (salv_index), 0 = none */
 	uint8_t *bigpage;          /* LFS_FS_PAGE_MAX + 1 zero bytes */
 	uint64_t *inos;            /* files touched by the current batch */
 	size_t ninos, cinos;
@@ -1533,6 +1536,12 @@ static int op_sane(const uint8_t *p, size_t room, struct kv_ophdr *o, size_t *to
 	if (room < sizeof *o)
 		return 0;
 	memcpy(o, p, sizeof *o);
+	if (o->type == KV_OP_BLOCK) {
+		if (o->klen || o->flags || !o->vlen || o->vlen > KV_BLOCK_MAX_RAW || room - sizeof *o < o->slen)
+			return 0;
+		*total = sizeof *o + o->slen;
+		return 1;
+	}
 	if (o->type < KV_OP_PUT || o->type > KV_OP_DELRANGE || o->klen == 0 || o->klen > LFS_KV_MAX_KEY ||
 	    (o->flags & ~(KV_OPF_ZSTD | KV_OPF_HASHI)) || room - sizeof *o < (size_t)o->klen + o->slen)
 		return 0;
@@ -1579,6 +1588,67 @@ static int salv_apply(struct salv *v, const uint8_t *p, const struct kv_ophdr *o
 	}
 }
 
+/* Decompress the intact BLOCK operation at p into v->blk: 0, 1 when its
+ * frame is bad, -ENOMEM. */
+static int salv_block_raw(struct salv *v, const uint8_t *p, const struct kv_ophdr *o)
+{
+	if (!v->dctx && !(v->dctx = ZSTD_createDCtx()))
+		return -ENOMEM;
+	if (v->blkcap < o->vlen) {
+		uint8_t *nb = realloc(v->blk, o->vlen);
+		if (!nb)
+			return -ENOMEM;
+		v->blk = nb;
+		v->blkcap = o->vlen;
+	}
+	v->blkoff = 0;
+	size_t r = ZSTD_decompressDCtx(v->dctx, v->blk, o->vlen, p + sizeof *o, o->slen);
+	if (ZSTD_isError(r) || r != o->vlen)
+		return 1;
+	v->blklen = o->vlen;
+	return 0;
+}
+
+/* The operation at position pos of v->blk: 1 and *o when well formed (an
+ * operation inside a block has no CRC of its own: the block's covers it). */
+static int salv_block_op(struct salv *v, size_t pos, struct kv_ophdr *o)
+{
+	if (pos > v->blklen || v->blklen - pos < sizeof *o)
+		return 0;
+	memcpy(o, v->blk + pos, sizeof *o);
+	if (o->type < KV_OP_PUT || o->type > KV_OP_DELRANGE || o->klen == 0 || o->klen > LFS_KV_MAX_KEY ||
+	    v->blklen - pos - sizeof *o < (size_t)o->klen + o->slen)
+		return 0;
+	if (o->type == KV_OP_PUT && (o->flags || o->slen != o->vlen))
+		return 0;
+	return 1;
+}
+
+/* An intact BLOCK: its operations staged like a batch's.  0, 1 when some of
+ * it cannot be read (its keys are unknown), -ENOMEM. */
+static void salv_note_ino(struct salv *v, const uint8_t *key, size_t klen);
+static int salv_block(struct salv *v, const uint8_t *p, const struct kv_ophdr *o)
+{
+	int rc = salv_block_raw(v, p, o);
+	if (rc)
+		return rc;
+	for (size_t pos = 0; pos < v->blklen;) {
+		struct kv_ophdr io;
+		if (!salv_block_op(v, pos, &io))
+			return 1;
+		const uint8_t *q = v->blk + pos;
+		salv_deleted(v, &io, q + sizeof io);
+		rc = salv_apply(v, q, &io);
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc < 0 && (rc = salv_mark(v, q + sizeof io, io.klen)) < 0)
+			return rc;
+		salv_note_ino(v, q + sizeof io, io.klen);
+		pos += sizeof io + io.klen + io.slen;
+	}
+	return 0;
+}
+
 static int salv_has_ino(struct salv *v, uint64_t ino)
 {
 	for (size_t i = 0; i < v->ninos; i++)
@@ -1603,6 +1673,13 @@ static int salv_batch(struct salv *v, const uint8_t *p, size_t len, int intact)
 		struct kv_ophdr o;
 		size_t tot;
 		int sane = op_sane(p + pos, len - pos, &o, &tot);
+		if (sane && o.type == KV_OP_BLOCK && op_crc_ok(p + pos, &o)) {
+			if ((rc = salv_block(v, p + pos, &o)) < 0)
+				return rc;
+			unknown |= rc;
+			pos += tot;
+			continue;
+		}
 		if (sane && op_crc_ok(p + pos, &o)) {
 			salv_deleted(v, &o, p + pos + sizeof o);
 			rc = salv_apply(v, p + pos, &o);
@@ -1666,7 +1743,16 @@ static int salv_headerless(struct salv *v, uint64_t pos, uint64_t *end)
 	int n = 0, rc;
 	lfs_kv_batch_clear(v->b);
 	v->ninos = 0;
+	int unknown = 0;
 	while (q < v->fsize && op_sane(v->map + q, v->fsize - q, &o, &tot) && op_crc_ok(v->map + q, &o)) {
+		if (o.type == KV_OP_BLOCK) {
+			if ((rc = salv_block(v, v->map + q, &o)) < 0)
+				return rc;
+			unknown |= rc;
+			q += tot;
+			n++;
+			continue;
+		}
 		salv_deleted(v, &o, v->map + q + sizeof o);
 		rc = salv_apply(v, v->map + q, &o);
 		if (rc == -ENOMEM)
@@ -1683,7 +1769,7 @@ static int salv_headerless(struct salv *v, uint64_t pos, uint64_t *end)
 	}
 	uint64_t next = pos + ((q - pos + KV_REC_ALIGN - 1) & ~(uint64_t)(KV_REC_ALIGN - 1));
 	struct kv_rhdr h;
-	if (next + sizeof h <= v->fsize && !salv_hdr(v, next, &h)) {
+	if (unknown || (next + sizeof h <= v->fsize && !salv_hdr(v, next, &h))) {
 		/* operations of this record may be missing: its files are suspect */
 		for (size_t i = 0; i < v->ninos; i++)
 			if ((rc = salv_taint(v, v->inos[i])) < 0)
@@ -1725,6 +1811,33 @@ static int salv_index(struct salv *v, struct lfs_kv *nkv, const uint8_t *p, size
 		const uint8_t *key = p + pos + sizeof e;
 		struct kv_ophdr o;
 		size_t tot;
+		if (e.flags & KV_OPF_BLOCK) {
+			/* the value lies inside a BLOCK operation */
+			int ok = e.off >= KV_LOG_START && e.off < v->fsize;
+			if (ok && v->blkoff != e.off) {
+				ok = op_sane(v->map + e.off, v->fsize - e.off, &o, &tot) && o.type == KV_OP_BLOCK &&
+				     op_crc_ok(v->map + e.off, &o);
+				if (ok && (rc = salv_block_raw(v, v->map + e.off, &o)) < 0)
+					return lfs_seterr(err, rc, "out of memory");
+				ok = ok && rc == 0;
+				if (ok)
+					v->blkoff = e.off;
+			}
+			ok = ok && salv_block_op(v, e.pos, &o) && o.type == KV_OP_PUT && o.klen == e.klen &&
+			     !memcmp(v->blk + e.pos + sizeof o, key, e.klen);
+			if (ok && (rc = lfs_kv_batch_put(v->b, key, e.klen, v->blk + e.pos + sizeof o + o.klen, o.vlen)) < 0)
+				return lfs_seterr(err, rc, "out of memory");
+			if (!ok && (rc = salv_mark(v, key, e.klen)) < 0)
+				return lfs_seterr(err, rc, "out of memory");
+			v->st.ops++;
+			pos += (sizeof e + e.klen + KV_REC_ALIGN - 1) & ~(size_t)(KV_REC_ALIGN - 1);
+			if (lfs_kv_batch_bytes(v->b) > (8u << 20)) {
+				if ((rc = lfs_kv_commit(nkv, v->b, 0, err)) < 0)
+					return rc;
+				lfs_kv_batch_clear(v->b);
+			}
+			continue;
+		}
 		int ok = e.off >= KV_LOG_START && e.off < v->fsize &&
 			 op_sane(v->map + e.off, v->fsize - e.off, &o, &tot) && o.type == KV_OP_PUT &&
 			 o.klen == e.klen && o.slen == e.slen && !memcmp(v->map + e.off + sizeof o, key, e.klen) &&
@@ -1845,8 +1958,26 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 	if (idx_pos) {
 		salv_hdr(&v, idx_pos, &h);
 		v.st.from_index = 1;
-		if (nkv && (rc = salv_index(&v, nkv, v.map + idx_pos + sizeof h, h.len, h.nops, err)) < 0)
+		const uint8_t *ip = v.map + idx_pos + sizeof h;
+		size_t il = h.len;
+		uint8_t *iraw = NULL;
+		uint32_t rl;
+		if (h.flags & KV_RF_ZSTD) {
+			/* a compressed index: [raw length u32][0 u32][zstd frame] */
+			il = 0;
+			if (h.len >= 8 && (memcpy(&rl, ip, 4), rl <= (uint64_t)h.nops * (sizeof(struct kv_ient) + LFS_KV_MAX_KEY + 8)) &&
+			    (v.dctx || (v.dctx = ZSTD_createDCtx())) && (iraw = malloc(rl ? rl : 1))) {
+				size_t r = ZSTD_decompressDCtx(v.dctx, iraw, rl, ip + 8, h.len - 8);
+				if (!ZSTD_isError(r) && r == rl)
+					il = rl;
+			}
+			ip = iraw;
+		}
+		if (nkv && ip && (rc = salv_index(&v, nkv, ip, il, h.nops, err)) < 0) {
+			free(iraw);
 			goto out;
+		}
+		free(iraw);
 		pos = rec_end(idx_pos, &h);
 	}
 	/* 2. every record after it, in file order */
@@ -1939,6 +2070,7 @@ out:
 		unlink(tmp);
 	}
 	free(v.raw);
+	free(v.blk);
 	free(v.bigpage);
 	free(v.inos);
 	free(v.taint);

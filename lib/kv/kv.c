@@ -49,6 +49,7 @@
 #define AUTO_COMPACT_MIN (8u << 20)
 #define WB_START        (8u << 20)   /* unsynced log bytes before writeback is started */
 #define ARENA_CHUNK     (1u << 20)
+#define DEF_BLOCK_BYTES (4u << 20)   /* raw bytes per compressed block */
 
 /* ------------------------------------------------------------ file ops */
 static ssize_t real_pread(void *ctx, int fd, void *buf, size_t n, off_t off)
@@ -137,6 +138,20 @@ void lfs_kv_key_text(const void *key, size_t klen, char *buf, size_t cap)
 static uint64_t entry_size(size_t klen, uint32_t slen)
 {
 	return sizeof(struct kv_ophdr) + klen + slen;
+}
+
+/* File bytes a live value accounts for: its PUT operation, or (in a
+ * block) its share of the BLOCK operation. */
+static uint64_t loc_bytes(size_t klen, const struct loc *l)
+{
+	return (l->flags & KV_OPF_BLOCK) ? l->slen : entry_size(klen, l->slen);
+}
+
+/* Share of a BLOCK operation (foot file bytes, raw bytes decompressed)
+ * accounted to one of its operations of sz raw bytes. */
+static uint32_t block_share(size_t sz, uint64_t foot, size_t raw)
+{
+	return (uint32_t)((uint64_t)sz * foot / (raw ? raw : 1));
 }
 
 static size_t align8(size_t n)
@@ -401,13 +416,16 @@ static int base_load(struct lfs_kv *kv, struct base *b, uint8_t *buf, size_t len
 			goto bad;
 		const struct kv_ient *e = (const struct kv_ient *)(buf + pos);
 		if (e->klen > LFS_KV_MAX_KEY || len - pos - sizeof *e < e->klen || e->vlen > LFS_KV_MAX_VALUE
-		    || e->slen > LFS_KV_MAX_VALUE + 1024 || (e->flags & ~KV_OPF_ZSTD))
+		    || e->slen > LFS_KV_MAX_VALUE + 1024 || (e->flags & ~(KV_OPF_ZSTD | KV_OPF_BLOCK))
+		    || e->flags == (KV_OPF_ZSTD | KV_OPF_BLOCK)
+		    || ((e->flags & KV_OPF_BLOCK) && (e->vlen > KV_BLOCK_MAX_RAW || e->pos > KV_BLOCK_MAX_RAW)))
 			goto bad;
 		if (prev && keycmp(ient_key(prev), prev->klen, ient_key(e), e->klen) >= 0)
 			goto bad;
 		b->offs[i] = pos;
 		b->pfx[i] = key_pfx(ient_key(e), e->klen);
-		live += entry_size(e->klen, e->slen);
+		struct loc l = { e->off, e->slen, e->vlen, e->flags, e->pos };
+		live += loc_bytes(e->klen, &l);
 		prev = e;
 		pos += align8(sizeof *e + e->klen);
 	}
@@ -474,6 +492,7 @@ static void cur_settle(struct lfs_kv *kv, struct mcur *c, int want_dead)
 		c->loc.slen = be->slen;
 		c->loc.vlen = be->vlen;
 		c->loc.flags = be->flags;
+		c->loc.pos = be->pos;
 		c->from_mt = 0;
 		c->dead = 0;
 		return;
@@ -536,6 +555,7 @@ static int base_get(struct lfs_kv *kv, const void *key, size_t klen, struct loc 
 			loc->slen = e->slen;
 			loc->vlen = e->vlen;
 			loc->flags = e->flags;
+			loc->pos = e->pos;
 			return 1;
 		}
 	}
@@ -563,7 +583,7 @@ static int apply_set(struct lfs_kv *kv, const void *key, size_t klen, const stru
 		lfs_memval_free(kv->mval, (void *)(uintptr_t)n->loc.off, n->loc.vlen);
 	if (had) {
 		kv->live_keys--;
-		kv->live_bytes -= entry_size(klen, old.slen);
+		kv->live_bytes -= loc_bytes(klen, &old);
 		kv->raw_value_bytes -= old.vlen;
 		kv->stored_value_bytes -= old.slen;
 	}
@@ -574,7 +594,7 @@ static int apply_set(struct lfs_kv *kv, const void *key, size_t klen, const stru
 		n->del = 0;
 		n->loc = *loc;
 		kv->live_keys++;
-		kv->live_bytes += entry_size(klen, loc->slen);
+		kv->live_bytes += loc_bytes(klen, loc);
 		kv->raw_value_bytes += loc->vlen;
 		kv->stored_value_bytes += loc->slen;
 	}
@@ -661,13 +681,15 @@ static uint64_t wr_end(const struct wr *w)
 
 /* Finish the record whose header starts at buf[start]: fill the header,
  * pad to 8 bytes. */
-static void wr_seal(struct lfs_kv *kv, struct wr *w, size_t start, uint8_t type, uint32_t nops, uint64_t synced)
+static void wr_seal_f(struct lfs_kv *kv, struct wr *w, size_t start, uint8_t type, uint8_t flags,
+		      uint32_t nops, uint64_t synced)
 {
 	struct kv_rhdr h;
 	size_t plen = w->len - start - sizeof h;
 	memset(&h, 0, sizeof h);
 	h.magic = KV_REC_MAGIC;
 	h.type = type;
+	h.flags = flags;
 	h.len = (uint32_t)plen;
 	h.nops = nops;
 	h.seq = kv->seq++;
@@ -678,6 +700,11 @@ static void wr_seal(struct lfs_kv *kv, struct wr *w, size_t start, uint8_t type,
 	size_t pad = align8(w->len) - w->len;
 	memset(w->buf + w->len, 0, pad);
 	w->len += pad;
+}
+
+static void wr_seal(struct lfs_kv *kv, struct wr *w, size_t start, uint8_t type, uint32_t nops, uint64_t synced)
+{
+	wr_seal_f(kv, w, start, type, 0, nops, synced);
 }
 
 /* One operation at dst.  Its CRC is computed only for a kv that writes a
@@ -775,6 +802,140 @@ static int scratch(struct lfs_kv *kv, size_t n)
 	return 0;
 }
 
+static int dctx_get(struct lfs_kv *kv)
+{
+	if (!kv->dctx && !(kv->dctx = ZSTD_createDCtx()))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Check the BLOCK operation at op (n bytes available from it) and
+ * decompress its frame into *buf (grown as needed).  0, LFS_E_CORRUPT
+ * (*why says what) or -ENOMEM.  *foot: the operation's size. */
+static int block_decode(struct lfs_kv *kv, const uint8_t *op, size_t n, uint8_t **buf, size_t *cap,
+			size_t *rawlen, uint64_t *foot, const char **why)
+{
+	struct kv_ophdr o;
+	*why = "bad block header";
+	if (n < sizeof o)
+		return LFS_E_CORRUPT;
+	memcpy(&o, op, sizeof o);
+	if (o.type != KV_OP_BLOCK || o.klen || o.flags || !o.vlen || o.vlen > KV_BLOCK_MAX_RAW
+	    || n - sizeof o < o.slen)
+		return LFS_E_CORRUPT;
+	uint32_t crc = lfs_crc32c(0, op, offsetof(struct kv_ophdr, crc));
+	*why = "checksum mismatch in block";
+	if (lfs_crc32c(crc, op + sizeof o, o.slen) != o.crc)
+		return LFS_E_CORRUPT;
+	if (*cap < o.vlen) {
+		uint8_t *nb = realloc(*buf, o.vlen);
+		if (!nb)
+			return -ENOMEM;
+		*buf = nb;
+		*cap = o.vlen;
+	}
+	if (dctx_get(kv))
+		return -ENOMEM;
+	size_t r = ZSTD_decompressDCtx(kv->dctx, *buf, o.vlen, op + sizeof o, o.slen);
+	*why = "bad compressed data in block";
+	if (ZSTD_isError(r) || r != o.vlen)
+		return LFS_E_CORRUPT;
+	*rawlen = o.vlen;
+	*foot = sizeof o + o.slen;
+	return 0;
+}
+
+static void bcache_clear(struct lfs_kv *kv)
+{
+	for (int i = 0; i < KV_BCACHE_N; i++)
+		kv->bc[i].off = 0;
+}
+
+/* The raw operations of the BLOCK at off: from the cache, or read, checked
+ * and decompressed into the least recently used slot. */
+static int block_raw(struct lfs_kv *kv, const void *key, size_t klen, uint64_t off, const uint8_t **raw,
+		     size_t *rawlen, struct lfs_err *err)
+{
+	char kt[160];
+	struct bcache *victim = NULL;
+	for (int i = 0; i < KV_BCACHE_N; i++) {
+		struct bcache *b = &kv->bc[i];
+		if (b->off == off && off) {
+			b->tick = ++kv->bc_tick;
+			*raw = b->buf;
+			*rawlen = b->len;
+			return 0;
+		}
+		if (!victim || b->tick < victim->tick)
+			victim = b;
+	}
+	const uint8_t *p;
+	struct kv_ophdr o;
+	const char *why = "bad block header";
+	int rc = view_at(kv, sizeof o, off, &p);
+	if (!rc) {
+		memcpy(&o, p, sizeof o);
+		if (o.type != KV_OP_BLOCK || o.slen > ZSTD_compressBound(KV_BLOCK_MAX_RAW))
+			rc = LFS_E_CORRUPT;
+	}
+	if (!rc)
+		rc = view_at(kv, sizeof o + o.slen, off, &p);
+	if (rc == LFS_E_TRUNCATED) {
+		lfs_kv_key_text(key, klen, kt, sizeof kt);
+		return lfs_seterr(err, LFS_E_CORRUPT, "key %s: block at offset %" PRIu64 " lies past the end of the image",
+				  kt, off);
+	}
+	if (rc && rc != LFS_E_CORRUPT) {
+		lfs_kv_key_text(key, klen, kt, sizeof kt);
+		return lfs_seterr(err, rc, "key %s: read at offset %" PRIu64 ": %s", kt, off, lfs_strerror(rc));
+	}
+	victim->off = 0;
+	victim->tick = 0;
+	uint64_t foot;
+	if (!rc)
+		rc = block_decode(kv, p, sizeof o + o.slen, &victim->buf, &victim->cap, &victim->len, &foot, &why);
+	if (rc == -ENOMEM)
+		return lfs_seterr(err, rc, "out of memory");
+	if (rc) {
+		lfs_kv_key_text(key, klen, kt, sizeof kt);
+		return lfs_seterr(err, LFS_E_CORRUPT, "key %s: %s at offset %" PRIu64, kt, why, off);
+	}
+	victim->off = off;
+	victim->tick = ++kv->bc_tick;
+	*raw = victim->buf;
+	*rawlen = victim->len;
+	return 0;
+}
+
+/* The value of key at position pos of a block's raw operations, checked. */
+static int block_value(struct lfs_kv *kv, const void *key, size_t klen, const struct loc *loc, void *out,
+		       struct lfs_err *err)
+{
+	const uint8_t *raw = NULL;
+	size_t rl = 0;
+	int rc = block_raw(kv, key, klen, loc->off, &raw, &rl, err);
+	if (rc)
+		return rc;
+	struct kv_ophdr o;
+	size_t pos = loc->pos;
+	int ok = pos <= rl && rl - pos >= sizeof o;
+	if (ok) {
+		memcpy(&o, raw + pos, sizeof o);
+		ok = o.type == KV_OP_PUT && !o.flags && o.klen == klen && o.slen == loc->vlen && o.vlen == loc->vlen
+		     && rl - pos - sizeof o >= (size_t)klen + o.slen && !memcmp(raw + pos + sizeof o, key, klen);
+	}
+	if (!ok) {
+		char kt[160];
+		lfs_kv_key_text(key, klen, kt, sizeof kt);
+		return lfs_seterr(err, LFS_E_CORRUPT, "key %s: no such value at position %u of the block at offset %" PRIu64,
+				  kt, loc->pos, loc->off);
+	}
+	if (loc->vlen)
+		memcpy(out, raw + pos + sizeof o + klen, loc->vlen);
+	kv->st.bytes_got += loc->vlen;
+	return 0;
+}
+
 /* Load the raw value of key at loc into out (vlen bytes, caller-sized). */
 static int load_value2(struct lfs_kv *kv, const void *key, size_t klen, const struct loc *loc,
 		       void *out, const void **direct, struct lfs_err *err);
@@ -796,6 +957,8 @@ static int load_value2(struct lfs_kv *kv, const void *key, size_t klen, const st
 		kv->st.bytes_got += loc->vlen;
 		return 0;
 	}
+	if (loc->flags & KV_OPF_BLOCK)
+		return block_value(kv, key, klen, loc, out, err);
 	size_t n = sizeof(struct kv_ophdr) + klen + loc->slen;
 	const uint8_t *buf;
 	int rc = view_at(kv, n, loc->off, &buf);
@@ -816,7 +979,7 @@ static int load_value2(struct lfs_kv *kv, const void *key, size_t klen, const st
 	}
 	const uint8_t *sv = buf + sizeof o + klen;
 	if (loc->flags & KV_OPF_ZSTD) {
-		if (!kv->dctx && !(kv->dctx = ZSTD_createDCtx()))
+		if (dctx_get(kv))
 			return lfs_seterr(err, -ENOMEM, "out of memory");
 		size_t r = ZSTD_decompressDCtx(kv->dctx, out, loc->vlen, sv, loc->slen);
 		if (ZSTD_isError(r) || r != loc->vlen) {
@@ -885,6 +1048,91 @@ static int slot_valid(const struct kv_slot *s, int *why)
 }
 
 /* ------------------------------------------------------------ checkpoint */
+/* A compressed INDEX payload: [raw length u32][0 u32][zstd frame]. */
+#define IDX_ZHDR 8u
+#define IDX_LEVEL 9    /* an index is written once per checkpoint and is mostly small numbers */
+static int index_inflate(struct lfs_kv *kv, const uint8_t *p, size_t len, uint64_t count, uint8_t **raw,
+			 size_t *rawlen)
+{
+	uint32_t rl, z;
+	if (len < IDX_ZHDR)
+		return LFS_E_CORRUPT;
+	memcpy(&rl, p, 4);
+	memcpy(&z, p + 4, 4);
+	if (z || rl > count * (sizeof(struct kv_ient) + LFS_KV_MAX_KEY + KV_REC_ALIGN))
+		return LFS_E_CORRUPT;
+	uint8_t *b = malloc(rl ? rl : 1);
+	if (!b)
+		return -ENOMEM;
+	if (dctx_get(kv)) {
+		free(b);
+		return -ENOMEM;
+	}
+	size_t r = ZSTD_decompressDCtx(kv->dctx, b, rl, p + IDX_ZHDR, len - IDX_ZHDR);
+	if (ZSTD_isError(r) || r != rl) {
+		free(b);
+		return LFS_E_CORRUPT;
+	}
+	*raw = b;
+	*rawlen = rl;
+	return 0;
+}
+
+static int cctx_get(struct lfs_kv *kv)
+{
+	if (!kv->cctx && !(kv->cctx = ZSTD_createCCtx()))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Seal the INDEX record built in iw (header room at 0).  *raw receives a
+ * malloc'd copy of the raw payload (the new base).  A zstd image stores the
+ * payload compressed when that is smaller. */
+static int seal_index(struct lfs_kv *kv, struct wr *iw, uint64_t count, uint64_t synced, uint8_t **raw,
+		      size_t *rawlen)
+{
+	size_t plen = iw->len - sizeof(struct kv_rhdr);
+	uint8_t *p = malloc(plen ? plen : 1);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, iw->buf + sizeof(struct kv_rhdr), plen);
+	*raw = p;
+	*rawlen = plen;
+	uint8_t flags = 0;
+	if (kv->compress == LFS_KV_COMPRESS_ZSTD && plen >= 256 && plen <= UINT32_MAX && !cctx_get(kv)) {
+		size_t cap = sizeof(struct kv_rhdr) + IDX_ZHDR + ZSTD_compressBound(plen) + KV_REC_ALIGN;
+		uint8_t *nb = malloc(cap);
+		if (nb) {
+			size_t c = ZSTD_compressCCtx(kv->cctx, nb + sizeof(struct kv_rhdr) + IDX_ZHDR,
+						     cap - sizeof(struct kv_rhdr) - IDX_ZHDR - KV_REC_ALIGN, p, plen,
+						     kv->level > IDX_LEVEL ? kv->level : IDX_LEVEL);
+			if (!ZSTD_isError(c) && c + IDX_ZHDR < plen) {
+				uint32_t rl = (uint32_t)plen, z = 0;
+				memcpy(nb + sizeof(struct kv_rhdr), &rl, 4);
+				memcpy(nb + sizeof(struct kv_rhdr) + 4, &z, 4);
+				free(iw->buf);
+				iw->buf = nb;
+				iw->cap = cap;
+				iw->len = sizeof(struct kv_rhdr) + IDX_ZHDR + c;
+				flags = KV_RF_ZSTD;
+			} else {
+				free(nb);
+			}
+		}
+	}
+	if (flags == 0 && iw->len + KV_REC_ALIGN > iw->cap) {
+		uint8_t *nb = realloc(iw->buf, iw->len + KV_REC_ALIGN);
+		if (!nb) {
+			free(p);
+			return -ENOMEM;
+		}
+		iw->buf = nb;
+		iw->cap = iw->len + KV_REC_ALIGN;
+	}
+	wr_seal_f(kv, iw, 0, KV_REC_INDEX, flags, (uint32_t)count, synced);
+	return 0;
+}
+
 /* Serialize the merged view as an INDEX payload into w (record started). */
 static int build_index(struct lfs_kv *kv, struct wr *w, uint64_t *count, int free_shadowed)
 {
@@ -914,6 +1162,7 @@ static int build_index(struct lfs_kv *kv, struct wr *w, uint64_t *count, int fre
 			e.flags = c.loc.flags;
 			e.slen = c.loc.slen;
 			e.vlen = c.loc.vlen;
+			e.pos = c.loc.pos;
 			e.off = c.loc.off;
 			memset(w->buf + w->len, 0, sz);
 			memcpy(w->buf + w->len, &e, sizeof e);
@@ -1003,15 +1252,19 @@ static int do_checkpoint2(struct lfs_kv *kv, int defer, struct lfs_err *err)
 	if ((rc = wr_flush(kv, &kv->log)) != 0)
 		goto fail;
 	iw.off = wr_end(&kv->log);
-	wr_seal(kv, &iw, 0, KV_REC_INDEX, (uint32_t)count, kv->synced_end);
 	if (count > UINT32_MAX) {
 		rc = LFS_E_TOOBIG;
 		goto fail;
 	}
-	uint64_t index_off = iw.off;
-	size_t payload = iw.len;
-	if ((rc = wr_flush(kv, &iw)) != 0)
+	uint8_t *p = NULL;
+	size_t plen = 0;
+	if ((rc = seal_index(kv, &iw, count, kv->synced_end, &p, &plen)) != 0)
 		goto fail;
+	uint64_t index_off = iw.off;
+	if ((rc = wr_flush(kv, &iw)) != 0) {
+		free(p);
+		goto fail;
+	}
 	kv->log.off = iw.off;
 	if (defer) {
 		kv->ckpt_pending = 1;
@@ -1020,27 +1273,18 @@ static int do_checkpoint2(struct lfs_kv *kv, int defer, struct lfs_err *err)
 		kv->ckpt_replay_off = kv->log.off;
 		kv->dirty = 1;
 	} else {
-		if ((rc = kv->fops->fsync(kv->fops->ctx, kv->fd)) != 0)
+		if ((rc = kv->fops->fsync(kv->fops->ctx, kv->fd)) != 0
+		    || (rc = slot_flip(kv, index_off, count, kv->log.off)) != 0) {
+			free(p);
 			goto fail;
+		}
 		kv->synced_end = kv->log.off;
-		if ((rc = slot_flip(kv, index_off, count, kv->log.off)) != 0)
-			goto fail;
 		kv->ckpt_pending = 0;
 		kv->st.syncs++;
 		kv->dirty = 0;
 	}
-	/* the payload (minus header and pad) becomes the base */
+	/* the raw payload becomes the base */
 	{
-		struct kv_rhdr h;
-		memcpy(&h, iw.buf, sizeof h);
-		(void)payload;
-		size_t plen = h.len;
-		uint8_t *p = malloc(plen ? plen : 1);
-		if (!p) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		memcpy(p, iw.buf + sizeof h, plen);
 		free(iw.buf);
 		iw.buf = NULL;
 		uint64_t lb = kv->live_bytes, lk = kv->live_keys;
@@ -1113,6 +1357,8 @@ static int take_lock(int fd, const char *path, int excl, struct lfs_err *err)
 }
 
 /* ------------------------------------------------------------ replay */
+static int apply_block(struct lfs_kv *kv, const uint8_t *raw, size_t rl, uint64_t boff, uint64_t foot, int count);
+
 /* Is there a valid record after bad offset x claiming synced > x? */
 static int durable_after(struct lfs_kv *kv, uint64_t x, uint64_t fsize)
 {
@@ -1164,7 +1410,7 @@ static int replay_batch(struct lfs_kv *kv, const uint8_t *p, size_t len, uint32_
 			if (o.vlen > LFS_KV_MAX_VALUE || (o.flags & ~KV_OPF_ZSTD)
 			    || (!(o.flags & KV_OPF_ZSTD) && o.slen != o.vlen))
 				goto bad;
-			struct loc l = { opoff, o.slen, o.vlen, o.flags };
+			struct loc l = { opoff, o.slen, o.vlen, o.flags, 0 };
 			rc = apply_set(kv, key, o.klen, &l, 0);
 			break;
 		}
@@ -1176,6 +1422,20 @@ static int replay_batch(struct lfs_kv *kv, const uint8_t *p, size_t len, uint32_
 				goto bad;
 			rc = apply_delrange(kv, key, o.klen, val, o.slen, o.flags & KV_OPF_HASHI);
 			break;
+		case KV_OP_BLOCK: {
+			size_t rl;
+			uint64_t foot;
+			const char *why;
+			rc = block_decode(kv, p + pos, len - pos, &kv->pbuf, &kv->pcap, &rl, &foot, &why);
+			if (rc == LFS_E_CORRUPT)
+				return lfs_seterr(err, rc, "record at offset %" PRIu64 ": %s at offset %" PRIu64, off, why, opoff);
+			if (!rc)
+				rc = apply_block(kv, kv->pbuf, rl, opoff, foot, 0);
+			if (rc == LFS_E_CORRUPT)
+				return lfs_seterr(err, rc, "record at offset %" PRIu64 ": malformed operation in the block at offset %" PRIu64,
+						  off, opoff);
+			break;
+		}
 		default:
 			goto bad;
 		}
@@ -1379,6 +1639,8 @@ static int load_slot_index(struct lfs_kv *kv, const struct kv_slot *s, uint64_t 
 	    || h.hcrc != lfs_crc32c(0, &h, offsetof(struct kv_rhdr, hcrc)) || h.nops != s->index_count
 	    || h.len > fsize - s->index_off - sizeof h)
 		return lfs_seterr(err, LFS_E_CORRUPT, "index at offset %" PRIu64 ": bad record header", s->index_off);
+	if (h.flags & ~KV_RF_ZSTD)
+		return lfs_seterr(err, LFS_E_CORRUPT, "index at offset %" PRIu64 ": unknown flags", s->index_off);
 	uint8_t *p = malloc(h.len ? h.len : 1);
 	if (!p)
 		return lfs_seterr(err, -ENOMEM, "out of memory");
@@ -1388,8 +1650,19 @@ static int load_slot_index(struct lfs_kv *kv, const struct kv_slot *s, uint64_t 
 		return lfs_seterr(err, LFS_E_CORRUPT, "index at offset %" PRIu64 ": checksum mismatch", s->index_off);
 	}
 	kv->st.file_bytes_read += h.len + sizeof h;
+	size_t plen = h.len;
+	if (h.flags & KV_RF_ZSTD) {
+		uint8_t *raw = NULL;
+		int rc = index_inflate(kv, p, h.len, h.nops, &raw, &plen);
+		free(p);
+		if (rc == -ENOMEM)
+			return lfs_seterr(err, rc, "out of memory");
+		if (rc)
+			return lfs_seterr(err, LFS_E_CORRUPT, "index at offset %" PRIu64 ": bad compressed data", s->index_off);
+		p = raw;
+	}
 	struct base b;
-	int rc = base_load(kv, &b, p, h.len, h.nops, s->index_off, err);
+	int rc = base_load(kv, &b, p, plen, h.nops, s->index_off, err);
 	if (rc)
 		return rc;
 	/* live value bytes */
@@ -1533,6 +1806,13 @@ static int kv_open_file(struct lfs_kv *kv, const struct lfs_kv_opts *o, struct l
 	kv->log.off = end;
 	kv->synced_end = end;
 	kv->file_end = end;
+	for (int i = 0; i < 2 && writable && kv->compress == LFS_KV_COMPRESS_ZSTD
+			&& (kv->slot_ver[0] == 1 || kv->slot_ver[1] == 1); i++) {
+		/* a zstd image's next batch may hold BLOCKs, which a version-1
+		 * reader would take for damage: both slots say version 2 first */
+		if ((rc = slot_flip(kv, use->index_off, use->index_count, use->replay_off)) != 0)
+			return lfs_seterr(err, rc, "cannot write header: %s", lfs_strerror(rc));
+	}
 	remap(kv);
 	return 0;
 }
@@ -1552,6 +1832,11 @@ int lfs_kv_open(const char *path, const struct lfs_kv_opts *opts, struct lfs_kv 
 	kv->memory = o->mode == LFS_KV_MEMORY;
 	kv->memtable_limit = o->memtable_bytes ? o->memtable_bytes : DEF_MEMTABLE;
 	kv->compact_ratio = o->auto_compact_ratio > 0 ? o->auto_compact_ratio : 0.5;
+	kv->block_bytes = o->block_bytes ? o->block_bytes : DEF_BLOCK_BYTES;
+	if (kv->block_bytes < 4096)
+		kv->block_bytes = 4096;
+	if (kv->block_bytes > DEF_BLOCK_BYTES)
+		kv->block_bytes = DEF_BLOCK_BYTES;
 	kv->log.cap = WBUF_CAP;
 	if (kv->memory) {
 		kv->compress = LFS_KV_COMPRESS_NONE;
@@ -1581,9 +1866,16 @@ int lfs_kv_open(const char *path, const struct lfs_kv_opts *opts, struct lfs_kv 
 		kv_reset_state(kv);
 		if (kv->fd >= 0)
 			close(kv->fd);
+		if (kv->map)
+			munmap((void *)kv->map, kv->map_len);
+		if (kv->dctx)
+			ZSTD_freeDCtx(kv->dctx);
+		for (int i = 0; i < KV_BCACHE_N; i++)
+			free(kv->bc[i].buf);
 		free(kv->path);
 		free(kv->log.buf);
 		free(kv->sbuf);
+		free(kv->pbuf);
 		free(kv);
 		return rc;
 	}
@@ -1674,10 +1966,15 @@ int lfs_kv_close(struct lfs_kv *kv)
 		ZSTD_freeCCtx(kv->cctx);
 	if (kv->dctx)
 		ZSTD_freeDCtx(kv->dctx);
+	for (int i = 0; i < KV_BCACHE_N; i++)
+		free(kv->bc[i].buf);
 	free(kv->path);
 	free(kv->log.buf);
 	free(kv->sbuf);
 	free(kv->cbuf);
+	free(kv->pbuf);
+	free(kv->br);
+	free(kv->rbuf);
 	free(kv);
 	return rc;
 }
@@ -1775,7 +2072,7 @@ static size_t maybe_compress(struct lfs_kv *kv, const void *val, size_t vlen, co
 		kv->cbuf = nb;
 		kv->ccap = bound;
 	}
-	if (!kv->cctx && !(kv->cctx = ZSTD_createCCtx()))
+	if (cctx_get(kv))
 		return vlen;
 	size_t r = ZSTD_compressCCtx(kv->cctx, kv->cbuf, kv->ccap, val, vlen, kv->level);
 	if (ZSTD_isError(r) || r >= vlen)
@@ -1783,6 +2080,218 @@ static size_t maybe_compress(struct lfs_kv *kv, const void *val, size_t vlen, co
 	*sv = kv->cbuf;
 	*flags = KV_OPF_ZSTD;
 	return r;
+}
+
+/* ---- compressed blocks (zstd images) ---- */
+#define BLOCK_MIN_BATCH 256u       /* smaller batches: values compressed one by one */
+
+static int pbuf_room(struct lfs_kv *kv, size_t need)
+{
+	if (need <= kv->pcap)
+		return 0;
+	size_t nc = kv->pcap ? kv->pcap : 1u << 16;
+	while (nc < need)
+		nc *= 2;
+	uint8_t *nb = realloc(kv->pbuf, nc);
+	if (!nb)
+		return -ENOMEM;
+	kv->pbuf = nb;
+	kv->pcap = nc;
+	return 0;
+}
+
+/* Compress raw operations into one frame at dst (cap bytes): the window
+ * covers the whole block.  Returns the frame size or 0 when it fails. */
+static size_t block_compress(struct lfs_kv *kv, uint8_t *dst, size_t cap, const uint8_t *src, size_t n)
+{
+	if (cctx_get(kv))
+		return 0;
+	unsigned wlog = 10;
+	while (wlog < 23 && ((size_t)1 << wlog) < n)
+		wlog++;
+	ZSTD_CCtx_reset(kv->cctx, ZSTD_reset_session_and_parameters);
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(kv->cctx, ZSTD_c_compressionLevel, kv->level))
+	    || ZSTD_isError(ZSTD_CCtx_setParameter(kv->cctx, ZSTD_c_windowLog, (int)wlog))
+	    || ZSTD_isError(ZSTD_CCtx_setParameter(kv->cctx, ZSTD_c_checksumFlag, 1)))
+		return 0;
+	size_t c = ZSTD_compress2(kv->cctx, dst, cap, src, n);
+	ZSTD_CCtx_reset(kv->cctx, ZSTD_reset_session_and_parameters);
+	return ZSTD_isError(c) ? 0 : c;
+}
+
+/* Fill a BLOCK operation header for the c-byte frame that follows it. */
+static void block_hdr(uint8_t *dst, size_t c, size_t raw)
+{
+	struct kv_ophdr o;
+	o.type = KV_OP_BLOCK;
+	o.flags = 0;
+	o.klen = 0;
+	o.slen = (uint32_t)c;
+	o.vlen = (uint32_t)raw;
+	o.crc = lfs_crc32c(lfs_crc32c(0, &o, offsetof(struct kv_ophdr, crc)), dst + sizeof o, c);
+	memcpy(dst, &o, sizeof o);
+}
+
+/* Append one operation (from a batch: values raw) to kv->pbuf at *out, its
+ * value compressed alone when that pays. */
+static int emit_op(struct lfs_kv *kv, const uint8_t *op, size_t *out)
+{
+	struct kv_ophdr o;
+	memcpy(&o, op, sizeof o);
+	size_t n = sizeof o + o.klen + o.slen;
+	if (pbuf_room(kv, *out + n))
+		return -ENOMEM;
+	if (o.type != KV_OP_PUT) {
+		memcpy(kv->pbuf + *out, op, n);
+		*out += n;
+		return 0;
+	}
+	const void *sv;
+	uint8_t fl;
+	size_t sl = maybe_compress(kv, op + sizeof o + o.klen, o.vlen, &sv, &fl);
+	*out += put_op(kv, kv->pbuf + *out, KV_OP_PUT, fl, op + sizeof o, o.klen, sv, sl, o.vlen);
+	return 0;
+}
+
+/* Append the run of operations [ops, ops + n) (nops of them) as one BLOCK,
+ * or one by one when the block would not be smaller. */
+static int emit_run(struct lfs_kv *kv, const uint8_t *ops, size_t n, size_t nops, size_t *out, uint32_t *top)
+{
+	if (nops > 1) {
+		size_t cap = ZSTD_compressBound(n);
+		if (pbuf_room(kv, *out + sizeof(struct kv_ophdr) + cap))
+			return -ENOMEM;
+		/* inside a block an operation's CRC is 0: the block's covers it */
+		uint8_t *raw = kv->rbuf + kv->rlen;
+		memcpy(raw, ops, n);
+		for (size_t pos = 0; pos < n;) {
+			struct kv_ophdr o;
+			memcpy(&o, raw + pos, sizeof o);
+			o.crc = 0;
+			memcpy(raw + pos, &o, sizeof o);
+			pos += sizeof o + o.klen + o.slen;
+		}
+		size_t c = block_compress(kv, kv->pbuf + *out + sizeof(struct kv_ophdr), cap, raw, n);
+		if (c && sizeof(struct kv_ophdr) + c < n) {
+			if (kv->nbr == kv->cbr) {
+				size_t nc = kv->cbr ? kv->cbr * 2 : 16;
+				struct blkref *nb = realloc(kv->br, nc * sizeof *nb);
+				if (!nb)
+					return -ENOMEM;
+				kv->br = nb;
+				kv->cbr = nc;
+			}
+			kv->br[kv->nbr++] = (struct blkref){ *out, raw, n };
+			kv->rlen += n;
+			block_hdr(kv->pbuf + *out, c, n);
+			*out += sizeof(struct kv_ophdr) + c;
+			(*top)++;
+			return 0;
+		}
+	}
+	for (size_t pos = 0; pos < n;) {
+		struct kv_ophdr o;
+		memcpy(&o, ops + pos, sizeof o);
+		int rc = emit_op(kv, ops + pos, out);
+		if (rc)
+			return rc;
+		pos += sizeof o + o.klen + o.slen;
+		(*top)++;
+	}
+	return 0;
+}
+
+/* The stored payload of a zstd image's batch, in kv->pbuf: runs of small
+ * operations as BLOCKs of up to block_bytes raw (kv->br names them), the
+ * rest one by one.  *nops: operations at the top level. */
+static int encode_payload(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t count, size_t *plen,
+			  uint32_t *nops)
+{
+	size_t out = 0, run = 0, run_ops = 0;
+	uint32_t top = 0;
+	int rc, blocks = count >= 2 && len >= BLOCK_MIN_BATCH;
+	kv->nbr = 0;
+	kv->rlen = 0;
+	if (blocks && len > kv->rcap) {
+		/* the raw operations of every block of this batch, until applied */
+		uint8_t *nb = realloc(kv->rbuf, len);
+		if (!nb)
+			return -ENOMEM;
+		kv->rbuf = nb;
+		kv->rcap = len;
+	}
+	for (size_t pos = 0; pos < len;) {
+		struct kv_ophdr o;
+		memcpy(&o, ops + pos, sizeof o);
+		size_t sz = sizeof o + o.klen + o.slen;
+		int small = blocks && sz <= kv->block_bytes / 2;
+		if (run < pos && (!small || pos + sz - run > kv->block_bytes)) {
+			if ((rc = emit_run(kv, ops + run, pos - run, run_ops, &out, &top)) != 0)
+				return rc;
+			run = pos;
+			run_ops = 0;
+		}
+		pos += sz;
+		if (!small) {
+			if ((rc = emit_op(kv, ops + run, &out)) != 0)
+				return rc;
+			top++;
+			run = pos;
+		} else {
+			run_ops++;
+		}
+	}
+	if (run < len && (rc = emit_run(kv, ops + run, len - run, run_ops, &out, &top)) != 0)
+		return rc;
+	*plen = out;
+	*nops = top;
+	return 0;
+}
+
+/* Apply the raw operations of the BLOCK at file offset boff (foot: its
+ * size in the file).  0, LFS_E_CORRUPT when malformed, or -ENOMEM. */
+static int apply_block(struct lfs_kv *kv, const uint8_t *raw, size_t rl, uint64_t boff, uint64_t foot, int count)
+{
+	for (size_t pos = 0; pos < rl;) {
+		struct kv_ophdr o;
+		if (rl - pos < sizeof o)
+			return LFS_E_CORRUPT;
+		memcpy(&o, raw + pos, sizeof o);
+		if (o.klen > LFS_KV_MAX_KEY || rl - pos - sizeof o < (size_t)o.klen + o.slen)
+			return LFS_E_CORRUPT;
+		size_t sz = sizeof o + o.klen + o.slen;
+		const uint8_t *k = raw + pos + sizeof o, *v = k + o.klen;
+		int rc;
+		switch (o.type) {
+		case KV_OP_PUT: {
+			if (o.flags || o.slen != o.vlen || o.vlen > LFS_KV_MAX_VALUE)
+				return LFS_E_CORRUPT;
+			struct loc l = { boff, block_share(sz, foot, rl), o.vlen, KV_OPF_BLOCK, (uint32_t)pos };
+			rc = apply_set(kv, k, o.klen, &l, 0);
+			if (count) {
+				kv->st.puts++;
+				kv->st.bytes_put += o.klen + o.vlen;
+			}
+			break;
+		}
+		case KV_OP_DEL:
+			rc = apply_set(kv, k, o.klen, NULL, 1);
+			kv->st.dels += count;
+			break;
+		case KV_OP_DELRANGE:
+			if (o.slen > LFS_KV_MAX_KEY || (o.flags & ~KV_OPF_HASHI))
+				return LFS_E_CORRUPT;
+			rc = apply_delrange(kv, k, o.klen, v, o.slen, o.flags & KV_OPF_HASHI);
+			kv->st.range_dels += count;
+			break;
+		default:
+			return LFS_E_CORRUPT;
+		}
+		if (rc)
+			return rc;
+		pos += sz;
+	}
+	return 0;
 }
 
 static int maybe_auto(struct lfs_kv *kv, struct lfs_err *err);
@@ -1799,7 +2308,7 @@ static int apply_payload(struct lfs_kv *kv, const uint8_t *pay, size_t len, uint
 		const uint8_t *k = pay + pos + sizeof o, *v = k + o.klen;
 		int rc;
 		if (o.type == KV_OP_PUT) {
-			struct loc l = { pay_off + pos, o.slen, o.vlen, o.flags };
+			struct loc l = { pay_off + pos, o.slen, o.vlen, o.flags, 0 };
 			if (kv->memory) {
 				void *copy = lfs_memval_alloc(kv->mval, o.vlen);
 				if (!copy)
@@ -1819,6 +2328,15 @@ static int apply_payload(struct lfs_kv *kv, const uint8_t *pay, size_t len, uint
 		} else if (o.type == KV_OP_DEL) {
 			rc = apply_set(kv, k, o.klen, NULL, 1);
 			kv->st.dels++;
+		} else if (o.type == KV_OP_BLOCK) {
+			/* encode_payload kept its raw operations */
+			rc = -EIO;
+			for (size_t i = 0; i < kv->nbr; i++)
+				if (kv->br[i].pos == pos) {
+					rc = apply_block(kv, kv->br[i].raw, kv->br[i].len, pay_off + pos,
+							 sizeof o + o.slen, 1);
+					break;
+				}
 		} else {
 			rc = apply_delrange(kv, k, o.klen, v, o.slen, o.flags & KV_OPF_HASHI);
 			kv->st.range_dels++;
@@ -1909,36 +2427,16 @@ static int commit_buf(struct lfs_kv *kv, uint8_t *ops, size_t len, size_t count,
 		}
 		w->off += total;
 	} else {
-		size_t need = BHDR + (kv->compress == LFS_KV_COMPRESS_NONE ? len : len + count * 64 + len / 8)
-			      + KV_REC_ALIGN;
-		if (kv->compress != LFS_KV_COMPRESS_NONE)
-			need += ZSTD_compressBound(len) - len;
-		if ((rc = wr_reserve(kv, w, need)) != 0)
+		size_t plen = len;
+		uint32_t nops = (uint32_t)count;
+		if (kv->compress != LFS_KV_COMPRESS_NONE && (rc = encode_payload(kv, ops, len, count, &plen, &nops)) != 0)
+			return lfs_seterr(err, rc, "out of memory");
+		if ((rc = wr_reserve(kv, w, BHDR + plen + KV_REC_ALIGN)) != 0)
 			goto werr;
 		size_t start = w->len;
 		uint8_t *dst = w->buf + start + BHDR;
-		size_t plen = 0;
-		if (kv->compress == LFS_KV_COMPRESS_NONE) {
-			memcpy(dst, ops, len);
-			plen = len;
-		} else {
-			for (size_t pos = 0; pos < len;) {
-				struct kv_ophdr o;
-				memcpy(&o, ops + pos, sizeof o);
-				size_t n = sizeof o + o.klen + o.slen;
-				if (o.type == KV_OP_PUT) {
-					const void *sv;
-					uint8_t fl;
-					size_t sl = maybe_compress(kv, ops + pos + sizeof o + o.klen, o.vlen, &sv, &fl);
-					plen += put_op(kv, dst + plen, KV_OP_PUT, fl, ops + pos + sizeof o, o.klen, sv, sl, o.vlen);
-				} else {
-					memcpy(dst + plen, ops + pos, n);
-					plen += n;
-				}
-				pos += n;
-			}
-		}
-		w->len += seal_at(kv, w->buf + start, plen, KV_REC_BATCH, (uint32_t)count, kv->synced_end);
+		memcpy(dst, kv->compress == LFS_KV_COMPRESS_NONE ? ops : kv->pbuf, plen);
+		w->len += seal_at(kv, w->buf + start, plen, KV_REC_BATCH, nops, kv->synced_end);
 		pay = dst;
 		pay_off = w->off + start + BHDR;
 		len = plen;
@@ -2363,14 +2861,14 @@ int lfs_kv_mget_into(struct lfs_kv *kv, size_t n, const void *const *keys, const
 		}
 		const struct loc *l = &locs[i];
 		size_t j = i + 1;
-		if (direct && !(l->flags & KV_OPF_ZSTD) && l->vlen <= cap &&
+		if (direct && !(l->flags & (KV_OPF_ZSTD | KV_OPF_BLOCK)) && l->vlen <= cap &&
 		    l->off + sizeof(struct kv_ophdr) + klens[i] + l->slen <= kv->log.off) {
 			/* the run of values that follow each other in the file */
 			uint64_t end = l->off + sizeof(struct kv_ophdr) + klens[i] + l->slen;
 			while (j < n && j - i < MGET_RUN && vlens[j] != -ENOENT) {
 				const struct loc *m = &locs[j];
 				uint64_t mend = m->off + sizeof(struct kv_ophdr) + klens[j] + m->slen;
-				if ((m->flags & KV_OPF_ZSTD) || m->vlen > cap || m->off < end ||
+				if ((m->flags & (KV_OPF_ZSTD | KV_OPF_BLOCK)) || m->vlen > cap || m->off < end ||
 				    m->off - end > MGET_GAP || mend > kv->log.off)
 					break;
 				end = mend;
@@ -2579,6 +3077,236 @@ void lfs_kv_stats(struct lfs_kv *kv, struct lfs_kv_stats *st)
 }
 
 /* ------------------------------------------------------------ compaction */
+/* The new file being written by a compaction. */
+struct cstate {
+	struct lfs_kv *kv;
+	struct wr w, iw;          /* log (from offset 0) and INDEX payload */
+	uint8_t *vb;              /* a value or an operation */
+	size_t vcap;
+	uint8_t *blk;             /* raw operations of the open block (zstd) */
+	size_t blen, bcap;
+	struct cpend { size_t ient, pos, sz; } *pend;   /* their index entries */
+	size_t npend, cpend;
+	size_t rstart;            /* open record of copied operations (none) */
+	uint32_t rnops;
+	int open_rec;
+	uint64_t count;
+};
+
+static int grow_buf(uint8_t **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	size_t nc = *cap ? *cap : 4096;
+	while (nc < need)
+		nc *= 2;
+	uint8_t *nb = realloc(*buf, nc);
+	if (!nb)
+		return -ENOMEM;
+	*buf = nb;
+	*cap = nc;
+	return 0;
+}
+
+/* Add an index entry for key (location filled in later); *at: its position. */
+static int cs_ient(struct cstate *cs, const void *key, size_t klen, size_t *at)
+{
+	size_t sz = align8(sizeof(struct kv_ient) + klen);
+	if (grow_buf(&cs->iw.buf, &cs->iw.cap, cs->iw.len + sz + KV_REC_ALIGN))
+		return -ENOMEM;
+	struct kv_ient e;
+	memset(&e, 0, sizeof e);
+	e.klen = (uint16_t)klen;
+	memset(cs->iw.buf + cs->iw.len, 0, sz);
+	memcpy(cs->iw.buf + cs->iw.len, &e, sizeof e);
+	memcpy(cs->iw.buf + cs->iw.len + sizeof e, key, klen);
+	*at = cs->iw.len;
+	cs->iw.len += sz;
+	cs->count++;
+	return 0;
+}
+
+static void cs_setloc(struct cstate *cs, size_t at, const struct loc *l)
+{
+	struct kv_ient e;
+	memcpy(&e, cs->iw.buf + at, sizeof e);
+	e.flags = l->flags;
+	e.slen = l->slen;
+	e.vlen = l->vlen;
+	e.pos = l->pos;
+	e.off = l->off;
+	memcpy(cs->iw.buf + at, &e, sizeof e);
+}
+
+/* Write the operations [ops, ops + n) one by one (values compressed alone
+ * when that pays) as one BATCH record; entries[i] gets the i-th location. */
+static int cs_ops(struct cstate *cs, const uint8_t *ops, size_t n, const struct cpend *entries, size_t nent)
+{
+	struct lfs_kv *kv = cs->kv;
+	size_t need = sizeof(struct kv_rhdr) + n + KV_REC_ALIGN;
+	int rc = wr_reserve(kv, &cs->w, need);
+	if (rc)
+		return rc;
+	size_t start = cs->w.len, i = 0;
+	cs->w.len += sizeof(struct kv_rhdr);
+	for (size_t pos = 0; pos < n; i++) {
+		struct kv_ophdr o;
+		memcpy(&o, ops + pos, sizeof o);
+		const void *sv;
+		uint8_t fl;
+		size_t sl = maybe_compress(kv, ops + pos + sizeof o + o.klen, o.vlen, &sv, &fl);
+		struct loc l = { cs->w.off + cs->w.len, (uint32_t)sl, o.vlen, fl, 0 };
+		cs->w.len += put_op(kv, cs->w.buf + cs->w.len, KV_OP_PUT, fl, ops + pos + sizeof o, o.klen, sv, sl, o.vlen);
+		if (i < nent)
+			cs_setloc(cs, entries[i].ient, &l);
+		pos += sizeof o + o.klen + o.slen;
+	}
+	wr_seal(kv, &cs->w, start, KV_REC_BATCH, (uint32_t)i, 0);
+	return 0;
+}
+
+/* Write the open block: one BLOCK operation in its own record, or its
+ * values one by one when compressing them together does not pay. */
+static int cs_flush_block(struct cstate *cs)
+{
+	struct lfs_kv *kv = cs->kv;
+	int rc;
+	if (!cs->blen)
+		return 0;
+	size_t cap = ZSTD_compressBound(cs->blen);
+	if ((rc = pbuf_room(kv, sizeof(struct kv_ophdr) + cap)) != 0)
+		return rc;
+	size_t c = cs->npend > 1 ? block_compress(kv, kv->pbuf + sizeof(struct kv_ophdr), cap, cs->blk, cs->blen) : 0;
+	if (c && sizeof(struct kv_ophdr) + c < cs->blen) {
+		size_t foot = sizeof(struct kv_ophdr) + c;
+		block_hdr(kv->pbuf, c, cs->blen);
+		if ((rc = wr_reserve(kv, &cs->w, sizeof(struct kv_rhdr) + foot + KV_REC_ALIGN)) != 0)
+			return rc;
+		size_t start = cs->w.len;
+		uint64_t boff = cs->w.off + start + sizeof(struct kv_rhdr);
+		memcpy(cs->w.buf + start + sizeof(struct kv_rhdr), kv->pbuf, foot);
+		cs->w.len += sizeof(struct kv_rhdr) + foot;
+		wr_seal(kv, &cs->w, start, KV_REC_BATCH, 1, 0);
+		for (size_t i = 0; i < cs->npend; i++) {
+			struct kv_ophdr o;
+			memcpy(&o, cs->blk + cs->pend[i].pos, sizeof o);
+			struct loc l = { boff, block_share(cs->pend[i].sz, foot, cs->blen), o.vlen, KV_OPF_BLOCK,
+					 (uint32_t)cs->pend[i].pos };
+			cs_setloc(cs, cs->pend[i].ient, &l);
+		}
+	} else if ((rc = cs_ops(cs, cs->blk, cs->blen, cs->pend, cs->npend)) != 0) {
+		return rc;
+	}
+	cs->blen = 0;
+	cs->npend = 0;
+	return 0;
+}
+
+/* zstd images: the live value of key at loc into the open block (or alone
+ * when large), raw; index entry added. */
+static int cs_add_zstd(struct cstate *cs, const uint8_t *key, size_t klen, const struct loc *loc, struct lfs_err *err)
+{
+	struct lfs_kv *kv = cs->kv;
+	size_t sz = sizeof(struct kv_ophdr) + klen + loc->vlen;
+	size_t at;
+	int rc;
+	if (grow_buf(&cs->vb, &cs->vcap, sz))
+		return lfs_seterr(err, -ENOMEM, "out of memory");
+	/* the value, checked, into an operation of its own */
+	struct kv_ophdr o = { KV_OP_PUT, 0, (uint16_t)klen, loc->vlen, loc->vlen, 0 };
+	uint8_t *op = cs->vb;
+	struct lfs_err e = { 0 };
+	if ((rc = load_value(kv, key, klen, loc, op + sizeof o + klen, &e)) != 0)
+		return lfs_seterr(err, rc, "compact: %s", e.msg);
+	memcpy(op + sizeof o, key, klen);
+	memcpy(op, &o, sizeof o);   /* CRC 0: in a block, or cs_ops writes it */
+	if ((rc = cs_ient(cs, key, klen, &at)) != 0)
+		return lfs_seterr(err, rc, "out of memory");
+	if (sz > kv->block_bytes / 2) {
+		struct cpend p = { at, 0, sz };
+		if ((rc = cs_ops(cs, op, sz, &p, 1)) != 0)
+			return lfs_seterr(err, rc, "compact: write: %s", lfs_strerror(rc));
+		return 0;
+	}
+	if (cs->blen + sz > kv->block_bytes && (rc = cs_flush_block(cs)) != 0)
+		return lfs_seterr(err, rc, "compact: write: %s", lfs_strerror(rc));
+	if (grow_buf(&cs->blk, &cs->bcap, cs->blen + sz))
+		return lfs_seterr(err, -ENOMEM, "out of memory");
+	if (cs->npend == cs->cpend) {
+		size_t nc = cs->cpend ? cs->cpend * 2 : 64;
+		struct cpend *np = realloc(cs->pend, nc * sizeof *np);
+		if (!np)
+			return lfs_seterr(err, -ENOMEM, "out of memory");
+		cs->pend = np;
+		cs->cpend = nc;
+	}
+	memcpy(cs->blk + cs->blen, op, sz);
+	cs->pend[cs->npend++] = (struct cpend){ at, cs->blen, sz };
+	cs->blen += sz;
+	return 0;
+}
+
+/* Copy the PUT operation of key at loc as it is (images without
+ * compression), checked; index entry added. */
+static int cs_add_copy(struct cstate *cs, const uint8_t *key, size_t klen, const struct loc *loc, struct lfs_err *err)
+{
+	struct lfs_kv *kv = cs->kv;
+	size_t n = sizeof(struct kv_ophdr) + klen + loc->slen;
+	int rc;
+	if (grow_buf(&cs->vb, &cs->vcap, n))
+		return lfs_seterr(err, -ENOMEM, "out of memory");
+	rc = read_at(kv, cs->vb, n, loc->off);
+	struct kv_ophdr o;
+	memcpy(&o, cs->vb, sizeof o);
+	uint32_t crc = lfs_crc32c(0, cs->vb, offsetof(struct kv_ophdr, crc));
+	crc = lfs_crc32c(crc, cs->vb + sizeof o, klen + loc->slen);
+	if (rc || crc != o.crc || o.type != KV_OP_PUT || o.klen != klen || memcmp(cs->vb + sizeof o, key, klen)) {
+		char kt[160];
+		lfs_kv_key_text(key, klen, kt, sizeof kt);
+		return lfs_seterr(err, LFS_E_CORRUPT, "compact: key %s: checksum mismatch in value at offset %" PRIu64,
+				  kt, loc->off);
+	}
+	/* group values into records of about 1 MiB */
+	if (cs->open_rec && (cs->w.len - cs->rstart + n > (1u << 20))) {
+		wr_seal(kv, &cs->w, cs->rstart, KV_REC_BATCH, cs->rnops, 0);
+		cs->open_rec = 0;
+	}
+	if (!cs->open_rec) {
+		if ((rc = wr_reserve(kv, &cs->w, sizeof(struct kv_rhdr) + n + (1u << 20) + KV_REC_ALIGN)) != 0)
+			return lfs_seterr(err, rc, "compact: write: %s", lfs_strerror(rc));
+		cs->rstart = cs->w.len;
+		cs->w.len += sizeof(struct kv_rhdr);
+		cs->rnops = 0;
+		cs->open_rec = 1;
+	}
+	if (grow_buf(&cs->w.buf, &cs->w.cap, cs->w.len + n + KV_REC_ALIGN))
+		return lfs_seterr(err, -ENOMEM, "out of memory");
+	struct loc l = *loc;
+	l.off = cs->w.off + cs->w.len;
+	memcpy(cs->w.buf + cs->w.len, cs->vb, n);
+	cs->w.len += n;
+	cs->rnops++;
+	size_t at;
+	if (cs_ient(cs, key, klen, &at))
+		return lfs_seterr(err, -ENOMEM, "out of memory");
+	cs_setloc(cs, at, &l);
+	return 0;
+}
+
+/* Live bytes and value totals of the base alone (after a compaction). */
+static void base_account(struct lfs_kv *kv)
+{
+	kv->live_bytes = kv->live_keys = kv->raw_value_bytes = kv->stored_value_bytes = 0;
+	for (size_t i = 0; i < kv->base.n; i++) {
+		const struct kv_ient *e = base_ent(&kv->base, i);
+		struct loc l = { e->off, e->slen, e->vlen, e->flags, e->pos };
+		kv->live_keys++;
+		kv->live_bytes += loc_bytes(e->klen, &l);
+		kv->raw_value_bytes += e->vlen;
+		kv->stored_value_bytes += e->slen;
+	}
+}
+
 int lfs_kv_compact(struct lfs_kv *kv, uint64_t *before, uint64_t *after, struct lfs_err *err)
 {
 	if (before)
@@ -2613,148 +3341,80 @@ int lfs_kv_compact(struct lfs_kv *kv, uint64_t *before, uint64_t *after, struct 
 		free(tmp);
 		return rc;
 	}
+	struct cstate cs;
+	memset(&cs, 0, sizeof cs);
+	cs.kv = kv;
+	cs.w.fd = cs.iw.fd = nfd;
+	uint8_t *raw = NULL;
+	size_t rawlen = 0;
 	if (!kv->opts.no_lock && flock(nfd, LOCK_EX | LOCK_NB)) {
 		rc = lfs_seterr(err, -errno, "%s: flock: %s", tmp, strerror(errno));
 		goto fail;
 	}
-	struct wr w = { .fd = nfd, .off = 0, .cap = WBUF_CAP };
-	struct wr iw = { .fd = nfd };
-	w.buf = malloc(w.cap);
-	iw.cap = 1 << 16;
-	iw.buf = malloc(iw.cap);
-	uint8_t *vb = NULL;
-	size_t vcap = 0;
-	if (!w.buf || !iw.buf) {
+	cs.w.cap = WBUF_CAP;
+	cs.w.buf = malloc(cs.w.cap);
+	cs.iw.cap = 1 << 16;
+	cs.iw.buf = malloc(cs.iw.cap);
+	if (!cs.w.buf || !cs.iw.buf) {
 		rc = lfs_seterr(err, -ENOMEM, "out of memory");
-		goto fail2;
+		goto fail;
 	}
-	memset(w.buf, 0, KV_LOG_START);
-	w.len = KV_LOG_START;
-	iw.len = sizeof(struct kv_rhdr);
-	uint64_t count = 0;
+	memset(cs.w.buf, 0, KV_LOG_START);
+	cs.w.len = KV_LOG_START;
+	cs.iw.len = sizeof(struct kv_rhdr);
 	struct mcur c;
-	size_t rstart = 0;
-	uint32_t rnops = 0;
-	int open_rec = 0;
 	cur_seek(kv, &c, NULL, 0, 0, 0);
 	while (c.key) {
-		size_t n = sizeof(struct kv_ophdr) + c.klen + c.loc.slen;
-		if (n > vcap) {
-			uint8_t *nb = realloc(vb, n);
-			if (!nb) {
-				rc = lfs_seterr(err, -ENOMEM, "out of memory");
-				goto fail2;
-			}
-			vb = nb;
-			vcap = n;
-		}
-		rc = read_at(kv, vb, n, c.loc.off);
-		struct kv_ophdr o;
-		memcpy(&o, vb, sizeof o);
-		uint32_t crc = lfs_crc32c(0, vb, offsetof(struct kv_ophdr, crc));
-		crc = lfs_crc32c(crc, vb + sizeof o, c.klen + c.loc.slen);
-		if (rc || crc != o.crc || o.type != KV_OP_PUT || o.klen != c.klen || memcmp(vb + sizeof o, c.key, c.klen)) {
-			char kt[160];
-			lfs_kv_key_text(c.key, c.klen, kt, sizeof kt);
-			rc = lfs_seterr(err, LFS_E_CORRUPT, "compact: key %s: checksum mismatch in value at offset %" PRIu64,
-					kt, c.loc.off);
-			goto fail2;
-		}
-		/* group values into records of about 1 MiB */
-		if (open_rec && (w.len - rstart + n > (1u << 20))) {
-			wr_seal(kv, &w, rstart, KV_REC_BATCH, rnops, 0);
-			open_rec = 0;
-		}
-		if (!open_rec) {
-			if ((rc = wr_reserve(kv, &w, sizeof(struct kv_rhdr) + n + (1u << 20) + KV_REC_ALIGN)) != 0)
-				goto fail2w;
-			rstart = w.len;
-			w.len += sizeof(struct kv_rhdr);
-			rnops = 0;
-			open_rec = 1;
-		}
-		if (w.len + n + KV_REC_ALIGN > w.cap) {
-			uint8_t *nb = realloc(w.buf, w.len + n + KV_REC_ALIGN);
-			if (!nb) {
-				rc = lfs_seterr(err, -ENOMEM, "out of memory");
-				goto fail2;
-			}
-			w.buf = nb;
-			w.cap = w.len + n + KV_REC_ALIGN;
-		}
-		uint64_t noff = w.off + w.len;
-		memcpy(w.buf + w.len, vb, n);
-		w.len += n;
-		rnops++;
-		/* index entry */
-		size_t sz = align8(sizeof(struct kv_ient) + c.klen);
-		if (iw.len + sz > iw.cap) {
-			size_t ncap = iw.cap * 2 > iw.len + sz ? iw.cap * 2 : iw.len + sz;
-			uint8_t *nb = realloc(iw.buf, ncap);
-			if (!nb) {
-				rc = lfs_seterr(err, -ENOMEM, "out of memory");
-				goto fail2;
-			}
-			iw.buf = nb;
-			iw.cap = ncap;
-		}
-		struct kv_ient e;
-		memset(&e, 0, sizeof e);
-		e.klen = (uint16_t)c.klen;
-		e.flags = c.loc.flags;
-		e.slen = c.loc.slen;
-		e.vlen = c.loc.vlen;
-		e.off = noff;
-		memset(iw.buf + iw.len, 0, sz);
-		memcpy(iw.buf + iw.len, &e, sizeof e);
-		memcpy(iw.buf + iw.len + sizeof e, c.key, c.klen);
-		iw.len += sz;
-		count++;
+		struct loc l = c.loc;
+		if (kv->compress == LFS_KV_COMPRESS_ZSTD)
+			rc = cs_add_zstd(&cs, c.key, c.klen, &l, err);
+		else
+			rc = cs_add_copy(&cs, c.key, c.klen, &l, err);
+		if (rc)
+			goto fail;
 		cur_next(kv, &c, 0);
 	}
-	if (open_rec)
-		wr_seal(kv, &w, rstart, KV_REC_BATCH, rnops, 0);
-	if ((rc = wr_flush(kv, &w)) != 0)
-		goto fail2w;
-	iw.off = w.off;
-	uint64_t index_off = iw.off;
-	wr_seal(kv, &iw, 0, KV_REC_INDEX, (uint32_t)count, 0);
-	struct kv_rhdr ih;
-	memcpy(&ih, iw.buf, sizeof ih);
-	if ((rc = wr_flush(kv, &iw)) != 0)
-		goto fail2w;
-	uint64_t new_end = iw.off;
+	if ((rc = cs_flush_block(&cs)) != 0)
+		goto failw;
+	if (cs.open_rec)
+		wr_seal(kv, &cs.w, cs.rstart, KV_REC_BATCH, cs.rnops, 0);
+	if ((rc = wr_flush(kv, &cs.w)) != 0)
+		goto failw;
+	cs.iw.off = cs.w.off;
+	uint64_t index_off = cs.iw.off;
+	if (cs.count > UINT32_MAX) {
+		rc = lfs_seterr(err, LFS_E_TOOBIG, "compact: too many keys");
+		goto fail;
+	}
+	if ((rc = seal_index(kv, &cs.iw, cs.count, 0, &raw, &rawlen)) != 0) {
+		rc = lfs_seterr(err, rc, "out of memory");
+		goto fail;
+	}
+	if ((rc = wr_flush(kv, &cs.iw)) != 0)
+		goto failw;
+	uint64_t new_end = cs.iw.off;
 	struct kv_slot s;
-	slot_fill(kv, &s, 2, index_off, count, new_end);
+	slot_fill(kv, &s, 2, index_off, cs.count, new_end);
 	if ((rc = slot_write(kv, nfd, &s)) != 0 || (rc = kv->fops->fsync(kv->fops->ctx, nfd)) != 0)
-		goto fail2w;
+		goto failw;
 	if (rename(tmp, kv->path)) {
 		rc = lfs_seterr(err, -errno, "rename %s: %s", tmp, strerror(errno));
-		goto fail2;
+		goto fail;
 	}
 	fsync_dir(kv->path);
 	/* switch to the new file */
-	uint8_t *p = malloc(ih.len ? ih.len : 1);
-	if (!p) {
-		rc = -ENOMEM;
-		kv->broken = rc;
-		goto fail2;
-	}
-	memcpy(p, iw.buf + sizeof ih, ih.len);
-	uint64_t lb = kv->live_bytes, lk = kv->live_keys, rv = kv->raw_value_bytes, svb = kv->stored_value_bytes;
 	base_free(kv, &kv->base);
 	mt_free_all(kv);
+	bcache_clear(kv);
 	struct base nb;
-	rc = base_load(kv, &nb, p, ih.len, count, index_off, err);
+	rc = base_load(kv, &nb, raw, rawlen, cs.count, index_off, err);
+	raw = NULL;
 	if (rc) {
 		kv->broken = rc;
-		goto fail2;
+		goto fail;
 	}
 	kv->base = nb;
-	kv->live_bytes = lb;
-	kv->live_keys = lk;
-	kv->raw_value_bytes = rv;
-	kv->stored_value_bytes = svb;
+	base_account(kv);
 	close(kv->fd);
 	kv->fd = nfd;
 	kv->log.fd = nfd;
@@ -2769,23 +3429,28 @@ int lfs_kv_compact(struct lfs_kv *kv, uint64_t *before, uint64_t *after, struct 
 	remap(kv);
 	if (after)
 		*after = new_end;
-	free(w.buf);
-	free(iw.buf);
-	free(vb);
+	free(cs.w.buf);
+	free(cs.iw.buf);
+	free(cs.vb);
+	free(cs.blk);
+	free(cs.pend);
 	free(tmp);
 	return 0;
-fail2w:
+failw:
 	lfs_seterr(err, rc, "compact: write %s: %s", tmp, lfs_strerror(rc));
-fail2:
-	free(w.buf);
-	free(iw.buf);
-	free(vb);
 fail:
+	free(raw);
+	free(cs.w.buf);
+	free(cs.iw.buf);
+	free(cs.vb);
+	free(cs.blk);
+	free(cs.pend);
 	close(nfd);
 	unlink(tmp);
 	free(tmp);
 	return rc;
 }
+
 
 static int maybe_auto(struct lfs_kv *kv, struct lfs_err *err)
 {
@@ -2802,6 +3467,71 @@ static int maybe_auto(struct lfs_kv *kv, struct lfs_err *err)
 }
 
 /* ------------------------------------------------------------ verify / walk */
+/* A BLOCK operation at file offset off: itself, then its operations. */
+static int walk_block(struct lfs_kv *kv, const uint8_t *op, size_t room, uint64_t off, uint64_t seq, uint8_t **bbuf,
+		      size_t *bcap, int (*cb)(void *arg, const struct lfs_kv_rec *r), void *arg)
+{
+	struct lfs_kv_rec r;
+	struct kv_ophdr o;
+	size_t rl = 0;
+	uint64_t foot = 0;
+	const char *why;
+	memcpy(&o, op, sizeof o);
+	memset(&r, 0, sizeof r);
+	r.offset = off;
+	r.seq = seq;
+	int rc = block_decode(kv, op, room, bbuf, bcap, &rl, &foot, &why);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc) {
+		r.kind = LFS_KV_REC_BAD;
+		r.msg = why;
+		return cb(arg, &r);
+	}
+	r.kind = LFS_KV_REC_BLOCK;
+	r.vlen = o.slen;
+	r.raw_len = o.vlen;
+	r.block_span = foot;
+	for (size_t p = 0; p + sizeof o <= rl; r.count++) {
+		struct kv_ophdr io;
+		memcpy(&io, *bbuf + p, sizeof io);
+		if ((size_t)io.klen + io.slen > rl - p - sizeof io)
+			break;
+		p += sizeof io + io.klen + io.slen;
+	}
+	if ((rc = cb(arg, &r)) != 0)
+		return rc;
+	const uint8_t *raw = *bbuf;
+	for (size_t p = 0; p + sizeof o <= rl;) {
+		struct kv_ophdr io;
+		memcpy(&io, raw + p, sizeof io);
+		if ((size_t)io.klen + io.slen > rl - p - sizeof io)
+			break;
+		memset(&r, 0, sizeof r);
+		r.offset = off;
+		r.seq = seq;
+		r.in_block = 1;
+		r.block_pos = (uint32_t)p;
+		r.block_span = foot;
+		if (io.type < KV_OP_PUT || io.type > KV_OP_DELRANGE) {
+			r.kind = LFS_KV_REC_BAD;
+			r.msg = "malformed operation in a block";
+			return cb(arg, &r);
+		}
+		r.kind = io.type == KV_OP_PUT ? LFS_KV_REC_PUT : io.type == KV_OP_DEL ? LFS_KV_REC_DEL : LFS_KV_REC_DELRANGE;
+		r.key = raw + p + sizeof io;
+		r.klen = io.klen;
+		r.val = raw + p + sizeof io + io.klen;
+		r.vlen = io.slen;
+		r.raw_len = io.vlen;
+		r.has_hi = !!(io.flags & KV_OPF_HASHI);
+		if ((rc = cb(arg, &r)) != 0)
+			return rc;
+		p += sizeof io + io.klen + io.slen;
+	}
+	return 0;
+}
+
 int lfs_kv_walk(struct lfs_kv *kv, int (*cb)(void *arg, const struct lfs_kv_rec *r), void *arg,
 		struct lfs_err *err)
 {
@@ -2813,6 +3543,8 @@ int lfs_kv_walk(struct lfs_kv *kv, int (*cb)(void *arg, const struct lfs_kv_rec 
 	uint64_t end = wr_end(&kv->log);
 	uint8_t *buf = NULL;
 	size_t cap = 0;
+	uint8_t *bbuf = NULL;
+	size_t bcap = 0;
 	for (uint64_t pos = KV_LOG_START; pos + sizeof(struct kv_rhdr) <= end;) {
 		struct kv_rhdr h;
 		struct lfs_kv_rec r;
@@ -2860,6 +3592,15 @@ int lfs_kv_walk(struct lfs_kv *kv, int (*cb)(void *arg, const struct lfs_kv_rec 
 				memcpy(&o, buf + p, sizeof o);
 				if ((size_t)o.klen + o.slen > h.len - p - sizeof o)
 					break;
+				if (o.type == KV_OP_BLOCK) {
+					rc = walk_block(kv, buf + p, h.len - p, pos + sizeof h + p, h.seq, &bbuf, &bcap, cb, arg);
+					if (rc == -ENOMEM)
+						rc = lfs_seterr(err, rc, "out of memory");
+					if (rc)
+						break;
+					p += sizeof o + o.klen + o.slen;
+					continue;
+				}
 				memset(&r, 0, sizeof r);
 				r.offset = pos + sizeof h + p;
 				r.seq = h.seq;
@@ -2882,6 +3623,7 @@ int lfs_kv_walk(struct lfs_kv *kv, int (*cb)(void *arg, const struct lfs_kv_rec 
 		pos += align8(sizeof h + h.len);
 	}
 	free(buf);
+	free(bbuf);
 	return rc;
 }
 

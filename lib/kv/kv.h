@@ -66,6 +66,8 @@ struct lfs_kv_opts {
 	int    no_auto_compact;        /* do not compact past the garbage ratio */
 	double auto_compact_ratio;     /* dead/total past which compaction runs (0 = 0.5) */
 	size_t memtable_bytes;         /* flush threshold for the memtable (0 = default) */
+	size_t block_bytes;            /* zstd images: raw bytes per compressed block
+	                                  (0 = default 4 MiB; 4 KiB .. 4 MiB) */
 	const struct lfs_kv_file_ops *fops; /* NULL = real file I/O */
 };
 
@@ -199,6 +201,8 @@ enum lfs_kv_rec_kind {
 	LFS_KV_REC_PUT = 1, LFS_KV_REC_DEL = 2, LFS_KV_REC_DELRANGE = 3,
 	LFS_KV_REC_INDEX = 4,    /* a checkpointed index (count entries, vlen bytes) */
 	LFS_KV_REC_BAD = 5,      /* damaged record at offset (msg says why) */
+	LFS_KV_REC_BLOCK = 6,    /* a compressed block (vlen stored, raw_len raw bytes, count
+	                            operations); its operations follow with in_block set */
 };
 struct lfs_kv_rec {
 	uint64_t offset;         /* file offset of the operation (or record) */
@@ -213,6 +217,9 @@ struct lfs_kv_rec {
 	int has_hi;              /* DELRANGE has a high bound */
 	uint64_t count;          /* INDEX entries */
 	const char *msg;         /* BAD: the problem */
+	int in_block;            /* an operation inside the BLOCK at offset: */
+	uint32_t block_pos;      /*   its position in the block's raw operations */
+	uint64_t block_span;     /*   file bytes of the whole BLOCK operation */
 };
 /* Call cb for every raw record in file order (history included); a non-zero
  * return from cb stops the walk and is returned.  MEMORY images have none. */

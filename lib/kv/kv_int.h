@@ -23,10 +23,18 @@
 #define KV_REC_ALIGN    8u
 
 enum { KV_REC_BATCH = 1, KV_REC_INDEX = 2, KV_REC_SYNC = 3, KV_REC_COMMIT = 4 };
-/* Record header flags: a BATCH of an open group (applied at its COMMIT). */
-enum { KV_RF_GROUP = 1 };
-enum { KV_OP_PUT = 1, KV_OP_DEL = 2, KV_OP_DELRANGE = 3 };
-enum { KV_OPF_ZSTD = 1, KV_OPF_HASHI = 2 };
+/* Record header flags: a BATCH of an open group (applied at its COMMIT);
+ * an INDEX whose payload is compressed. */
+enum { KV_RF_GROUP = 1, KV_RF_ZSTD = 2 };
+enum { KV_OP_PUT = 1, KV_OP_DEL = 2, KV_OP_DELRANGE = 3, KV_OP_BLOCK = 4 };
+/* KV_OPF_BLOCK is never on an operation: it marks an index entry (and an
+ * in-memory location) whose value lies inside the BLOCK operation at off,
+ * at position pos of its decompressed operations. */
+enum { KV_OPF_ZSTD = 1, KV_OPF_HASHI = 2, KV_OPF_BLOCK = 4 };
+
+/* A BLOCK operation decompresses to at most this many bytes (readers refuse
+ * more; writers stay far below). */
+#define KV_BLOCK_MAX_RAW (8u << 20)
 
 /* Header slot (128 bytes; two copies, the valid one with the larger gen wins). */
 struct kv_slot {
@@ -49,7 +57,7 @@ struct kv_slot {
 struct kv_rhdr {
 	uint32_t magic;         /* KV_REC_MAGIC */
 	uint8_t  type;          /* KV_REC_BATCH / INDEX / SYNC / COMMIT */
-	uint8_t  flags;         /* KV_RF_GROUP (BATCH) */
+	uint8_t  flags;         /* KV_RF_GROUP (BATCH), KV_RF_ZSTD (INDEX) */
 	uint16_t rsv;
 	uint32_t len;           /* payload bytes after this header */
 	uint32_t nops;          /* operations (BATCH) or entries (INDEX) */
@@ -63,6 +71,7 @@ struct kv_rhdr {
 struct kv_ophdr {
 	uint8_t  type;          /* KV_OP_* */
 	uint8_t  flags;         /* KV_OPF_ZSTD: value is a zstd frame; KV_OPF_HASHI: DELRANGE has hi */
+	                        /* KV_OP_BLOCK: klen 0, slen frame bytes, vlen raw bytes */
 	uint16_t klen;
 	uint32_t slen;          /* stored value bytes */
 	uint32_t vlen;          /* raw value bytes */
@@ -72,12 +81,12 @@ struct kv_ophdr {
 /* INDEX entry (24 bytes + key). */
 struct kv_ient {
 	uint16_t klen;
-	uint8_t  flags;         /* KV_OPF_ZSTD */
+	uint8_t  flags;         /* KV_OPF_ZSTD or KV_OPF_BLOCK */
 	uint8_t  rsv;
-	uint32_t slen;
+	uint32_t slen;          /* stored bytes (KV_OPF_BLOCK: the value's share of the block) */
 	uint32_t vlen;
-	uint32_t rsv2;
-	uint64_t off;           /* offset of the PUT operation header */
+	uint32_t pos;           /* KV_OPF_BLOCK: offset of the PUT inside the block's raw operations */
+	uint64_t off;           /* offset of the PUT (KV_OPF_BLOCK: BLOCK) operation header */
 };
 
 _Static_assert(sizeof(struct kv_slot) == KV_SLOT_SIZE, "slot size");

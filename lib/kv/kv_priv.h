@@ -15,7 +15,18 @@ struct loc {
 	uint64_t off;
 	uint32_t slen;     /* stored bytes */
 	uint32_t vlen;     /* raw bytes */
-	uint8_t  flags;    /* KV_OPF_ZSTD */
+	uint8_t  flags;    /* KV_OPF_ZSTD or KV_OPF_BLOCK */
+	uint32_t pos;      /* KV_OPF_BLOCK: PUT position in the raw block; slen
+	                      is then the value's share of the block's bytes */
+};
+
+/* Decompressed BLOCK operations (a small LRU keyed by file offset). */
+#define KV_BCACHE_N 6
+struct bcache {
+	uint64_t off;      /* file offset of the BLOCK operation, 0 = empty */
+	uint8_t *buf;
+	size_t   len, cap;
+	uint64_t tick;
 };
 
 /* Memtable node: a key changed since the last checkpoint. */
@@ -87,6 +98,15 @@ struct lfs_kv {
 	void *cctx, *dctx;         /* ZSTD_CCtx / ZSTD_DCtx */
 	struct lfs_kv_stats st;
 	struct lfs_memval *mval;   /* memory mode: where the values live (memval.h) */
+	struct bcache bc[KV_BCACHE_N];
+	uint64_t bc_tick;
+	uint8_t *pbuf;             /* encoded payload scratch (zstd commits, replay) */
+	size_t pcap;
+	struct blkref { size_t pos; const uint8_t *raw; size_t len; } *br;
+	size_t nbr, cbr;           /* BLOCKs of the payload being committed: raw operations */
+	uint8_t *rbuf;             /* ... kept here until applied */
+	size_t rlen, rcap;
+	size_t block_bytes;        /* raw bytes per BLOCK (zstd images) */
 	const uint8_t *map;        /* read-only mapping of [0, map_len) (real file I/O only) */
 	size_t map_len;
 	/* command-wide transaction (group): lfs_kv_group_begin/commit */

@@ -263,7 +263,7 @@ static int mktree(int argc, char **argv)
 
 /* ---------------------------------------------------------------- damage */
 
-struct live { uint8_t key[LFS_FS_KEY_MAX + 8]; size_t klen; uint64_t off, len; };
+struct live { uint8_t key[LFS_FS_KEY_MAX + 8]; size_t klen; uint64_t off, len; uint64_t child; };
 struct lmap { struct live *v; size_t n, cap; uint64_t idx_lo[64], idx_hi[64]; int nidx; };
 
 static int key_cmp(const void *a, size_t al, const void *b, size_t bl)
@@ -304,7 +304,9 @@ static int walk_cb(void *arg, const struct lfs_kv_rec *r)
 			l->klen = r->klen;
 		}
 		l->off = r->offset;
-		l->len = 16 + r->klen + r->vlen;
+		/* a value inside a compressed block lives or dies with the whole block */
+		l->len = r->in_block ? r->block_span : 16 + r->klen + r->vlen;
+		l->child = !r->compressed && r->vlen == LFS_FS_DENTRY_VLEN ? lfs_be64_get(r->val) : 0;
 	} else if (r->kind == LFS_KV_REC_DEL) {
 		struct live *l = lfind(m, r->key, r->klen);
 		if (l)
@@ -431,18 +433,13 @@ static int damage(int argc, char **argv)
 				break;
 			}
 			bad |= hit(d->off, d->len, lo, hi, nr);
-			/* the child inode number: read from the image bytes is not possible
-			 * after damage; the dentry value holds it — re-read via a fresh map */
-			int dfd = open(img, O_RDONLY);
-			uint8_t v[8];
-			if (dfd < 0 || pread(dfd, v, 8, (off_t)(d->off + d->len - LFS_FS_DENTRY_VLEN)) != 8) {
+			/* the child inode number: the dentry value as the walk of the
+			 * undamaged image saw it */
+			if (!d->child) {
 				bad = 1;
-				if (dfd >= 0)
-					close(dfd);
 				break;
 			}
-			close(dfd);
-			cur = lfs_be64_get(v);
+			cur = d->child;
 			p += l;
 		}
 		if (!bad) {

@@ -238,6 +238,13 @@ static const char *tmpdir(void)
 	return getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 }
 
+static int count_blocks(void *arg, const struct lfs_kv_rec *r)
+{
+	if (r->kind == LFS_KV_REC_BLOCK)
+		(*(uint64_t *)arg)++;
+	return 0;
+}
+
 static void crash_cuts(int compress)
 {
 	uint64_t seed = seed_from_env(compress ? "kv_crash_cuts_zstd" : "kv_crash_cuts");
@@ -250,6 +257,18 @@ static void crash_cuts(int compress)
 	run_workload(path, &r, &w, &s, getenv("LFS_LONG") ? 600 : compress ? 60 : 110, compress);
 	CHECK(w.nb > 0);
 	printf("# %zu file events\n", r.n);
+	if (compress) {
+		/* the cuts land inside compressed blocks too */
+		struct lfs_kv_opts ro = { .mode = LFS_KV_RDONLY };
+		struct lfs_kv *kv;
+		struct lfs_err e = { 0 };
+		uint64_t blocks = 0;
+		CHECK(lfs_kv_open(path, &ro, &kv, &e) == 0);
+		CHECK(lfs_kv_walk(kv, count_blocks, &blocks, &e) == 0);
+		lfs_kv_close(kv);
+		printf("# %llu compressed blocks\n", (unsigned long long)blocks);
+		CHECK(blocks >= 5);
+	}
 	int cuts = 0;
 	for (size_t k = 0; k <= r.n; k++) {
 		/* cut exactly at the boundary */

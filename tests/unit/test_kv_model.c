@@ -128,7 +128,32 @@ static int check_all(struct lfs_kv *kv, struct model *m, char *why, size_t wsz)
 	return check_scan(kv, m, NULL, 0, NULL, 0, NULL, 0, why, wsz);
 }
 
+static int count_blocks_cb(void *arg, const struct lfs_kv_rec *r)
+{
+	if (r->kind == LFS_KV_REC_BLOCK)
+		(*(uint64_t *)arg)++;
+	return 0;
+}
+
+/* The value totals a handle keeps as it goes must equal what a fresh open
+ * computes from the index (garbage accounting of values in blocks). */
+struct acct { uint64_t live_keys, live_bytes, raw, stored; };
+static struct acct acct_of(struct lfs_kv *kv)
+{
+	struct lfs_kv_stats st;
+	lfs_kv_stats(kv, &st);
+	return (struct acct){ st.live_keys, st.live_bytes, st.raw_value_bytes, st.stored_value_bytes };
+}
+
+static void run_model_blocks(const char *what, enum lfs_kv_mode mode, int compress, size_t memtable, int ops,
+			     size_t block_bytes);
 static void run_model(const char *what, enum lfs_kv_mode mode, int compress, size_t memtable, int ops)
+{
+	run_model_blocks(what, mode, compress, memtable, ops, 0);
+}
+
+static void run_model_blocks(const char *what, enum lfs_kv_mode mode, int compress, size_t memtable, int ops,
+			     size_t block_bytes)
 {
 	uint64_t seed = seed_from_env(what);
 	uint64_t s = seed | 1;
@@ -137,7 +162,7 @@ static void run_model(const char *what, enum lfs_kv_mode mode, int compress, siz
 	unlink(path);
 	struct lfs_kv_opts o = { .mode = mode == LFS_KV_MEMORY ? LFS_KV_MEMORY : LFS_KV_CREATE,
 				 .compress = compress ? LFS_KV_COMPRESS_ZSTD : LFS_KV_COMPRESS_NONE,
-				 .memtable_bytes = memtable };
+				 .memtable_bytes = memtable, .block_bytes = block_bytes };
 	struct lfs_kv *kv;
 	struct lfs_err e = { 0 };
 	struct model m = { 0 };
@@ -254,20 +279,45 @@ static void run_model(const char *what, enum lfs_kv_mode mode, int compress, siz
 		} else if (r < 980) {
 			CHECK_MSG(check_all(kv, &m, why, sizeof why), "op %d before reopen: %s", op, why);
 			if (mode != LFS_KV_MEMORY) {
+				struct acct a0 = acct_of(kv);
 				CHECK(lfs_kv_close(kv) == 0);
 				rc = lfs_kv_open(path, &o, &kv, &e);
 				CHECK_MSG(rc == 0, "op %d reopen: %s", op, e.msg);
 				CHECK_MSG(check_all(kv, &m, why, sizeof why), "op %d after reopen: %s", op, why);
+				struct acct a1 = acct_of(kv);
+				CHECK_MSG(!memcmp(&a0, &a1, sizeof a0),
+					  "op %d: accounting differs after reopen: live %llu/%llu bytes, raw %llu/%llu, stored %llu/%llu",
+					  op, (unsigned long long)a0.live_bytes, (unsigned long long)a1.live_bytes,
+					  (unsigned long long)a0.raw, (unsigned long long)a1.raw, (unsigned long long)a0.stored,
+					  (unsigned long long)a1.stored);
 			}
 		} else {
 			uint64_t before, after;
 			rc = lfs_kv_compact(kv, &before, &after, &e);
 			CHECK_MSG(rc == 0, "op %d compact: %s", op, e.msg);
 			CHECK_MSG(check_all(kv, &m, why, sizeof why), "op %d after compact: %s", op, why);
+			if (mode != LFS_KV_MEMORY) {
+				/* right after a compaction only the index and record headers are dead */
+				struct lfs_kv_stats st;
+				lfs_kv_stats(kv, &st);
+				uint64_t idx = 64;
+				for (size_t i = 0; i < m.n; i++)
+					idx += (24 + m.e[i].kl + 7) & ~(size_t)7;
+				/* + a record header (and padding) per value at most, + rounding of block shares */
+				CHECK_MSG(st.dead_bytes <= idx + 49 * (m.n + 1),
+					  "op %d: %llu dead bytes right after compaction (%llu in the file, %zu keys)", op,
+					  (unsigned long long)st.dead_bytes, (unsigned long long)st.file_bytes, m.n);
+			}
 		}
 	}
 	CHECK_MSG(check_all(kv, &m, why, sizeof why), "end: %s", why);
 	CHECK_MSG(lfs_kv_verify(kv, NULL, NULL, &e) == 0, "verify found problems");
+	if (compress) {
+		uint64_t blocks = 0;
+		CHECK(lfs_kv_walk(kv, count_blocks_cb, &blocks, &e) == 0);
+		printf("# %llu compressed blocks in the log\n", (unsigned long long)blocks);
+		CHECK_MSG(blocks > 0, "a zstd image without blocks");
+	}
 	CHECK(lfs_kv_close(kv) == 0);
 	if (mode != LFS_KV_MEMORY) {
 		o.mode = LFS_KV_RDONLY;
@@ -298,6 +348,17 @@ TEST(kv_model_small_memtable)
 TEST(kv_model_zstd)
 {
 	run_model("kv_model_zstd", LFS_KV_CREATE, 1, 256 << 10, long_run() ? 100000 : 2500);
+}
+
+/* Small blocks: batches and compactions make many blocks, values are
+ * overwritten and deleted inside them, incompressible runs fall back to
+ * values stored one by one. */
+TEST(kv_model_zstd_blocks)
+{
+	uint64_t s = seed_from_env("kv_model_zstd_blocks_size") | 1;
+	size_t bb = 4096 + (size_t)(t_rand(&s) % 60000);
+	printf("# block size %zu\n", bb);
+	run_model_blocks("kv_model_zstd_blocks", LFS_KV_CREATE, 1, 128 << 10, long_run() ? 100000 : 3000, bb);
 }
 
 TEST(kv_model_memory)
@@ -420,6 +481,7 @@ TEST(kv_auto_compact)
 
 int main(int argc, char **argv)
 {
-	return RUN_TESTS(argc, argv, kv_model_file, kv_model_small_memtable, kv_model_zstd, kv_model_memory,
+	return RUN_TESTS(argc, argv, kv_model_file, kv_model_small_memtable, kv_model_zstd, kv_model_zstd_blocks,
+			 kv_model_memory,
 			 kv_lock, kv_limits, kv_auto_compact);
 }
