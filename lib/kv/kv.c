@@ -95,27 +95,30 @@ static const struct lfs_kv_file_ops real_fops = {
 };
 
 /* ------------------------------------------------------------ helpers */
+/* memcmp order, then length; inline 8 bytes at a time as big-endian words.
+ * Keys are short and share long prefixes: a data key is 'D' + ino64 +
+ * index64, whose first word ('D' and the inode number's high 7 bytes) is
+ * the same for every inode below 256, so the later words decide — a libc
+ * memcmp call for them per tree level was most of a memtable lookup. */
 static inline int keycmp(const void *a, size_t al, const void *b, size_t bl)
 {
+	const uint8_t *p = a, *q = b;
 	size_t n = al < bl ? al : bl;
-	int c;
-	if (n >= 8) {
-		/* the first 8 bytes as one big-endian word: keys of different
-		 * inodes (most comparisons of a memtable walk) differ there */
+	for (; n >= 8; p += 8, q += 8, n -= 8) {
 		uint64_t x, y;
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
+		memcpy(&x, p, 8);
+		memcpy(&y, q, 8);
 		if (x != y) {
-			x = __builtin_bswap64(x);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			x = __builtin_bswap64(x);   /* first byte most significant */
 			y = __builtin_bswap64(y);
+#endif
 			return x < y ? -1 : 1;
 		}
-		c = memcmp((const uint8_t *)a + 8, (const uint8_t *)b + 8, n - 8);
-	} else {
-		c = n ? memcmp(a, b, n) : 0;
 	}
-	if (c)
-		return c;
+	for (; n; p++, q++, n--)
+		if (*p != *q)
+			return *p < *q ? -1 : 1;
 	return al < bl ? -1 : al > bl;
 }
 
