@@ -144,6 +144,14 @@ static __always_inline void cpu_leave(struct lft_cpu *c)
 	c->busy = 0;
 }
 
+/* Records are submitted without waking the recorder (it polls every
+ * 20 ms) unless the backlog passed wakeup_bytes (ring / 8). */
+static __always_inline __u64 wake_flags(void)
+{
+	return bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 /* write this CPU's batch to the ring (its events are lost if it is full) */
 static __always_inline void batch_flush(struct lft_cpu *c)
 {
@@ -158,7 +166,7 @@ static __always_inline void batch_flush(struct lft_cpu *c)
 	c->b.n = n;
 	c->b.pad = 0;
 	__u64 sz = __builtin_offsetof(struct lft_batch, ev) + (__u64)n * sizeof(struct lft_small);
-	if (bpf_ringbuf_output(&rb, &c->b, sz, BPF_RB_NO_WAKEUP))
+	if (bpf_ringbuf_output(&rb, &c->b, sz, wake_flags()))
 		count_lost_n(n);
 	c->b.n = 0;
 }
@@ -178,11 +186,6 @@ int lft_flush(void *ctx)
 	return 0;
 }
 
-static __always_inline __u64 wake_flags(void)
-{
-	return bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-}
 
 static __always_inline void fill_hdr(struct lft_event *e, __u16 kind, __u16 sys, __u64 id)
 {
@@ -407,7 +410,7 @@ static long data_chunk(__u32 i, void *ctx)
 	if (bpf_probe_read_user(d->d, n, (const void *)w->base))
 		n = 0;
 	d->len = (__u32)n;
-	bpf_ringbuf_submit(d, BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(d, wake_flags());
 	if (n == 0)
 		return 1;
 	w->off += n;
@@ -560,8 +563,7 @@ static __always_inline void sys_record(struct lft_cpu *c, struct pt_regs *r, str
 				e->eflags |= LFT_F_TRUNC2;
 		}
 	}
-	/* no wakeup: the recorder polls every 20 ms; exits and forks force one */
-	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(e, wake_flags());
 }
 
 SEC("raw_tp/sys_exit")

@@ -38,7 +38,10 @@
 #include "lftrace.skel.h"
 #include "lftrace.btf.h"
 
-#define DEFAULT_RING (32u << 20)
+/* default ring: 1 MiB already loses nothing on dd or tar xf here; a
+ * bigger ring costs start-up (allocated, zeroed and mapped twice) */
+#define DEFAULT_RING (8u << 20)
+#define DEFAULT_RING_DATA (32u << 20)   /* --data: 4 KiB payload chunks */
 
 static volatile sig_atomic_t rec_stop;
 
@@ -1025,7 +1028,7 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		{ 0 }
 	};
 	const char *out = "lightfs.trace";
-	uint64_t data_max = 0, ring = DEFAULT_RING;
+	uint64_t data_max = 0, ring = 0;
 	double duration = 0;
 	int32_t attach_pid = 0;
 	int quiet = 0, opt;
@@ -1071,6 +1074,8 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		return lfs_usage(c, "record: -p and a command are exclusive");
 	if (attach_pid && kill(attach_pid, 0) && errno == ESRCH)
 		return lfs_error(c, NULL, "-p %d: no such process", attach_pid);
+	if (ring == 0)
+		ring = data_max ? DEFAULT_RING_DATA : DEFAULT_RING;
 	/* ring size: a power of two and a multiple of the page size */
 	uint64_t rs = 4096;
 	while (rs < ring)
