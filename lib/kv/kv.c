@@ -2300,6 +2300,7 @@ static int apply_block(struct lfs_kv *kv, const uint8_t *raw, size_t rl, uint64_
 static int maybe_auto(struct lfs_kv *kv, struct lfs_err *err);
 static int grp_prepare(struct lfs_kv *kv, struct lfs_err *err);
 static int grp_append(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t count);
+static int grp_append_enc(struct lfs_kv *kv, const uint8_t *pay, size_t plen, uint32_t nops);
 
 /* Apply the operations of a payload (as written at file offset pay_off;
  * ignored in memory mode) to the memtable. */
@@ -2401,7 +2402,19 @@ static int commit_buf(struct lfs_kv *kv, uint8_t *ops, size_t len, size_t count,
 	uint64_t pay_off;
 	if (kv->grp_depth && (rc = grp_prepare(kv, err)) != 0)
 		return rc;
-	if (kv->grp_depth && (kv->compress != LFS_KV_COMPRESS_NONE || len < (64u << 10))) {
+	if (kv->grp_depth && kv->compress != LFS_KV_COMPRESS_NONE) {
+		/* encoded (blocks, compressed values) into the group's open record */
+		size_t plen = len;
+		uint32_t nops = (uint32_t)count;
+		if ((rc = encode_payload(kv, ops, len, count, &plen, &nops)) != 0)
+			return lfs_seterr(err, rc, "out of memory");
+		if ((rc = grp_append_enc(kv, kv->pbuf, plen, nops)) != 0)
+			goto werr;
+		if (sync && (rc = lfs_kv_sync(kv, err)) != 0)
+			return rc;
+		return 0;
+	}
+	if (kv->grp_depth && len < (64u << 10)) {
 		/* coalesced into the group's open record */
 		if ((rc = grp_append(kv, ops, len, count)) != 0)
 			goto werr;
@@ -2531,9 +2544,31 @@ static size_t grp_same(struct lfs_kv *kv, const void *key, size_t klen, uint32_t
 	return (size_t)(n->loc.off - kv->log.off);
 }
 
-/* Append the operations of a payload to the open group record (opening
- * one, sealing a full one), compressing values when the image does, and
- * apply them to the memtable. */
+/* Room for need more payload bytes in the open group record: seal a full
+ * one, open a new one (wr_reserve grows the buffer for a large payload). */
+static int grp_room(struct lfs_kv *kv, size_t need, uint32_t nops)
+{
+	struct wr *w = &kv->log;
+	if (kv->open_rec && (w->len + need + KV_REC_ALIGN > w->cap || kv->open_nops > UINT32_MAX - nops
+			     || w->len - kv->open_start + need > (size_t)UINT32_MAX - 64))
+		grp_seal(kv);
+	if (!kv->open_rec) {
+		int rc = wr_reserve(kv, w, BHDR + need + KV_REC_ALIGN);
+		if (rc)
+			return rc;
+		kv->open_rec = 1;
+		kv->open_start = w->len;
+		kv->open_nops = 0;
+		w->len += BHDR;
+		if (!kv->grp_start)
+			kv->grp_start = w->off + kv->open_start;
+	}
+	return 0;
+}
+
+/* Append the operations of a payload (uncompressed image) to the open group
+ * record and apply them to the memtable; a put of a key whose value lies in
+ * the open record with the same size overwrites it in place. */
 static int grp_append(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t count)
 {
 	struct wr *w = &kv->log;
@@ -2541,18 +2576,12 @@ static int grp_append(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t 
 	for (size_t pos = 0; pos < len;) {
 		struct kv_ophdr o;
 		memcpy(&o, ops + pos, sizeof o);
-		const uint8_t *k = ops + pos + sizeof o, *v = k + o.klen;
+		const uint8_t *k = ops + pos + sizeof o;
 		size_t n = sizeof o + o.klen + o.slen;
-		const void *sv = v;
-		uint8_t fl = o.flags;
-		size_t sl = o.slen;
-		if (o.type == KV_OP_PUT && kv->compress != LFS_KV_COMPRESS_NONE)
-			sl = maybe_compress(kv, v, o.vlen, &sv, &fl);
-		size_t need = sizeof o + o.klen + sl;
 		if (o.type == KV_OP_PUT && kv->open_rec) {
-			size_t at = grp_same(kv, k, o.klen, (uint32_t)sl, o.vlen, fl);
+			size_t at = grp_same(kv, k, o.klen, o.slen, o.vlen, o.flags);
 			if (at != (size_t)-1) {
-				put_op(kv, w->buf + at, KV_OP_PUT, fl, k, o.klen, sv, sl, o.vlen);
+				memcpy(w->buf + at, ops + pos, n);   /* same sizes: the CRC is the op's own */
 				kv->st.puts++;
 				kv->st.bytes_put += o.klen + o.vlen;
 				kv->version++;
@@ -2561,35 +2590,35 @@ static int grp_append(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t 
 				continue;
 			}
 		}
-		if (kv->open_rec && (w->len + need + KV_REC_ALIGN > w->cap
-				     || kv->open_nops == UINT32_MAX
-				     || w->len - kv->open_start + need > (size_t)UINT32_MAX - 64))
-			grp_seal(kv);
-		if (!kv->open_rec) {
-			int rc = wr_reserve(kv, w, BHDR + need + KV_REC_ALIGN);
-			if (rc)
-				return rc;
-			kv->open_rec = 1;
-			kv->open_start = w->len;
-			kv->open_nops = 0;
-			w->len += BHDR;
-			if (!kv->grp_start)
-				kv->grp_start = w->off + kv->open_start;
-		}
+		int rc = grp_room(kv, n, 1);
+		if (rc)
+			return rc;
 		size_t at = w->len;
-		if (sv == v && sl == o.slen)
-			memcpy(w->buf + at, ops + pos, n);
-		else
-			put_op(kv, w->buf + at, KV_OP_PUT, fl, k, o.klen, sv, sl, o.vlen);
-		w->len += need;
+		memcpy(w->buf + at, ops + pos, n);
+		w->len += n;
 		kv->open_nops++;
 		kv->dirty = 1;
-		int rc = apply_payload(kv, w->buf + at, need, w->off + at);
-		if (rc)
+		if ((rc = apply_payload(kv, w->buf + at, n, w->off + at)) != 0)
 			return rc;
 		pos += n;
 	}
 	return 0;
+}
+
+/* Append an encoded payload (a zstd image's: BLOCKs and compressed values,
+ * from encode_payload) whole to the open group record and apply it. */
+static int grp_append_enc(struct lfs_kv *kv, const uint8_t *pay, size_t plen, uint32_t nops)
+{
+	struct wr *w = &kv->log;
+	int rc = grp_room(kv, plen, nops);
+	if (rc)
+		return rc;
+	size_t at = w->len;
+	memcpy(w->buf + at, pay, plen);
+	w->len += plen;
+	kv->open_nops += nops;
+	kv->dirty = 1;
+	return apply_payload(kv, w->buf + at, plen, w->off + at);
 }
 
 int lfs_kv_group_begin(struct lfs_kv *kv, struct lfs_err *err)
