@@ -17,6 +17,7 @@
  * replay speed from above: EVENTS / floor seconds.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,39 @@ static uint64_t cpu_ns(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
 	       ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
+}
+
+/* Peak anonymous and file-backed RSS, sampled from /proc/self/status every
+ * 2 ms by a thread while a replay runs (ru_maxrss adds them up; the file
+ * part is the image file's pages mapped for reads: clean OS page cache). */
+static volatile int sampling;
+static long peak_anon, peak_file;
+
+static void sample_status(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long v;
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		if (sscanf(line, "RssAnon: %ld", &v) == 1 && v > peak_anon)
+			peak_anon = v;
+		else if (sscanf(line, "RssFile: %ld", &v) == 1 && v > peak_file)
+			peak_file = v;
+	}
+	fclose(f);
+}
+
+static void *sampler(void *arg)
+{
+	(void)arg;
+	while (sampling) {
+		sample_status();
+		struct timespec ts = { 0, 2000000 };
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
 }
 
 static long rss_kib(void)
@@ -84,20 +118,27 @@ int main(int argc, char **argv)
 		memset(&o, 0, sizeof o);
 		o.image = argc > 3 ? argv[3] : NULL;
 		struct lfs_replay_result *res = calloc(1, sizeof *res);
+		pthread_t th;
+		sampling = 1;
+		int have_th = pthread_create(&th, NULL, sampler, NULL) == 0;
 		uint64_t t0 = now_ns();
 		int rc = lfs_replay_run(argv[2], &o, res, &err);
 		uint64_t dt = now_ns() - t0;
+		sampling = 0;
+		if (have_th)
+			pthread_join(th, NULL);
 		if (rc < 0) {
 			fprintf(stderr, "replay_bench: %s\n", err.msg);
 			return 1;
 		}
 		printf("mode=%s events=%" PRIu64 " replayed=%" PRIu64 " replay_seconds=%.3f "
 		       "events_per_sec=%.0f total_seconds=%.3f total_events_per_sec=%.0f mismatches=%" PRIu64
-		       " cache_mib=%" PRIu64 " app_written_mib=%.1f app_written=%" PRIu64 " peak_rss_kib=%ld\n",
+		       " cache_mib=%" PRIu64 " app_written_mib=%.1f app_written=%" PRIu64 " peak_rss_kib=%ld"
+		       " peak_anon_kib=%ld peak_file_kib=%ld\n",
 		       o.image ? "replay-image" : "replay-memory", res->trace_events, res->replayed,
 		       res->wall_ns / 1e9, res->events_per_sec, dt / 1e9,
 		       res->trace_events * 1e9 / (double)dt, res->mismatches, res->opt.cache_bytes >> 20,
-		       res->app_written / 1048576.0, res->app_written, rss_kib());
+		       res->app_written / 1048576.0, res->app_written, rss_kib(), peak_anon, peak_file);
 		lfs_replay_result_free(res);
 		free(res);
 		return 0;

@@ -52,6 +52,7 @@ echo " rate on an idle machine, without the other programs' turns of a shared on
 echo " replay events/s = trace events / time of the replay pass; end to end incl. prescan and set-up:"
 echo " in-memory $(get "$memb" total_events_per_sec), image file $(get "$disk" total_events_per_sec);"
 echo " the in-memory image holds the $(get "$memb" app_written_mib) MiB the trace wrote, so its RSS includes them;"
-echo " the image-file RSS is the one bounded by cache $(get "$disk" cache_mib) MiB + a constant;"
+echo " image file: anonymous memory at most $(( $(get "$disk" peak_anon_kib) / 1024 )) MiB for a $(get "$disk" cache_mib) MiB cache, plus up to"
+echo " $(( $(get "$disk" peak_file_kib) / 1024 )) MiB of the image file's pages mapped for reads (clean OS page cache);"
 echo " byte floor: $(get "$(echo "$floor" | head -1)" ns_per_byte) ns per byte written, i.e. $(get "$(echo "$floor" | head -1)" seconds) s"
 echo " for the $(get "$memb" app_written_mib) MiB before any per-event work)"
