@@ -102,6 +102,53 @@ static uint64_t lanes3(uint64_t c0, const unsigned char *p, size_t blk, uint32_t
 	return zeros_apply(t, (uint32_t)c0) ^ (uint32_t)c2;
 }
 
+/* lanes3 copying the three blocks to d as it reads them. */
+__attribute__((target("sse4.2")))
+static uint64_t lanes3_copy(uint64_t c0, unsigned char *d, const unsigned char *p, size_t blk,
+			    uint32_t t[4][256])
+{
+	uint64_t c1 = 0, c2 = 0;
+	for (size_t i = 0; i < blk; i += 8) {
+		uint64_t v0, v1, v2;
+		memcpy(&v0, p + i, 8);
+		memcpy(&v1, p + blk + i, 8);
+		memcpy(&v2, p + 2 * blk + i, 8);
+		memcpy(d + i, &v0, 8);
+		memcpy(d + blk + i, &v1, 8);
+		memcpy(d + 2 * blk + i, &v2, 8);
+		c0 = __builtin_ia32_crc32di(c0, v0);
+		c1 = __builtin_ia32_crc32di(c1, v1);
+		c2 = __builtin_ia32_crc32di(c2, v2);
+	}
+	c0 = zeros_apply(t, (uint32_t)c0) ^ (uint32_t)c1;
+	return zeros_apply(t, (uint32_t)c0) ^ (uint32_t)c2;
+}
+
+__attribute__((target("sse4.2")))
+static uint32_t crc_hw_copy(uint32_t crc, unsigned char *d, const unsigned char *p, size_t n)
+{
+	uint64_t c = crc;
+	for (; n >= 3 * LANE_LONG; p += 3 * LANE_LONG, d += 3 * LANE_LONG, n -= 3 * LANE_LONG)
+		c = lanes3_copy(c, d, p, LANE_LONG, lane_long);
+	for (; n >= 3 * LANE_SHORT; p += 3 * LANE_SHORT, d += 3 * LANE_SHORT, n -= 3 * LANE_SHORT)
+		c = lanes3_copy(c, d, p, LANE_SHORT, lane_short);
+	while (n >= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		memcpy(d, &v, 8);
+		c = __builtin_ia32_crc32di(c, v);
+		p += 8;
+		d += 8;
+		n -= 8;
+	}
+	uint32_t c32 = (uint32_t)c;
+	while (n--) {
+		*d++ = *p;
+		c32 = __builtin_ia32_crc32qi(c32, *p++);
+	}
+	return c32;
+}
+
 __attribute__((target("sse4.2")))
 static uint32_t crc_hw(uint32_t crc, const unsigned char *p, size_t n)
 {
@@ -151,4 +198,80 @@ uint32_t lfs_crc32c(uint32_t crc, const void *buf, size_t len)
 		return ~crc_hw(crc, buf, len);
 #endif
 	return ~crc_sw(crc, buf, len);
+}
+
+uint32_t lfs_crc32c_copy(uint32_t crc, void *dst, const void *src, size_t len)
+{
+	pthread_once(&once, init);
+	crc = ~crc;
+#if defined(__x86_64__)
+	if (have_sse42)
+		return ~crc_hw_copy(crc, dst, src, len);
+#endif
+	if (len)
+		memcpy(dst, src, len);
+	return ~crc_sw(crc, src, len);
+}
+
+/* ---- combine (zlib's crc32_combine_gen / multmodp / x2nmodp) */
+static uint32_t x2n_table[32];
+static pthread_once_t x2n_once = PTHREAD_ONCE_INIT;
+
+/* a * b modulo P, polynomials in the reflected representation. */
+static uint32_t multmodp(uint32_t a, uint32_t b)
+{
+	uint32_t m = 1u << 31, p = 0;
+	for (;;) {
+		if (a & m) {
+			p ^= b;
+			if ((a & (m - 1)) == 0)
+				break;
+		}
+		m >>= 1;
+		b = b & 1 ? (b >> 1) ^ 0x82F63B78u : b >> 1;
+	}
+	return p;
+}
+
+static void x2n_init(void)
+{
+	uint32_t p = 1u << 30;                  /* x^1 */
+	x2n_table[0] = p;
+	for (int n = 1; n < 32; n++)
+		x2n_table[n] = p = multmodp(p, p);
+}
+
+/* x^(n * 2^k) modulo P. */
+static uint32_t x2nmodp(uint64_t n, unsigned k)
+{
+	uint32_t p = 1u << 31;                  /* x^0 */
+	while (n) {
+		if (n & 1)
+			p = multmodp(x2n_table[k & 31], p);
+		n >>= 1;
+		k++;
+	}
+	return p;
+}
+
+uint32_t lfs_crc32c_combine(uint32_t crc1, uint32_t crc2, size_t len2)
+{
+	/* the operator for the last two lengths seen by this thread (a batch
+	 * of pages combines the same few lengths over and over) */
+	static _Thread_local size_t last_len[2] = { (size_t)-1, (size_t)-1 };
+	static _Thread_local uint32_t last_op[2];
+	static _Thread_local int next;
+	pthread_once(&x2n_once, x2n_init);
+	uint32_t op;
+	if (last_len[0] == len2) {
+		op = last_op[0];
+	} else if (last_len[1] == len2) {
+		op = last_op[1];
+	} else {
+		op = x2nmodp(len2, 3);
+		last_len[next] = len2;
+		last_op[next] = op;
+		next ^= 1;
+	}
+	return multmodp(op, crc1) ^ crc2;
 }

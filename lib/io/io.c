@@ -694,7 +694,8 @@ static int submit_item(struct lfs_io *io, int op, uint64_t txn, uint64_t ino, ui
 		queue_tag(io, tag);
 	pthread_mutex_unlock(&io->mu);
 	switch (op) {
-	case OP_PUT: case OP_PUTPAGE: rc = lfs_kv_batch_put(b, key, klen, val, vlen); break;
+	case OP_PUT: rc = lfs_kv_batch_put(b, key, klen, val, vlen); break;
+	case OP_PUTPAGE: rc = lfs_kv_batch_put_ref(b, key, klen, val, vlen); break;
 	case OP_DEL: rc = lfs_kv_batch_del(b, key, klen); break;
 	default: rc = lfs_kv_batch_del_range(b, key, klen, vlen ? val : NULL, vlen); break;
 	}

@@ -36,7 +36,11 @@
  * submission (send_req copying into the shared buffer), so the caller's
  * buffers are free again on return; the request itself goes through the
  * ring (merged, counted, timed) and the COMMIT makes the server commit the
- * buffer.
+ * buffer.  Except the value of a data-page put: only its key is written at
+ * submission, the value is copied (and checksummed, in the same pass) by
+ * the commit, on the server thread, so the writer does not pay for it; the
+ * page must stay unchanged until the commit completes (a page in writeback
+ * is stable, txn.h).
  *
  * Plugging (blk_start_plug): while plugged the server dispatches nothing,
  * so the puts of a txn queue up and merge; a waiting call unplugs first.
@@ -102,7 +106,8 @@ int lfs_io_scan_keys(struct lfs_io *io, const void *lo, size_t lolen, const void
 
 /* ---- writes inside a transaction (asynchronous until commit) */
 uint64_t lfs_io_txn_begin(struct lfs_io *io);
-/* Data-page put: (ino, index) lets the scheduler merge adjacent pages. */
+/* Data-page put: (ino, index) lets the scheduler merge adjacent pages.  val
+ * is read by the commit: unchanged until it completes. */
 int lfs_io_put_page(struct lfs_io *io, uint64_t txn, uint64_t ino, uint64_t index,
 		    const void *key, size_t klen, const void *val, size_t vlen);
 int lfs_io_put(struct lfs_io *io, uint64_t txn, const void *key, size_t klen,

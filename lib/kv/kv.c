@@ -711,7 +711,7 @@ static void wr_seal(struct lfs_kv *kv, struct wr *w, size_t start, uint8_t type,
 }
 
 /* One operation at dst.  Its CRC is computed only for a kv that writes a
- * file: a batch (kv NULL) gets its CRCs at commit (ops_crc), and the
+ * file: a batch (kv NULL) gets its CRCs at commit (batch_finish), and the
  * in-memory image never writes or reads them. */
 static size_t put_op(struct lfs_kv *kv, uint8_t *dst, uint8_t type, uint8_t flags,
 		     const void *key, size_t klen, const void *val, size_t slen, size_t vlen)
@@ -1992,6 +1992,8 @@ struct lfs_kv_batch {
 	size_t len, cap;    /* len: payload bytes after the room */
 	size_t count;
 	size_t bytes;       /* key + value bytes */
+	struct bref { size_t at; const void *val; } *refs;   /* by-reference puts to fill */
+	size_t nrefs, caprefs;
 };
 
 struct lfs_kv_batch *lfs_kv_batch_new(void)
@@ -1999,10 +2001,8 @@ struct lfs_kv_batch *lfs_kv_batch_new(void)
 	return calloc(1, sizeof(struct lfs_kv_batch));
 }
 
-static int batch_add(struct lfs_kv_batch *b, uint8_t type, uint8_t flags, const void *k, size_t kl,
-		     const void *v, size_t vl)
+static int batch_room(struct lfs_kv_batch *b, size_t need)
 {
-	size_t need = sizeof(struct kv_ophdr) + kl + vl;
 	if (BHDR + b->len + need + KV_REC_ALIGN > b->cap) {
 		size_t nc = b->cap ? b->cap * 2 : 4096;
 		while (nc < BHDR + b->len + need + KV_REC_ALIGN)
@@ -2013,6 +2013,69 @@ static int batch_add(struct lfs_kv_batch *b, uint8_t type, uint8_t flags, const 
 		b->buf = nb;
 		b->cap = nc;
 	}
+	return 0;
+}
+
+int lfs_kv_batch_put_ref(struct lfs_kv_batch *b, const void *key, size_t klen, const void *val,
+			 size_t vlen)
+{
+	if (klen > LFS_KV_MAX_KEY || vlen > LFS_KV_MAX_VALUE)
+		return LFS_E_TOOBIG;
+	size_t need = sizeof(struct kv_ophdr) + klen + vlen;
+	if (batch_room(b, need))
+		return -ENOMEM;
+	if (b->nrefs == b->caprefs) {
+		size_t nc = b->caprefs ? b->caprefs * 2 : 64;
+		struct bref *nr = realloc(b->refs, nc * sizeof *nr);
+		if (!nr)
+			return -ENOMEM;
+		b->refs = nr;
+		b->caprefs = nc;
+	}
+	uint8_t *dst = b->buf + BHDR + b->len;
+	struct kv_ophdr o = { .type = KV_OP_PUT, .klen = (uint16_t)klen, .slen = (uint32_t)vlen,
+			      .vlen = (uint32_t)vlen };
+	memcpy(dst, &o, sizeof o);
+	if (klen)
+		memcpy(dst + sizeof o, key, klen);
+	b->refs[b->nrefs++] = (struct bref){ b->len, val };
+	b->len += need;
+	b->count++;
+	b->bytes += klen + vlen;
+	return 0;
+}
+
+/* Fill in what a batch leaves to its commit: the values of by-reference
+ * puts, copied now, and (crc: for an image file) every operation's CRC, a
+ * by-reference value checksummed in the same pass as its copy. */
+static void batch_finish(struct lfs_kv_batch *b, int crc)
+{
+	uint8_t *ops = b->buf + BHDR;
+	size_t r = 0;
+	for (size_t pos = 0; pos < b->len;) {
+		struct kv_ophdr o;
+		memcpy(&o, ops + pos, sizeof o);
+		uint8_t *val = ops + pos + sizeof o + o.klen;
+		int ref = r < b->nrefs && b->refs[r].at == pos;
+		if (crc) {
+			uint32_t c = lfs_crc32c(0, &o, offsetof(struct kv_ophdr, crc));
+			c = lfs_crc32c(c, ops + pos + sizeof o, o.klen);
+			o.crc = ref ? lfs_crc32c_copy(c, val, b->refs[r].val, o.slen) : lfs_crc32c(c, val, o.slen);
+			memcpy(ops + pos + offsetof(struct kv_ophdr, crc), &o.crc, sizeof o.crc);
+		} else if (ref && o.slen) {
+			memcpy(val, b->refs[r].val, o.slen);
+		}
+		r += ref;
+		pos += sizeof o + o.klen + o.slen;
+	}
+	b->nrefs = 0;
+}
+
+static int batch_add(struct lfs_kv_batch *b, uint8_t type, uint8_t flags, const void *k, size_t kl,
+		     const void *v, size_t vl)
+{
+	if (batch_room(b, sizeof(struct kv_ophdr) + kl + vl))
+		return -ENOMEM;
 	b->len += put_op(NULL, b->buf + BHDR + b->len, type, flags, k, kl, v, vl, vl);
 	b->count++;
 	b->bytes += kl + vl;
@@ -2050,12 +2113,13 @@ size_t lfs_kv_batch_bytes(const struct lfs_kv_batch *b)
 }
 void lfs_kv_batch_clear(struct lfs_kv_batch *b)
 {
-	b->len = b->count = b->bytes = 0;
+	b->len = b->count = b->bytes = b->nrefs = 0;
 }
 void lfs_kv_batch_free(struct lfs_kv_batch *b)
 {
 	if (b) {
 		free(b->buf);
+		free(b->refs);
 		free(b);
 	}
 }
@@ -2354,7 +2418,37 @@ static int apply_payload(struct lfs_kv *kv, const uint8_t *pay, size_t len, uint
 
 /* Fill the record header at hdr for the payload that follows it; zero the
  * padding.  Returns the padded record size. */
+/* CRC32C of a BATCH payload built by put_op (each operation's crc field
+ * covers bytes 0..11 of its header, the key and the value): derived from
+ * those crcs by combination (lfs_crc32c_combine), without a second pass
+ * over the values.  For an operation X = h12 k v, Y = h16 k v:
+ * crc(Y) = crc(X) ^ shift_{|k v|}(crc(h12) ^ crc(h16)). */
+static uint32_t payload_crc_from_ops(const uint8_t *ops, size_t len)
+{
+	uint32_t c = 0;
+	for (size_t pos = 0; pos < len;) {
+		struct kv_ophdr o;
+		memcpy(&o, ops + pos, sizeof o);
+		size_t kvlen = (size_t)o.klen + o.slen;
+		uint32_t fix = lfs_crc32c(0, ops + pos, offsetof(struct kv_ophdr, crc)) ^
+			       lfs_crc32c(0, ops + pos, sizeof o);
+		uint32_t cy = o.crc ^ lfs_crc32c_combine(fix, 0, kvlen);
+		c = lfs_crc32c_combine(c, cy, sizeof o + kvlen);
+		pos += sizeof o + kvlen;
+	}
+	return c;
+}
+
+static size_t seal_at2(struct lfs_kv *kv, uint8_t *hdr, size_t plen, uint8_t type, uint32_t nops,
+		       uint64_t synced, int from_ops);
 static size_t seal_at(struct lfs_kv *kv, uint8_t *hdr, size_t plen, uint8_t type, uint32_t nops, uint64_t synced)
+{
+	return seal_at2(kv, hdr, plen, type, nops, synced, 0);
+}
+
+/* from_ops: the payload is operations with valid crc fields (payload_crc_from_ops). */
+static size_t seal_at2(struct lfs_kv *kv, uint8_t *hdr, size_t plen, uint8_t type, uint32_t nops,
+		       uint64_t synced, int from_ops)
 {
 	struct kv_rhdr h;
 	memset(&h, 0, sizeof h);
@@ -2366,7 +2460,7 @@ static size_t seal_at(struct lfs_kv *kv, uint8_t *hdr, size_t plen, uint8_t type
 	h.nops = nops;
 	h.seq = kv->seq++;
 	h.synced = synced;
-	h.pcrc = lfs_crc32c(0, hdr + sizeof h, plen);
+	h.pcrc = from_ops ? payload_crc_from_ops(hdr + sizeof h, plen) : lfs_crc32c(0, hdr + sizeof h, plen);
 	h.hcrc = lfs_crc32c(0, &h, offsetof(struct kv_rhdr, hcrc));
 	memcpy(hdr, &h, sizeof h);
 	size_t total = align8(sizeof h + plen);
@@ -2427,7 +2521,7 @@ static int commit_buf(struct lfs_kv *kv, uint8_t *ops, size_t len, size_t count,
 		if ((rc = wr_flush(kv, w)) != 0)
 			goto werr;
 		uint8_t *hdr = ops - BHDR;
-		size_t total = seal_at(kv, hdr, len, KV_REC_BATCH, (uint32_t)count, kv->synced_end);
+		size_t total = seal_at2(kv, hdr, len, KV_REC_BATCH, (uint32_t)count, kv->synced_end, 1);
 		ssize_t r = kv->fops->pwrite(kv->fops->ctx, w->fd, hdr, total, (off_t)w->off);
 		if (r != (ssize_t)total) {
 			rc = r < 0 ? (int)r : -EIO;
@@ -2452,7 +2546,8 @@ static int commit_buf(struct lfs_kv *kv, uint8_t *ops, size_t len, size_t count,
 		size_t start = w->len;
 		uint8_t *dst = w->buf + start + BHDR;
 		memcpy(dst, kv->compress == LFS_KV_COMPRESS_NONE ? ops : kv->pbuf, plen);
-		w->len += seal_at(kv, w->buf + start, plen, KV_REC_BATCH, nops, kv->synced_end);
+		w->len += seal_at2(kv, w->buf + start, plen, KV_REC_BATCH, nops, kv->synced_end,
+				   kv->compress == LFS_KV_COMPRESS_NONE);
 		pay = dst;
 		pay_off = w->off + start + BHDR;
 		len = plen;
@@ -2684,25 +2779,11 @@ werr:
 	return lfs_seterr(err, rc, "write: %s", lfs_strerror(rc));
 }
 
-/* Fill the CRC of every operation of a batch payload (put_op left them 0). */
-static void ops_crc(uint8_t *ops, size_t len)
-{
-	for (size_t pos = 0; pos < len;) {
-		struct kv_ophdr o;
-		memcpy(&o, ops + pos, sizeof o);
-		uint32_t crc = lfs_crc32c(0, &o, offsetof(struct kv_ophdr, crc));
-		o.crc = lfs_crc32c(crc, ops + pos + sizeof o, (size_t)o.klen + o.slen);
-		memcpy(ops + pos + offsetof(struct kv_ophdr, crc), &o.crc, sizeof o.crc);
-		pos += sizeof o + o.klen + o.slen;
-	}
-}
-
 int lfs_kv_commit(struct lfs_kv *kv, struct lfs_kv_batch *b, int sync, struct lfs_err *err)
 {
 	if (!b->count)
 		return commit_buf(kv, NULL, 0, 0, sync, err);
-	if (!kv->memory)
-		ops_crc(b->buf + BHDR, b->len);
+	batch_finish(b, !kv->memory);
 	return commit_buf(kv, b->buf + BHDR, b->len, b->count, sync, err);
 }
 

@@ -58,6 +58,46 @@ TEST(crc32c_lanes_vs_reference)
 	}
 }
 
+/* lfs_crc32c_copy: the same CRC as the reference, and an exact copy
+ * (nothing written outside it), over the lane classes and alignments. */
+TEST(crc32c_copy_vs_reference)
+{
+	uint64_t seed = seed_from_env("crc32c_copy_vs_reference");
+	static unsigned char buf[3 * 8192 + 64], dst[3 * 8192 + 128];
+	for (size_t i = 0; i < sizeof buf; i++)
+		buf[i] = (unsigned char)t_rand(&seed);
+	size_t lens[] = { 0, 1, 7, 8, 767, 768, 769, 1536, 2303, 3071, 3072, 3073, 3840,
+			  4095, 4096, 4097, 6144, 8192, 3 * 8192 };
+	for (size_t a = 0; a < 8; a++)
+		for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+			uint32_t init = (uint32_t)t_rand(&seed);
+			size_t da = (a * 5) % 8, n = lens[i];
+			memset(dst, 0xA5, sizeof dst);
+			CHECK_EQ(lfs_crc32c_copy(init, dst + da, buf + a, n), crc_ref(init, buf + a, n));
+			CHECK(memcmp(dst + da, buf + a, n) == 0);
+			CHECK_EQ(dst[da + n], 0xA5);
+			if (da)
+				CHECK_EQ(dst[da - 1], 0xA5);
+		}
+}
+
+/* lfs_crc32c_combine(crc(A), crc(B), |B|) == crc(A B), for random splits,
+ * lengths repeating (its per-thread cache) and not. */
+TEST(crc32c_combine_vs_reference)
+{
+	uint64_t seed = seed_from_env("crc32c_combine_vs_reference");
+	static unsigned char buf[9000];
+	for (size_t i = 0; i < sizeof buf; i++)
+		buf[i] = (unsigned char)t_rand(&seed);
+	for (int r = 0; r < 300; r++) {
+		size_t n = t_rand(&seed) % sizeof buf;
+		size_t cut = r % 3 == 0 ? (n > 4129 ? n - 4129 : 0) : (n ? t_rand(&seed) % (n + 1) : 0);
+		uint32_t a = lfs_crc32c(0, buf, cut), b = lfs_crc32c(0, buf + cut, n - cut);
+		CHECK_EQ(lfs_crc32c_combine(a, b, n - cut), crc_ref(0, buf, n));
+	}
+	CHECK_EQ(lfs_crc32c_combine(0x12345678u, 0, 0), 0x12345678u);
+}
+
 TEST(err_messages)
 {
 	struct lfs_err e = { 0 };
@@ -69,4 +109,5 @@ TEST(err_messages)
 	CHECK(!strcmp(e.msg, "image is in use by pid 42")); /* first cause kept */
 }
 
-int main(int argc, char **argv) { return RUN_TESTS(argc, argv, crc32c_known_vectors, crc32c_incremental, crc32c_lanes_vs_reference, err_messages); }
+int main(int argc, char **argv) { return RUN_TESTS(argc, argv, crc32c_known_vectors, crc32c_incremental, crc32c_lanes_vs_reference,
+						    crc32c_copy_vs_reference, crc32c_combine_vs_reference, err_messages); }

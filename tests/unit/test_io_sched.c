@@ -37,18 +37,20 @@ static int merging(enum lfs_sched sched)
 	struct lfs_io_opts o = { .queue_depth = 64, .sched = sched };
 	if (!kv || lfs_io_start(kv, &o, &io, NULL) < 0)
 		return -1;
-	uint8_t k[17], page[512];
+	/* a page put's value is read at the commit: one buffer per page */
+	static uint8_t pages[10][512];
+	uint8_t k[17], *page = pages[9];
 	uint64_t t = lfs_io_txn_begin(io);
 	lfs_io_plug(io);
 	/* ino 5 pages 0..9: one request, 9 merges */
 	for (uint64_t i = 0; i < 10; i++) {
-		memset(page, (int)i, sizeof page);
-		lfs_io_put_page(io, t, 5, i, k, dkey(k, 5, i), page, sizeof page);
+		memset(pages[i], (int)i, sizeof pages[i]);
+		lfs_io_put_page(io, t, 5, i, k, dkey(k, 5, i), pages[i], sizeof pages[i]);
 	}
-	lfs_io_put_page(io, t, 5, 20, k, dkey(k, 5, 20), page, sizeof page);  /* gap: new */
-	lfs_io_put_page(io, t, 6, 21, k, dkey(k, 6, 21), page, sizeof page);  /* other ino: new */
+	lfs_io_put_page(io, t, 5, 20, k, dkey(k, 5, 20), page, sizeof pages[9]);  /* gap: new */
+	lfs_io_put_page(io, t, 6, 21, k, dkey(k, 6, 21), page, sizeof pages[9]);  /* other ino: new */
 	lfs_io_put(io, t, "meta", 4, "v", 1);                                  /* not a page */
-	lfs_io_put_page(io, t, 6, 22, k, dkey(k, 6, 22), page, sizeof page);  /* after meta: new */
+	lfs_io_put_page(io, t, 6, 22, k, dkey(k, 6, 22), page, sizeof pages[9]);  /* after meta: new */
 	int rc = lfs_io_txn_commit(io, t, 0, NULL);
 	struct lfs_io_stats st;
 	lfs_io_stats(io, &st);
