@@ -2,10 +2,11 @@
 /*
  * bpf/lftrace.bpf.c — file-syscall capture for `lightfs trace record`.
  *
- * Programs are raw tracepoints (not tp_btf) so that loading needs no parse
- * of the kernel's 6 MB BTF: the recorder hands libbpf a minimal CO-RE BTF
- * generated at build time (bpftool gen min_core_btf) when the running
- * kernel is the one it was made from.
+ * Loading needs no parse of the kernel's 6 MB BTF by libbpf: the recorder
+ * hands it a minimal CO-RE BTF generated at build time (bpftool gen
+ * min_core_btf) when the running kernel is the one it was made from, the
+ * process tracepoints are raw tracepoints, and the syscall-exit program,
+ * a BTF tracepoint, gets its attach id from the recorder (lfs_tp_btf/).
  *
  * Follows a set of threads (the bitmap `pidbits`, one bit per tid, seeded
  * by the recorder with the target's tids through the mmapped .bss): sched_process_fork adds every new task whose parent is
@@ -17,7 +18,10 @@
  *
  * Records go to one ring buffer.  Every syscall record takes a global
  * sequence number first; a failed reservation bumps the per-CPU `lost`
- * counter, so a gap in seq always has a count next to it.
+ * counter, so a gap in seq always has a count next to it.  The common fd
+ * syscalls (class LFT_C_SMALL) are gathered in per-CPU batches of
+ * LFT_BATCH (one ring record each); the recorder flushes the batches at
+ * every poll and writes the events in seq order (see lft_flush).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -566,21 +570,9 @@ static __always_inline void sys_record(struct lft_cpu *c, struct pt_regs *r, str
 	bpf_ringbuf_submit(e, wake_flags());
 }
 
-SEC("raw_tp/sys_exit")
-int BPF_PROG(lft_sys_exit, struct pt_regs *regs_raw, long ret)
+/* Everything after the registers: which syscall, then its record. */
+static __always_inline int sys_exit_common(struct pt_regs *r, long ret, __u64 id)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	if (!traced(tid))
-		return 0;
-	/* The registers through a BTF-typed pointer (direct loads) rather
-	 * than bpf_probe_read_kernel of the raw_tp argument, which is an
-	 * untyped scalar: the same pt_regs (task_pt_regs(current) is where
-	 * the syscall entry saved them), at a fraction of the cost. */
-	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	(void)regs_raw;
-	if (!r)
-		return 0;
 	__u32 nr = (__u32)r->orig_ax;
 	if (nr >= LFT_NR_MAX)
 		return 0;
@@ -597,4 +589,35 @@ int BPF_PROG(lft_sys_exit, struct pt_regs *regs_raw, long ret)
 	sys_record(c, r, si, id, ret);
 	cpu_leave(c);
 	return 0;
+}
+
+/* The syscall exit, as a BTF tracepoint: the registers are a typed
+ * pointer, loaded directly.  The section is the recorder's own
+ * (lfs_tp_btf/): it loads this program as tp_btf with the attach BTF id
+ * found by a quick scan of the kernel's BTF, which spares the ~50 ms parse
+ * libbpf would do for a "tp_btf/" section (see cmd/trace_btf.c). */
+SEC("lfs_tp_btf/sys_exit")
+int BPF_PROG(lft_sys_exit_btf, struct pt_regs *regs, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!traced((__u32)id))
+		return 0;
+	return sys_exit_common(regs, ret, id);
+}
+
+/* The same as a raw tracepoint (the fallback when the above cannot be
+ * loaded): the raw_tp argument is an untyped scalar, so the registers come
+ * through bpf_task_pt_regs (task_pt_regs(current) is where the syscall
+ * entry saved them; direct loads, cheaper than bpf_probe_read_kernel). */
+SEC("raw_tp/sys_exit")
+int BPF_PROG(lft_sys_exit, struct pt_regs *regs_raw, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!traced((__u32)id))
+		return 0;
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	(void)regs_raw;
+	if (!r)
+		return 0;
+	return sys_exit_common(r, ret, id);
 }

@@ -35,8 +35,10 @@
 #include <unistd.h>
 
 #include "../bpf/lftrace.h"
+#include "trace_btf.h"
 #include "lftrace.skel.h"
 #include "lftrace.btf.h"
+#include "lftrace.ids.h"
 
 /* default ring: 1 MiB already loses nothing on dd or tar xf here; a
  * bigger ring costs start-up (allocated, zeroed and mapped twice) */
@@ -1015,6 +1017,51 @@ static int drain(struct rec *r, struct ring_buffer *rb, struct lftrace_bpf *skel
 	return 1;
 }
 
+/* The lfs_tp_btf/ section: a BTF tracepoint whose attach id we found
+ * (cmd/trace_btf.c), so libbpf need not parse the kernel BTF.  Opened as a
+ * raw tracepoint (which keeps libbpf from loading vmlinux BTF), turned
+ * into tp_btf just before the kernel load. */
+static int tpbtf_id;
+
+static int tpbtf_prepare(struct bpf_program *prog, struct bpf_prog_load_opts *o, long cookie)
+{
+	(void)cookie;
+	if (tpbtf_id <= 0)
+		return -ENOENT;
+	int e = bpf_program__set_type(prog, BPF_PROG_TYPE_TRACING);
+	if (!e)
+		e = bpf_program__set_expected_attach_type(prog, BPF_TRACE_RAW_TP);
+	if (e)
+		return e;
+	o->expected_attach_type = BPF_TRACE_RAW_TP;
+	o->attach_btf_id = (__u32)tpbtf_id;
+	o->attach_btf_obj_fd = 0;
+	return 0;
+}
+
+/* Is link a raw tracepoint link on tracepoint tp?  (An attach id that
+ * named another tracepoint would show here.) */
+static int link_on(struct bpf_link *link, const char *tp)
+{
+	char name[64] = "";
+	struct bpf_link_info li;
+	__u32 len = sizeof li;
+	memset(&li, 0, sizeof li);
+	li.raw_tracepoint.tp_name = (__u64)(uintptr_t)name;
+	li.raw_tracepoint.tp_name_len = sizeof name;
+	if (bpf_obj_get_info_by_fd(bpf_link__fd(link), &li, &len))
+		return 0;
+	name[sizeof name - 1] = 0;
+	return li.type == BPF_LINK_TYPE_RAW_TRACEPOINT && !strcmp(name, tp);
+}
+
+static int tpbtf_attach(const struct bpf_program *prog, long cookie, struct bpf_link **link)
+{
+	(void)cookie;
+	*link = bpf_program__attach_trace(prog);
+	return *link ? 0 : -errno;
+}
+
 int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1140,7 +1187,29 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		if (btf_fd >= 0 && write(btf_fd, lftrace_btf, sizeof lftrace_btf) == (ssize_t)sizeof lftrace_btf)
 			snprintf(btfpath, sizeof btfpath, "/proc/self/fd/%d", btf_fd);
 	}
-	for (int attempt = 0; attempt < 2; attempt++) {
+	/* The syscall-exit program as a BTF tracepoint, with the attach id
+	 * made at build time for this kernel release or else found in the
+	 * kernel's BTF; as a raw tracepoint if neither loads and attaches to
+	 * sys_exit.  (Attached here, before any tid is traced: a program on
+	 * a wrong tracepoint would have returned at once.) */
+	LIBBPF_OPTS(libbpf_prog_handler_opts, ho, .prog_prepare_load_fn = tpbtf_prepare,
+		    .prog_attach_fn = tpbtf_attach);
+	int handler = libbpf_register_prog_handler("lfs_tp_btf/", BPF_PROG_TYPE_RAW_TRACEPOINT, 0, &ho);
+	enum { ID_NONE, ID_BUILD, ID_SCAN } id_src = ID_NONE;
+	tpbtf_id = 0;
+	if (handler > 0 && !getenv("LFS_TRACE_RAW_TP")) {
+		/* (LFS_TRACE_BTF_ID stands in for the build-time id: tests) */
+		int bid = getenv("LFS_TRACE_BTF_ID") ? atoi(getenv("LFS_TRACE_BTF_ID")) : lftrace_id_btf_trace_sys_exit;
+		if (bid > 0 && uname(&un) == 0 && !strcmp(un.release, lftrace_ids_kernel)) {
+			tpbtf_id = bid;
+			id_src = ID_BUILD;
+		} else {
+			tpbtf_id = lfs_btf_find_id("/sys/kernel/btf/vmlinux", LFS_BTF_KIND_TYPEDEF, "btf_trace_sys_exit");
+			id_src = tpbtf_id > 0 ? ID_SCAN : ID_NONE;
+		}
+	}
+	PHASE("btf id");
+	for (int attempt = 0; attempt < 4; attempt++) {
 		LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btfpath[0] ? btfpath : NULL);
 		skel = lftrace_bpf__open_opts(&oo);
 		if (!skel)
@@ -1149,15 +1218,36 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		skel->rodata->data_max = r.data_max;
 		skel->rodata->wakeup_bytes = ring / 8;
 		bpf_map__set_max_entries(skel->maps.rb, (uint32_t)ring);
+		bpf_program__set_autoload(skel->progs.lft_sys_exit_btf, tpbtf_id > 0);
+		bpf_program__set_autoload(skel->progs.lft_sys_exit, tpbtf_id <= 0);
 		lerr = lftrace_bpf__load(skel);
 		PHASE(btfpath[0] ? "load/min" : "load/full");
-		if (!lerr || !btfpath[0])
-			break;
-		/* the embedded BTF did not fit after all: use the kernel's */
+		if (!lerr && tpbtf_id > 0) {
+			struct bpf_link *l = bpf_program__attach(skel->progs.lft_sys_exit_btf);
+			if (l && link_on(l, "sys_exit")) {
+				skel->links.lft_sys_exit_btf = l;
+				break;
+			}
+			bpf_link__destroy(l);
+			lerr = -ENOENT;
+		}
+		if (!lerr || (tpbtf_id <= 0 && !btfpath[0]))
+			break;                   /* loaded, or no fallback left */
 		lftrace_bpf__destroy(skel);
 		skel = NULL;
-		btfpath[0] = 0;
+		if (id_src == ID_BUILD) {        /* same release, another build: look it up */
+			tpbtf_id = lfs_btf_find_id("/sys/kernel/btf/vmlinux", LFS_BTF_KIND_TYPEDEF, "btf_trace_sys_exit");
+			id_src = tpbtf_id > 0 ? ID_SCAN : ID_NONE;
+		} else if (tpbtf_id > 0) {
+			tpbtf_id = 0;            /* the raw tracepoint */
+			id_src = ID_NONE;
+		} else {
+			btfpath[0] = 0;          /* the embedded BTF did not fit after all: use the kernel's */
+		}
 	}
+	if (dbg && skel)
+		fprintf(stderr, "lightfs: trace: syscall exit as %s\n", tpbtf_id <= 0 ? "raw_tp" :
+			id_src == ID_BUILD ? "tp_btf (build-time id)" : "tp_btf (id from the kernel BTF)");
 	if (btf_fd >= 0)
 		close(btf_fd);
 	if (!skel) {
@@ -1401,6 +1491,8 @@ cleanup:
 	ring_buffer__free(rb);
 	PHASE("finished");
 	lftrace_bpf__destroy(skel);
+	if (handler > 0)
+		libbpf_unregister_prog_handler(handler);
 	PHASE("destroyed");
 	lfs_trace_paths_free(r.paths);
 	for (int i = 0; i < 64; i++)
