@@ -983,6 +983,16 @@ static int copy_file(struct cpx *x, struct node *n, int ddfd, const char *dname)
 			return fail(x, &x->d, rc, "cannot name the copy: %s", lfs_strerror(rc));
 		}
 	}
+	int times_set = 0;
+	if (x->o.preserve && x->d.im && out.fd >= 0) {
+		/* times through the fd, after the last write (no path walk) */
+		rc = lfs_futimens(x->d.im->proc, out.fd, st->atime_ns, st->mtime_ns);
+		if (rc < 0) {
+			xf_close(&out);
+			return fail(x, &x->d, rc, "cannot set times: %s", lfs_strerror(rc));
+		}
+		times_set = 1;
+	}
 	if (!x->d.stdio) {
 		rc = xf_close(&out);
 		if (rc < 0)
@@ -990,7 +1000,7 @@ static int copy_file(struct cpx *x, struct node *n, int ddfd, const char *dname)
 	}
 	if (x->o.preserve && x->d.im) {
 		/* created with the exact mode; owner (if it differs) and times by path */
-		rc = dst_attrs(x, ddfd, dname, st, 0, 1, curp);
+		rc = dst_attrs(x, ddfd, dname, st, 0, !times_set, curp);
 		if (rc < 0)
 			return rc;
 	}

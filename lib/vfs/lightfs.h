@@ -128,6 +128,8 @@ int lfs_chmod(struct lfs_proc *p, const char *path, mode_t mode);
 int lfs_chown(struct lfs_proc *p, const char *path, uid_t uid, gid_t gid); /* no follow */
 /* Times in ns since the epoch; UINT64_MAX leaves one unchanged.  No follow. */
 int lfs_utimens(struct lfs_proc *p, const char *path, uint64_t atime_ns, uint64_t mtime_ns);
+/* The same for an open file (futimens(2)): no path walk. */
+int lfs_futimens(struct lfs_proc *p, int fd, uint64_t atime_ns, uint64_t mtime_ns);
 
 struct lfs_stat {
 	uint64_t ino;

@@ -1690,6 +1690,9 @@ int lfs_link(struct lfs_proc *p, const char *from, const char *to)
 	return lfs_fs_link(p->m->fs, a.ino, b.parent, b.name, strlen(b.name));
 }
 
+static int setattr_ino(struct lfs_proc *p, uint64_t ino, struct lfs_fs_inode *in, int what,
+		       uint32_t mode, uint32_t uid, uint32_t gid, uint64_t at, uint64_t mt);
+
 static int setattr(struct lfs_proc *p, const char *path, int follow, int what,
 		   uint32_t mode, uint32_t uid, uint32_t gid, uint64_t at, uint64_t mt)
 {
@@ -1699,25 +1702,45 @@ static int setattr(struct lfs_proc *p, const char *path, int follow, int what,
 		return rc;
 	if (!w.ino)
 		return -ENOENT;
+	return setattr_ino(p, w.ino, &w.in, what, mode, uid, gid, at, mt);
+}
+
+/* futimens(2): the times of an open file, without a path walk. */
+int lfs_futimens(struct lfs_proc *p, int fd, uint64_t atime_ns, uint64_t mtime_ns)
+{
+	struct file *f = getf(p, fd);
+	if (!f)
+		return -EBADF;
+	struct lfs_fs_inode in;
+	int rc = lfs_fs_iget(p->m->fs, f->ino, &in);
+	if (rc < 0)
+		return rc;
+	return setattr_ino(p, f->ino, &in, 2, 0, 0, 0, atime_ns, mtime_ns);
+}
+
+static int setattr_ino(struct lfs_proc *p, uint64_t ino, struct lfs_fs_inode *in, int what,
+		       uint32_t mode, uint32_t uid, uint32_t gid, uint64_t at, uint64_t mt)
+{
+	int rc;
 	if (p->m->ro)
 		return -EROFS;
 	uint64_t now = lfs_fs_now();
 	if (what == 0)
-		w.in.mode = (w.in.mode & S_IFMT) | (mode & 07777);
+		in->mode = (in->mode & S_IFMT) | (mode & 07777);
 	else if (what == 1) {
-		if (uid != (uint32_t)-1) w.in.uid = uid;
-		if (gid != (uint32_t)-1) w.in.gid = gid;
+		if (uid != (uint32_t)-1) in->uid = uid;
+		if (gid != (uint32_t)-1) in->gid = gid;
 	} else {
-		if (at != UINT64_MAX) w.in.atime_ns = at;
-		if (mt != UINT64_MAX) w.in.mtime_ns = mt;
+		if (at != UINT64_MAX) in->atime_ns = at;
+		if (mt != UINT64_MAX) in->mtime_ns = mt;
 		/* the time set here supersedes the in-core mtime of earlier
 		 * writes, which writeback would otherwise store over it */
-		struct vnode *vn = mt != UINT64_MAX ? vn_get(p->m, w.ino, 0) : NULL;
+		struct vnode *vn = mt != UINT64_MAX ? vn_get(p->m, ino, 0) : NULL;
 		if (vn)
 			vn->mtime_dirty = 0;
 	}
-	w.in.ctime_ns = now;
-	rc = lfs_fs_stage_inode(p->m->fs, w.ino, &w.in);
+	in->ctime_ns = now;
+	rc = lfs_fs_stage_inode(p->m->fs, ino, in);
 	if (rc == 0)
 		rc = lfs_fs_commit(p->m->fs, 0);
 	return rc;
