@@ -2602,8 +2602,10 @@ static void grp_seal(struct lfs_kv *kv)
 		w->len = kv->open_start;
 		return;
 	}
-	w->len = kv->open_start + seal_at(kv, w->buf + kv->open_start, plen, KV_REC_BATCH,
-					  kv->open_nops, kv->synced_end);
+	/* an uncompressed image's operations all carry their CRC (batch_finish,
+	 * put_op): the record's payload CRC is combined from them */
+	w->len = kv->open_start + seal_at2(kv, w->buf + kv->open_start, plen, KV_REC_BATCH, kv->open_nops,
+					   kv->synced_end, kv->compress == LFS_KV_COMPRESS_NONE);
 	kv->grp_batches++;
 }
 
