@@ -1281,7 +1281,9 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 	hdr.start_real_ns = now_ns(CLOCK_REALTIME);
 	hdr.root_pid = attach_pid ? attach_pid : child;
 	r.root_pid = hdr.root_pid;
-	struct lfs_trace_wopts wo = { .threaded = 1 };
+	/* zstd level 1: ~10% less recorder CPU than 3 (it shares the cores
+	 * with the target) for ~5% more bytes (dd: 1.05 instead of 1.0 per event) */
+	struct lfs_trace_wopts wo = { .threaded = 1, .zstd_level = 1 };
 	if (lfs_trace_create(&r.w, out, &hdr, &wo, &err)) {
 		rc = lfs_error_code(c, out, err.code ? err.code : -EIO, &err);
 		goto cleanup;
