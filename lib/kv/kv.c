@@ -1809,6 +1809,14 @@ static int kv_open_file(struct lfs_kv *kv, const struct lfs_kv_opts *o, struct l
 	kv->log.off = end;
 	kv->synced_end = end;
 	kv->file_end = end;
+	if (writable && kv->compress == LFS_KV_COMPRESS_ZSTD && kv->log.cap < kv->block_bytes + (256u << 10)) {
+		/* a group's open record holds a block's worth of operations */
+		uint8_t *nb = realloc(kv->log.buf, kv->block_bytes + (256u << 10));
+		if (!nb)
+			return lfs_seterr(err, -ENOMEM, "out of memory");
+		kv->log.buf = nb;
+		kv->log.cap = kv->block_bytes + (256u << 10);
+	}
 	for (int i = 0; i < 2 && writable && kv->compress == LFS_KV_COMPRESS_ZSTD
 			&& (kv->slot_ver[0] == 1 || kv->slot_ver[1] == 1); i++) {
 		/* a zstd image's next batch may hold BLOCKs, which a version-1
@@ -1894,6 +1902,8 @@ int lfs_kv_sync(struct lfs_kv *kv, struct lfs_err *err)
 		return lfs_seterr(err, kv->broken, "image write failed earlier: %s", lfs_strerror(kv->broken));
 	if (!kv->dirty && !kv->log.len)
 		return 0;
+	if (kv->grp_depth && kv->open_rec && kv->compress == LFS_KV_COMPRESS_ZSTD)
+		return 0;   /* zstd: the open group record grows to a block (see below) */
 	int rc = wr_flush(kv, &kv->log);
 	if (kv->grp_depth) {
 		/* inside a group: written, but nothing of it is durable before
@@ -1978,6 +1988,7 @@ int lfs_kv_close(struct lfs_kv *kv)
 	free(kv->pbuf);
 	free(kv->br);
 	free(kv->rbuf);
+	free(kv->gbuf);
 	free(kv);
 	return rc;
 }
@@ -2364,7 +2375,6 @@ static int apply_block(struct lfs_kv *kv, const uint8_t *raw, size_t rl, uint64_
 static int maybe_auto(struct lfs_kv *kv, struct lfs_err *err);
 static int grp_prepare(struct lfs_kv *kv, struct lfs_err *err);
 static int grp_append(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t count);
-static int grp_append_enc(struct lfs_kv *kv, const uint8_t *pay, size_t plen, uint32_t nops);
 
 /* Apply the operations of a payload (as written at file offset pay_off;
  * ignored in memory mode) to the memtable. */
@@ -2496,20 +2506,9 @@ static int commit_buf(struct lfs_kv *kv, uint8_t *ops, size_t len, size_t count,
 	uint64_t pay_off;
 	if (kv->grp_depth && (rc = grp_prepare(kv, err)) != 0)
 		return rc;
-	if (kv->grp_depth && kv->compress != LFS_KV_COMPRESS_NONE) {
-		/* encoded (blocks, compressed values) into the group's open record */
-		size_t plen = len;
-		uint32_t nops = (uint32_t)count;
-		if ((rc = encode_payload(kv, ops, len, count, &plen, &nops)) != 0)
-			return lfs_seterr(err, rc, "out of memory");
-		if ((rc = grp_append_enc(kv, kv->pbuf, plen, nops)) != 0)
-			goto werr;
-		if (sync && (rc = lfs_kv_sync(kv, err)) != 0)
-			return rc;
-		return 0;
-	}
-	if (kv->grp_depth && len < (64u << 10)) {
-		/* coalesced into the group's open record */
+	if (kv->grp_depth && (kv->compress != LFS_KV_COMPRESS_NONE || len < (64u << 10))) {
+		/* coalesced into the group's open record (zstd: raw, packed into
+		 * blocks when the record is sealed) */
 		if ((rc = grp_append(kv, ops, len, count)) != 0)
 			goto werr;
 		if (sync && (rc = lfs_kv_sync(kv, err)) != 0)
@@ -2589,6 +2588,79 @@ werr:
  * commit: the memtable grows with the keys the group changes.
  */
 
+/* A memtable location into the open record moved to nl (old: where the
+ * PUT of key was): only when it is still the key's current value. */
+static void grp_move(struct lfs_kv *kv, const void *key, size_t klen, uint64_t old, const struct loc *nl)
+{
+	struct mnode *n = mt_find(kv, key, klen);
+	if (!n || n->del || n->loc.off != old || (n->loc.flags & KV_OPF_BLOCK))
+		return;
+	kv->live_bytes -= loc_bytes(klen, &n->loc);
+	kv->stored_value_bytes -= n->loc.slen;
+	n->loc = *nl;
+	kv->live_bytes += loc_bytes(klen, nl);
+	kv->stored_value_bytes += nl->slen;
+}
+
+/* zstd images: the open group record holds raw operations (so that
+ * rewrites of the same size go in place); sealing it turns them into
+ * BLOCKs (values compressed alone where a block does not pay), written
+ * over them, and moves every memtable location into the record.  Without
+ * memory for that, the record stays raw (a valid record too). */
+static void grp_pack(struct lfs_kv *kv, size_t *plen, uint32_t *nops)
+{
+	struct wr *w = &kv->log;
+	uint8_t *rec = w->buf + kv->open_start + BHDR;
+	uint64_t base = w->off + kv->open_start + BHDR;
+	size_t len = *plen, out;
+	uint32_t top;
+	if (len > kv->gcap) {
+		uint8_t *nb = realloc(kv->gbuf, len);
+		if (!nb)
+			return;
+		kv->gbuf = nb;
+		kv->gcap = len;
+	}
+	memcpy(kv->gbuf, rec, len);
+	if (encode_payload(kv, kv->gbuf, len, *nops, &out, &top) || out > len)
+		return;
+	memcpy(rec, kv->pbuf, out);
+	size_t rpos = 0, bi = 0;
+	for (size_t p = 0; p < out;) {
+		struct kv_ophdr o;
+		memcpy(&o, rec + p, sizeof o);
+		size_t sz = sizeof o + o.klen + o.slen;
+		if (o.type == KV_OP_BLOCK) {
+			const struct blkref *b = &kv->br[bi++];
+			for (size_t q = 0; q < b->len;) {
+				struct kv_ophdr io;
+				memcpy(&io, b->raw + q, sizeof io);
+				size_t isz = sizeof io + io.klen + io.slen;
+				if (io.type == KV_OP_PUT) {
+					struct loc nl = { base + p, block_share(isz, sz, b->len), io.vlen, KV_OPF_BLOCK,
+							  (uint32_t)q };
+					grp_move(kv, b->raw + q + sizeof io, io.klen, base + rpos, &nl);
+				}
+				rpos += isz;
+				q += isz;
+			}
+		} else {
+			struct kv_ophdr ro;
+			memcpy(&ro, kv->gbuf + rpos, sizeof ro);
+			if (o.type == KV_OP_PUT) {
+				struct loc nl = { base + p, o.slen, o.vlen, o.flags, 0 };
+				grp_move(kv, rec + p + sizeof o, o.klen, base + rpos, &nl);
+			}
+			rpos += sizeof ro + ro.klen + ro.slen;
+		}
+		p += sz;
+	}
+	*plen = out;
+	*nops = top;
+	kv->version++;
+	kv->moved++;
+}
+
 /* Seal the open group record (wr_flush calls it: a record is whole before
  * any of it reaches the file). */
 static void grp_seal(struct lfs_kv *kv)
@@ -2602,9 +2674,12 @@ static void grp_seal(struct lfs_kv *kv)
 		w->len = kv->open_start;
 		return;
 	}
+	uint32_t nops = kv->open_nops;
+	if (kv->compress == LFS_KV_COMPRESS_ZSTD)
+		grp_pack(kv, &plen, &nops);
 	/* an uncompressed image's operations all carry their CRC (batch_finish,
 	 * put_op): the record's payload CRC is combined from them */
-	w->len = kv->open_start + seal_at2(kv, w->buf + kv->open_start, plen, KV_REC_BATCH, kv->open_nops,
+	w->len = kv->open_start + seal_at2(kv, w->buf + kv->open_start, plen, KV_REC_BATCH, nops,
 					   kv->synced_end, kv->compress == LFS_KV_COMPRESS_NONE);
 	kv->grp_batches++;
 }
@@ -2647,8 +2722,15 @@ static int grp_room(struct lfs_kv *kv, size_t need, uint32_t nops)
 {
 	struct wr *w = &kv->log;
 	if (kv->open_rec && (w->len + need + KV_REC_ALIGN > w->cap || kv->open_nops > UINT32_MAX - nops
-			     || w->len - kv->open_start + need > (size_t)UINT32_MAX - 64))
-		grp_seal(kv);
+			     || (kv->compress == LFS_KV_COMPRESS_ZSTD
+				 && w->len - kv->open_start - BHDR + need > kv->block_bytes)
+			     || w->len - kv->open_start + need > (size_t)UINT32_MAX - 64)) {
+		/* sealed (zstd: packed into a block) and written: the next
+		 * record has the whole buffer */
+		int rc = wr_flush(kv, w);
+		if (rc)
+			return rc;
+	}
 	if (!kv->open_rec) {
 		int rc = wr_reserve(kv, w, BHDR + need + KV_REC_ALIGN);
 		if (rc)
@@ -2663,9 +2745,9 @@ static int grp_room(struct lfs_kv *kv, size_t need, uint32_t nops)
 	return 0;
 }
 
-/* Append the operations of a payload (uncompressed image) to the open group
- * record and apply them to the memtable; a put of a key whose value lies in
- * the open record with the same size overwrites it in place. */
+/* Append the operations of a payload (raw, also in a zstd image) to the
+ * open group record and apply them to the memtable; a put of a key whose
+ * value lies in the open record with the same size overwrites it in place. */
 static int grp_append(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t count)
 {
 	struct wr *w = &kv->log;
@@ -2702,21 +2784,6 @@ static int grp_append(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t 
 	return 0;
 }
 
-/* Append an encoded payload (a zstd image's: BLOCKs and compressed values,
- * from encode_payload) whole to the open group record and apply it. */
-static int grp_append_enc(struct lfs_kv *kv, const uint8_t *pay, size_t plen, uint32_t nops)
-{
-	struct wr *w = &kv->log;
-	int rc = grp_room(kv, plen, nops);
-	if (rc)
-		return rc;
-	size_t at = w->len;
-	memcpy(w->buf + at, pay, plen);
-	w->len += plen;
-	kv->open_nops += nops;
-	kv->dirty = 1;
-	return apply_payload(kv, w->buf + at, plen, w->off + at);
-}
 
 int lfs_kv_group_begin(struct lfs_kv *kv, struct lfs_err *err)
 {
@@ -3023,6 +3090,7 @@ struct lfs_kv_iter {
 	int has_hi;
 	struct mcur c;
 	uint64_t version;   /* kv->version when c was positioned */
+	uint64_t moved;     /* kv->moved when loc was taken */
 	int valid;
 	uint8_t key[LFS_KV_MAX_KEY];
 	size_t klen;
@@ -3047,6 +3115,7 @@ static void it_take(struct lfs_kv_iter *it)
 	it->loc = it->c.loc;
 	it->vloaded = 0;
 	it->version = it->kv->version;
+	it->moved = it->kv->moved;
 	it->kv->st.scan_items++;
 }
 
@@ -3128,20 +3197,25 @@ const void *lfs_kv_iter_value(struct lfs_kv_iter *it, size_t *vlen)
 	if (!it->valid)
 		return NULL;
 	if (!it->vloaded) {
-		if (it->loc.vlen + 1 > it->vcap) {
-			uint8_t *nb = realloc(it->val, it->loc.vlen + 1);
+		struct loc l = it->loc;
+		if ((it->kv->memory && it->version != it->kv->version) || it->moved != it->kv->moved) {
+			/* the location may be gone: freed (memory mode), or packed
+			 * into a block since (a group record sealed) */
+			if (!lookup(it->kv, it->key, it->klen, &l)) {
+				it->err = lfs_seterr(&it->e, -ENOENT, "key deleted during iteration");
+				return NULL;
+			}
+			it->loc = l;
+			it->moved = it->kv->moved;
+		}
+		if (l.vlen + 1 > it->vcap) {
+			uint8_t *nb = realloc(it->val, l.vlen + 1);
 			if (!nb) {
 				it->err = lfs_seterr(&it->e, -ENOMEM, "out of memory");
 				return NULL;
 			}
 			it->val = nb;
-			it->vcap = it->loc.vlen + 1;
-		}
-		struct loc l = it->loc;
-		/* memory mode: the location may have been freed by a later write */
-		if (it->kv->memory && it->version != it->kv->version && !lookup(it->kv, it->key, it->klen, &l)) {
-			it->err = lfs_seterr(&it->e, -ENOENT, "key deleted during iteration");
-			return NULL;
+			it->vcap = l.vlen + 1;
 		}
 		it->direct = NULL;
 		int rc = load_value2(it->kv, it->key, it->klen, &l, it->val, &it->direct, &it->e);

@@ -107,6 +107,9 @@ struct lfs_kv {
 	uint8_t *rbuf;             /* ... kept here until applied */
 	size_t rlen, rcap;
 	size_t block_bytes;        /* raw bytes per BLOCK (zstd images) */
+	uint8_t *gbuf;             /* raw operations of a group record being packed */
+	size_t gcap;
+	uint64_t moved;            /* bumped when values move (a group record packed) */
 	const uint8_t *map;        /* read-only mapping of [0, map_len) (real file I/O only) */
 	size_t map_len;
 	/* command-wide transaction (group): lfs_kv_group_begin/commit */

@@ -172,6 +172,7 @@ static void run_model_blocks(const char *what, enum lfs_kv_mode mode, int compre
 	uint8_t *k = malloc(2048), *v = malloc(200000), *k2 = malloc(2048);
 	struct lfs_kv_batch *b = lfs_kv_batch_new();
 	int space = 300 + (int)(t_rand(&s) % 3000);
+	int in_grp = 0, groups = 0;   /* inside lfs_kv_group_begin/commit (a command-wide transaction) */
 	for (int op = 0; op < ops; op++) {
 		size_t kl, vl, k2l;
 		uint64_t r = t_rand(&s) % 1000;
@@ -274,10 +275,24 @@ static void run_model_blocks(const char *what, enum lfs_kv_mode mode, int compre
 				}
 			}
 			lfs_kv_iter_free(it);
-		} else if (r < 950) {
+		} else if (r < 940) {
 			CHECK_MSG(lfs_kv_sync(kv, &e) == 0, "sync: %s", e.msg);
+		} else if (r < 950) {
+			if (!in_grp) {
+				CHECK_MSG(lfs_kv_group_begin(kv, &e) == 0, "op %d group begin: %s", op, e.msg);
+				groups++;
+			} else {
+				CHECK_MSG(lfs_kv_group_commit(kv, (int)(t_rand(&s) % 2), &e) == 0, "op %d group commit: %s", op,
+					  e.msg);
+			}
+			in_grp = !in_grp;
 		} else if (r < 980) {
 			CHECK_MSG(check_all(kv, &m, why, sizeof why), "op %d before reopen: %s", op, why);
+			if (in_grp) {
+				CHECK_MSG(lfs_kv_group_commit(kv, 0, &e) == 0, "op %d group commit: %s", op, e.msg);
+				in_grp = 0;
+				CHECK_MSG(check_all(kv, &m, why, sizeof why), "op %d after group commit: %s", op, why);
+			}
 			if (mode != LFS_KV_MEMORY) {
 				struct acct a0 = acct_of(kv);
 				CHECK(lfs_kv_close(kv) == 0);
@@ -293,6 +308,10 @@ static void run_model_blocks(const char *what, enum lfs_kv_mode mode, int compre
 			}
 		} else {
 			uint64_t before, after;
+			if (in_grp) {
+				CHECK_MSG(lfs_kv_group_commit(kv, 0, &e) == 0, "op %d group commit: %s", op, e.msg);
+				in_grp = 0;
+			}
 			rc = lfs_kv_compact(kv, &before, &after, &e);
 			CHECK_MSG(rc == 0, "op %d compact: %s", op, e.msg);
 			CHECK_MSG(check_all(kv, &m, why, sizeof why), "op %d after compact: %s", op, why);
@@ -310,6 +329,9 @@ static void run_model_blocks(const char *what, enum lfs_kv_mode mode, int compre
 			}
 		}
 	}
+	if (in_grp)
+		CHECK_MSG(lfs_kv_group_commit(kv, 0, &e) == 0, "end: group commit: %s", e.msg);
+	printf("# %d groups\n", groups);
 	CHECK_MSG(check_all(kv, &m, why, sizeof why), "end: %s", why);
 	CHECK_MSG(lfs_kv_verify(kv, NULL, NULL, &e) == 0, "verify found problems");
 	if (compress) {
