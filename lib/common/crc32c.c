@@ -2,6 +2,9 @@
 
 #include <pthread.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 /* Slicing-by-8 table fallback plus the SSE4.2 crc32 instruction when present. */
 static uint32_t tab[8][256];
@@ -16,6 +19,42 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 #define LANE_LONG  1024
 #define LANE_SHORT 256
 static uint32_t lane_long[4][256], lane_short[4][256];
+
+/* Hybrid blocks (CPUs with VPCLMULQDQ): the crc32 instruction uses one
+ * execution port, carry-less multiplication others, so a 4000-byte block
+ * runs both at once: its first 2560 bytes are folded with VPCLMULQDQ (four
+ * 32-byte accumulators, each 16-byte lane replaced by lo64 * K(1024+32) ^
+ * hi64 * K(1024-32) xor the bytes 128 on, K(e) = x^e mod P bit-reflected
+ * and shifted left by one, as in Intel's "Fast CRC Computation for Generic
+ * Polynomials Using PCLMULQDQ"; folded to 16 bytes with K(128 +- 32) and
+ * reduced with two crc32 instructions, the initial CRC xored into the
+ * first four bytes), while three crc32 lanes run over the last 3 x 480
+ * bytes from zero; the lanes are joined by the 480-zero-byte shift.  About
+ * 1.5x the crc32 lanes alone on 4 KiB pages here. */
+#define HY_ITERS 20
+#define HY_A     (128 * HY_ITERS)          /* 2560 bytes folded */
+#define HY_L     (24 * HY_ITERS)           /* 480 bytes per crc32 lane */
+#define HY_BLOCK (HY_A + 3 * HY_L)         /* 4000 */
+static int have_hybrid;
+static uint64_t k_f8lo, k_f8hi, k_f1lo, k_f1hi;
+static uint32_t lane_hy[4][256];
+
+/* x^e mod P (P the CRC32C polynomial, normal form), bit-reflected,
+ * shifted left by one. */
+static uint64_t fold_const(unsigned e)
+{
+	uint64_t r = 1;
+	for (unsigned i = 0; i < e; i++) {
+		r <<= 1;
+		if (r & (1ull << 32))
+			r ^= (1ull << 32) | 0x1EDC6F41u;
+	}
+	uint64_t rev = 0;
+	for (int b = 0; b < 32; b++)
+		if (r & (1ull << b))
+			rev |= 1ull << (31 - b);
+	return rev << 1;
+}
 
 static uint32_t gf2_times(const uint32_t *mat, uint32_t vec)
 {
@@ -57,6 +96,39 @@ static void zeros_tables(uint32_t t[4][256], size_t len)
 	}
 }
 
+/* Tables applying any LEN zero bytes (the operator for one byte raised to
+ * LEN by squaring). */
+static void zeros_tables_n(uint32_t t[4][256], size_t len)
+{
+	uint32_t op[32], sq[32], tmp[32], odd[32], even[32];
+	for (int n = 0; n < 32; n++)
+		op[n] = 1u << n;                  /* identity */
+	odd[0] = 0x82F63B78u;                     /* one zero bit */
+	for (int n = 1; n < 32; n++)
+		odd[n] = 1u << (n - 1);
+	gf2_square(even, odd);
+	gf2_square(odd, even);
+	gf2_square(sq, odd);                      /* one zero byte */
+	while (len) {
+		if (len & 1) {
+			for (int n = 0; n < 32; n++)
+				tmp[n] = gf2_times(sq, op[n]);
+			memcpy(op, tmp, sizeof op);
+		}
+		len >>= 1;
+		if (len) {
+			gf2_square(tmp, sq);
+			memcpy(sq, tmp, sizeof sq);
+		}
+	}
+	for (uint32_t n = 0; n < 256; n++) {
+		t[0][n] = gf2_times(op, n);
+		t[1][n] = gf2_times(op, n << 8);
+		t[2][n] = gf2_times(op, n << 16);
+		t[3][n] = gf2_times(op, n << 24);
+	}
+}
+
 static inline uint32_t zeros_apply(uint32_t t[4][256], uint32_t crc)
 {
 	return t[0][crc & 0xff] ^ t[1][(crc >> 8) & 0xff] ^ t[2][(crc >> 16) & 0xff] ^
@@ -80,6 +152,15 @@ static void init(void)
 	if (have_sse42) {
 		zeros_tables(lane_long, LANE_LONG);
 		zeros_tables(lane_short, LANE_SHORT);
+		if (__builtin_cpu_supports("vpclmulqdq") && __builtin_cpu_supports("avx2") &&
+		    __builtin_cpu_supports("pclmul")) {
+			k_f8lo = fold_const(8 * 128 + 32);
+			k_f8hi = fold_const(8 * 128 - 32);
+			k_f1lo = fold_const(128 + 32);
+			k_f1hi = fold_const(128 - 32);
+			zeros_tables_n(lane_hy, HY_L);
+			have_hybrid = 1;
+		}
 	}
 #endif
 }
@@ -149,6 +230,102 @@ static uint32_t crc_hw_copy(uint32_t crc, unsigned char *d, const unsigned char 
 	return c32;
 }
 
+__attribute__((target("vpclmulqdq,avx2,pclmul,sse4.2")))
+static inline __m256i fold32(__m256i x, __m256i k)
+{
+	return _mm256_xor_si256(_mm256_clmulepi64_epi128(x, k, 0x00), _mm256_clmulepi64_epi128(x, k, 0x11));
+}
+
+__attribute__((target("pclmul,sse4.2")))
+static inline __m128i fold16(__m128i x, __m128i k)
+{
+	return _mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11));
+}
+
+/* One HY_BLOCK at p (copied to d when d is set): the raw CRC register in
+ * and out. */
+__attribute__((target("vpclmulqdq,avx2,pclmul,sse4.2"), always_inline))
+static inline uint32_t hy_block(uint32_t crc, unsigned char *d, const unsigned char *p)
+{
+	const unsigned char *b = p + HY_A, *q = p + 128;
+	__m256i y0 = _mm256_loadu_si256((const __m256i *)p), y1 = _mm256_loadu_si256((const __m256i *)(p + 32));
+	__m256i y2 = _mm256_loadu_si256((const __m256i *)(p + 64)), y3 = _mm256_loadu_si256((const __m256i *)(p + 96));
+	if (d) {
+		_mm256_storeu_si256((__m256i *)d, y0);
+		_mm256_storeu_si256((__m256i *)(d + 32), y1);
+		_mm256_storeu_si256((__m256i *)(d + 64), y2);
+		_mm256_storeu_si256((__m256i *)(d + 96), y3);
+	}
+	y0 = _mm256_xor_si256(y0, _mm256_zextsi128_si256(_mm_cvtsi32_si128((int)crc)));
+	const __m256i k8 = _mm256_set_epi64x((long long)k_f8hi, (long long)k_f8lo, (long long)k_f8hi,
+					     (long long)k_f8lo);
+	uint64_t c0 = 0, c1 = 0, c2 = 0;
+	for (int i = 0; i < HY_ITERS; i++) {
+		if (i + 1 < HY_ITERS) {
+			__m256i v0 = _mm256_loadu_si256((const __m256i *)q);
+			__m256i v1 = _mm256_loadu_si256((const __m256i *)(q + 32));
+			__m256i v2 = _mm256_loadu_si256((const __m256i *)(q + 64));
+			__m256i v3 = _mm256_loadu_si256((const __m256i *)(q + 96));
+			if (d) {
+				unsigned char *dq = d + (q - p);
+				_mm256_storeu_si256((__m256i *)dq, v0);
+				_mm256_storeu_si256((__m256i *)(dq + 32), v1);
+				_mm256_storeu_si256((__m256i *)(dq + 64), v2);
+				_mm256_storeu_si256((__m256i *)(dq + 96), v3);
+			}
+			y0 = _mm256_xor_si256(fold32(y0, k8), v0);
+			y1 = _mm256_xor_si256(fold32(y1, k8), v1);
+			y2 = _mm256_xor_si256(fold32(y2, k8), v2);
+			y3 = _mm256_xor_si256(fold32(y3, k8), v3);
+			q += 128;
+		}
+		for (int j = 0; j < 3; j++) {
+			size_t o = (size_t)(i * 3 + j) * 8;
+			uint64_t v0, v1, v2;
+			memcpy(&v0, b + o, 8);
+			memcpy(&v1, b + HY_L + o, 8);
+			memcpy(&v2, b + 2 * HY_L + o, 8);
+			if (d) {
+				memcpy(d + HY_A + o, &v0, 8);
+				memcpy(d + HY_A + HY_L + o, &v1, 8);
+				memcpy(d + HY_A + 2 * HY_L + o, &v2, 8);
+			}
+			c0 = __builtin_ia32_crc32di(c0, v0);
+			c1 = __builtin_ia32_crc32di(c1, v1);
+			c2 = __builtin_ia32_crc32di(c2, v2);
+		}
+	}
+	const __m128i k1 = _mm_set_epi64x((long long)k_f1hi, (long long)k_f1lo);
+	__m128i a = _mm_xor_si128(fold16(_mm256_castsi256_si128(y0), k1), _mm256_extracti128_si256(y0, 1));
+	a = _mm_xor_si128(fold16(a, k1), _mm256_castsi256_si128(y1));
+	a = _mm_xor_si128(fold16(a, k1), _mm256_extracti128_si256(y1, 1));
+	a = _mm_xor_si128(fold16(a, k1), _mm256_castsi256_si128(y2));
+	a = _mm_xor_si128(fold16(a, k1), _mm256_extracti128_si256(y2, 1));
+	a = _mm_xor_si128(fold16(a, k1), _mm256_castsi256_si128(y3));
+	a = _mm_xor_si128(fold16(a, k1), _mm256_extracti128_si256(y3, 1));
+	uint64_t c = __builtin_ia32_crc32di(0, (uint64_t)_mm_cvtsi128_si64(a));
+	c = __builtin_ia32_crc32di(c, (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(a, a)));
+	uint32_t r = zeros_apply(lane_hy, (uint32_t)c) ^ (uint32_t)c0;
+	r = zeros_apply(lane_hy, r) ^ (uint32_t)c1;
+	return zeros_apply(lane_hy, r) ^ (uint32_t)c2;
+}
+
+__attribute__((target("vpclmulqdq,avx2,pclmul,sse4.2")))
+static uint32_t hy_blocks(uint32_t crc, const unsigned char *p, size_t nblk)
+{
+	for (; nblk; nblk--, p += HY_BLOCK)
+		crc = hy_block(crc, NULL, p);
+	return crc;
+}
+
+__attribute__((target("vpclmulqdq,avx2,pclmul,sse4.2")))
+static uint32_t hy_blocks_copy(uint32_t crc, unsigned char *d, const unsigned char *p, size_t nblk)
+{
+	for (; nblk; nblk--, p += HY_BLOCK, d += HY_BLOCK)
+		crc = hy_block(crc, d, p);
+	return crc;
+}
+
 __attribute__((target("sse4.2")))
 static uint32_t crc_hw(uint32_t crc, const unsigned char *p, size_t n)
 {
@@ -194,6 +371,11 @@ uint32_t lfs_crc32c(uint32_t crc, const void *buf, size_t len)
 	pthread_once(&once, init);
 	crc = ~crc;
 #if defined(__x86_64__)
+	if (have_hybrid && len >= HY_BLOCK) {
+		size_t nb = len / HY_BLOCK;
+		crc = hy_blocks(crc, buf, nb);
+		return ~crc_hw(crc, (const unsigned char *)buf + nb * HY_BLOCK, len - nb * HY_BLOCK);
+	}
 	if (have_sse42)
 		return ~crc_hw(crc, buf, len);
 #endif
@@ -205,6 +387,12 @@ uint32_t lfs_crc32c_copy(uint32_t crc, void *dst, const void *src, size_t len)
 	pthread_once(&once, init);
 	crc = ~crc;
 #if defined(__x86_64__)
+	if (have_hybrid && len >= HY_BLOCK) {
+		size_t nb = len / HY_BLOCK;
+		crc = hy_blocks_copy(crc, dst, src, nb);
+		return ~crc_hw_copy(crc, (unsigned char *)dst + nb * HY_BLOCK,
+				    (const unsigned char *)src + nb * HY_BLOCK, len - nb * HY_BLOCK);
+	}
 	if (have_sse42)
 		return ~crc_hw_copy(crc, dst, src, len);
 #endif

@@ -27,7 +27,8 @@ TEST(crc32c_incremental)
 
 /* Bit-at-a-time reference, against every length and alignment the lane
  * code splits differently (the 3-lane rounds of 3 KiB and 768 bytes, the
- * 8-byte tail, the byte tail).  Prints its seed. */
+ * hybrid blocks of 4000 bytes, the 8-byte tail, the byte tail).  Prints
+ * its seed. */
 static uint32_t crc_ref(uint32_t crc, const unsigned char *p, size_t n)
 {
 	crc = ~crc;
@@ -46,7 +47,7 @@ TEST(crc32c_lanes_vs_reference)
 	for (size_t i = 0; i < sizeof buf; i++)
 		buf[i] = (unsigned char)t_rand(&seed);
 	size_t lens[] = { 0, 1, 7, 8, 767, 768, 769, 1536, 2303, 3071, 3072, 3073, 3840,
-			  4095, 4096, 4097, 6144, 8192, 3 * 8192 };
+			  3999, 4000, 4001, 4095, 4096, 4097, 6144, 7999, 8000, 8192, 12000, 3 * 8192 };
 	for (size_t a = 0; a < 8; a++)
 		for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
 			uint32_t init = (uint32_t)t_rand(&seed);
@@ -67,7 +68,7 @@ TEST(crc32c_copy_vs_reference)
 	for (size_t i = 0; i < sizeof buf; i++)
 		buf[i] = (unsigned char)t_rand(&seed);
 	size_t lens[] = { 0, 1, 7, 8, 767, 768, 769, 1536, 2303, 3071, 3072, 3073, 3840,
-			  4095, 4096, 4097, 6144, 8192, 3 * 8192 };
+			  3999, 4000, 4001, 4095, 4096, 4097, 6144, 7999, 8000, 8192, 12000, 3 * 8192 };
 	for (size_t a = 0; a < 8; a++)
 		for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
 			uint32_t init = (uint32_t)t_rand(&seed);
