@@ -2190,7 +2190,8 @@ static size_t block_compress(struct lfs_kv *kv, uint8_t *dst, size_t cap, const 
 	ZSTD_CCtx_reset(kv->cctx, ZSTD_reset_session_and_parameters);
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(kv->cctx, ZSTD_c_compressionLevel, kv->level))
 	    || ZSTD_isError(ZSTD_CCtx_setParameter(kv->cctx, ZSTD_c_windowLog, (int)wlog))
-	    || ZSTD_isError(ZSTD_CCtx_setParameter(kv->cctx, ZSTD_c_checksumFlag, 1)))
+	    || ZSTD_isError(ZSTD_CCtx_setParameter(kv->cctx, ZSTD_c_checksumFlag, 1))
+	    || ZSTD_isError(ZSTD_CCtx_setParameter(kv->cctx, ZSTD_c_enableLongDistanceMatching, 1)))
 		return 0;
 	size_t c = ZSTD_compress2(kv->cctx, dst, cap, src, n);
 	ZSTD_CCtx_reset(kv->cctx, ZSTD_reset_session_and_parameters);

@@ -21,7 +21,7 @@ struct loc {
 };
 
 /* Decompressed BLOCK operations (a small LRU keyed by file offset). */
-#define KV_BCACHE_N 6
+#define KV_BCACHE_N 16
 struct bcache {
 	uint64_t off;      /* file offset of the BLOCK operation, 0 = empty */
 	uint8_t *buf;
