@@ -161,7 +161,11 @@ int lfs_img_open(struct lfs_ctx *c, const char *image, int write, struct lfs_img
 		return lfs_error(c, image, "%s", strerror(errno));
 	if (S_ISDIR(st.st_mode))
 		return lfs_error(c, image, "is a directory, not a lightfs image");
-	struct lfs_mount_opts mo = { .readonly = !write };
+	/* A writing command's pages are written once and rarely read again: a
+	 * 16 MiB page cache (dirty limits 1.6 / 3.2 MiB) instead of 64 MiB
+	 * spares populating frames it would fill once (cp -rp /usr/include:
+	 * ~13% less CPU); reading commands keep the default for re-reads. */
+	struct lfs_mount_opts mo = { .readonly = !write, .cache_bytes = write ? 16u << 20 : 0 };
 	struct lfs_err err = { 0 };
 	int rc = lfs_mount(image, &mo, &out->mnt, &err);
 	if (rc < 0) {
