@@ -134,8 +134,9 @@ const struct lfs_cmd cmd_mkdir = {
 	"                 permissions of the new directories, octal (default 755)\n"
 	"  -v, --verbose  print a line for each directory created\n"
 	"  -n, --dry-run  change nothing; print what would be created\n\n"
-	"Each directory is created atomically; a failing DIR gets an error line\n"
-	"and the others are still created (exit 1).\n\n"
+	"The command is one transaction: killed or cut by a power loss, it leaves\n"
+	"no directory of it.  A failing DIR gets an error line and the others are\n"
+	"still created (exit 1).\n\n"
 	"Examples:\n"
 	"  lightfs mkdir img.lfs:/etc\n"
 	"  lightfs mkdir -p img.lfs:/usr/local/share\n",

@@ -1,8 +1,9 @@
 /*
  * cmd/mv.c — `lightfs mv [-f] [--no-clobber] [-T] [-v] [-n] SRC... DST`:
- * rename within one image.  Each rename is one atomic step of the engine
- * (lfs_rename), so a crash leaves the entry at SRC or at DST, never both
- * or neither.  Moving between two images or to the host is cp + rm.
+ * rename within one image (lfs_rename).  The whole command is one
+ * transaction (cmd/image.c), so a crash leaves every SRC where it was or
+ * every one moved, never both or neither.  Moving between two images or to
+ * the host is cp + rm.
  */
 #include "image.h"
 
@@ -135,8 +136,9 @@ const struct lfs_cmd cmd_mv = {
 	"                 treat DST as a name even when it is a directory\n"
 	"  -v, --verbose  print a line for each rename\n"
 	"  -n, --dry-run  change nothing; print the renames that would be done\n\n"
-	"Each rename is atomic.  A SRC that cannot be moved gets an error line and\n"
-	"the others are still moved (exit 1).\n\n"
+	"The command is one transaction: killed or cut by a power loss, it leaves\n"
+	"nothing moved.  A SRC that cannot be moved gets an error line and the\n"
+	"others are still moved (exit 1).\n\n"
 	"Examples:\n"
 	"  lightfs mv img.lfs:/a.txt img.lfs:/b.txt\n"
 	"  lightfs mv img.lfs:/x img.lfs:/y img.lfs:/dir/\n",

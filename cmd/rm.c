@@ -2,9 +2,9 @@
  * cmd/rm.c — `lightfs rm [-r] [-f] [-d] [-v] [-n] IMAGE:/PATH...`.
  *
  * Removes entries, never following symbolic links (a link is removed, not
- * its target).  -r removes a directory tree depth first; each unlink is one
- * atomic step, so an interrupted rm -r leaves a consistent, partly removed
- * tree.  The root directory is never removed.
+ * its target).  -r removes a directory tree depth first.  The whole command
+ * is one transaction (cmd/image.c): an interrupted rm -r leaves the tree as
+ * it was.  The root directory is never removed.
  */
 #include "image.h"
 
@@ -209,8 +209,9 @@ const struct lfs_cmd cmd_rm = {
 	"  -d, --dir      remove empty directories\n"
 	"  -v, --verbose  print a line for each entry removed\n"
 	"  -n, --dry-run  change nothing; print what would be removed\n\n"
-	"Each removal is atomic; a PATH that cannot be removed gets an error line\n"
-	"and the others are still removed (exit 1).\n\n"
+	"The command is one transaction: killed or cut by a power loss, it leaves\n"
+	"nothing removed.  A PATH that cannot be removed gets an error line and the\n"
+	"others are still removed (exit 1).\n\n"
 	"Examples:\n"
 	"  lightfs rm img.lfs:/tmp/a img.lfs:/tmp/b\n"
 	"  lightfs rm -rf img.lfs:/build\n",
