@@ -2589,6 +2589,12 @@ werr:
  * commit: the memtable grows with the keys the group changes.
  */
 
+static int u64cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 /* A memtable location into the open record moved to nl (old: where the
  * PUT of key was): only when it is still the key's current value. */
 static void grp_move(struct lfs_kv *kv, const void *key, size_t klen, uint64_t old, const struct loc *nl)
@@ -2622,11 +2628,59 @@ static void grp_pack(struct lfs_kv *kv, size_t *plen, uint32_t *nops)
 		kv->gbuf = nb;
 		kv->gcap = len;
 	}
-	memcpy(kv->gbuf, rec, len);
-	if (encode_payload(kv, kv->gbuf, len, *nops, &out, &top) || out > len)
+	/* operations grouped by the first byte of their key, in a stable order
+	 * (the operations of one key keep theirs), so that values of a kind
+	 * compress together; not across a DELRANGE.  old[i]: where the i-th
+	 * operation of gbuf lay in the record. */
+	size_t n = *nops, i = 0;
+	uint64_t *old = malloc((n ? n : 1) * sizeof *old);
+	size_t cnt[257] = { 0 };
+	int sortable = old != NULL;
+	for (size_t pos = 0; pos < len && sortable; i++) {
+		struct kv_ophdr o;
+		memcpy(&o, rec + pos, sizeof o);
+		if (o.type == KV_OP_DELRANGE || !o.klen || i >= n)
+			sortable = 0;
+		else
+			cnt[rec[pos + sizeof o] + 1] += sizeof o + o.klen + o.slen;
+		pos += sizeof o + o.klen + o.slen;
+	}
+	if (!sortable || i != n) {
+		free(old);
+		old = NULL;
+		memcpy(kv->gbuf, rec, len);
+	} else {
+		for (int b = 1; b <= 256; b++)
+			cnt[b] += cnt[b - 1];   /* cnt[b]: where the keys starting with byte b go */
+		uint64_t *slot = malloc(n * sizeof *slot);
+		if (!slot) {
+			free(old);
+			return;
+		}
+		i = 0;
+		for (size_t pos = 0; pos < len; i++) {
+			struct kv_ophdr o;
+			memcpy(&o, rec + pos, sizeof o);
+			size_t sz = sizeof o + o.klen + o.slen;
+			uint8_t b = rec[pos + sizeof o];
+			memcpy(kv->gbuf + cnt[b], rec + pos, sz);
+			slot[i] = ((uint64_t)cnt[b] << 32) | i;   /* new position, operation */
+			cnt[b] += sz;
+			old[i] = pos;
+			pos += sz;
+		}
+		qsort(slot, n, sizeof *slot, u64cmp);
+		for (size_t x = 0; x < n; x++)
+			slot[x] = old[slot[x] & 0xffffffffu];
+		free(old);
+		old = slot;             /* in gbuf order */
+	}
+	if (encode_payload(kv, kv->gbuf, len, *nops, &out, &top) || out > len) {
+		free(old);
 		return;
+	}
 	memcpy(rec, kv->pbuf, out);
-	size_t rpos = 0, bi = 0;
+	size_t rpos = 0, bi = 0, ri = 0;
 	for (size_t p = 0; p < out;) {
 		struct kv_ophdr o;
 		memcpy(&o, rec + p, sizeof o);
@@ -2640,9 +2694,10 @@ static void grp_pack(struct lfs_kv *kv, size_t *plen, uint32_t *nops)
 				if (io.type == KV_OP_PUT) {
 					struct loc nl = { base + p, block_share(isz, sz, b->len), io.vlen, KV_OPF_BLOCK,
 							  (uint32_t)q };
-					grp_move(kv, b->raw + q + sizeof io, io.klen, base + rpos, &nl);
+					grp_move(kv, b->raw + q + sizeof io, io.klen, base + (old ? old[ri] : rpos), &nl);
 				}
 				rpos += isz;
+				ri++;
 				q += isz;
 			}
 		} else {
@@ -2650,12 +2705,14 @@ static void grp_pack(struct lfs_kv *kv, size_t *plen, uint32_t *nops)
 			memcpy(&ro, kv->gbuf + rpos, sizeof ro);
 			if (o.type == KV_OP_PUT) {
 				struct loc nl = { base + p, o.slen, o.vlen, o.flags, 0 };
-				grp_move(kv, rec + p + sizeof o, o.klen, base + rpos, &nl);
+				grp_move(kv, rec + p + sizeof o, o.klen, base + (old ? old[ri] : rpos), &nl);
 			}
 			rpos += sizeof ro + ro.klen + ro.slen;
+			ri++;
 		}
 		p += sz;
 	}
+	free(old);
 	*plen = out;
 	*nops = top;
 	kv->version++;
