@@ -29,6 +29,9 @@ timeit() {
 	done
 	echo $ts | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
 }
+# the command's user+sys seconds, from /usr/bin/time -o (empty without it)
+if [ -x /usr/bin/time ]; then TIMECPU="/usr/bin/time -o $W/cpu.txt -f %U+%S"; else TIMECPU=""; fi
+cpu_of() { [ -n "$TIMECPU" ] && [ -s "$W/cpu.txt" ] && awk -F+ 'END {printf "%.2f", $1 + $2}' "$W/cpu.txt"; rm -f "$W/cpu.txt"; }
 ratio() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2fx", $1 / $2; else print "-" }'; }
 
 bpftrace_script() {   # COMM: print time, pid, tid, syscall nr, 3 args, ret of COMM's syscalls
@@ -46,13 +49,18 @@ run_peers() {
 	printf '%-22s %9s %9s %12s %10s %s\n' tool seconds slowdown events lost note
 	# plain and lightfs runs alternate, each after the same preparation
 	# (PREP, then sync so no writeback of an earlier run is timed)
-	pl=""; ll=""
+	# (the command's own CPU time, user + sys, is also taken: on this
+	# shared 2-core machine it moves far less than wall time, and the
+	# probe cost is paid in the traced command's syscalls)
+	pl=""; ll=""; pc=""; lc=""
 	for i in $(seq "$REPS"); do
-		pl="$pl $(timeit 1 "$@")"
-		ll="$ll $(timeit 1 "$LF" trace record -q -o "$W/$name.trace" -- "$@")"
+		pl="$pl $(timeit 1 $TIMECPU "$@")"; pc="$pc $(cpu_of)"
+		ll="$ll $(timeit 1 "$LF" trace record -q -o "$W/$name.trace" -- $TIMECPU "$@")"; lc="$lc $(cpu_of)"
 	done
 	plain=$(echo $pl | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}')
 	lt=$(echo $ll | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}')
+	pcm=$(echo $pc | tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {if (NR) printf "%.2f", a[int((NR+1)/2)]}')
+	lcm=$(echo $lc | tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {if (NR) printf "%.2f", a[int((NR+1)/2)]}')
 	printf '%-22s %9s %9s %12s %10s %s\n' plain "$plain" 1.00x - - "runs:$pl"
 	js=$("$LF" trace stat --json "$W/$name.trace")
 	ev=$(echo "$js" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
@@ -60,7 +68,9 @@ run_peers() {
 	sz=$(stat -c %s "$W/$name.trace")
 	bpe=$(echo "$sz $ev" | awk '{ printf "%.2f", ($1 - 4096) / $2 }')
 	printf '%-22s %9s %9s %12s %10s %s\n' "lightfs trace record" "$lt" "$(ratio "$lt" "$plain")" "$ev" "$lo" "$bpe bytes/event, file $sz B, runs:$ll"
-	eval "LT_$name=\$lt; PLAIN_$name=\$plain; LOST_$name=\$lo; BPE_$name=\$bpe"
+	[ -n "$pcm" ] && [ -n "$lcm" ] &&
+		printf '%-22s %9s %9s %12s %10s %s\n' "  (command's CPU)" "$lcm" "$(ratio "$lcm" "$pcm")" - - "user+sys of $1 itself: plain $pcm s, traced $lcm s; runs:$lc vs$pc"
+	eval "LT_$name=\$lt; PLAIN_$name=\$plain; LOST_$name=\$lo; BPE_$name=\$bpe; CPUR_$name=\$(ratio \"\$lcm\" \"\$pcm\")"
 	# strace -f, same syscall set, output to a file
 	st=$(timeit 1 strace -f -qq -ttt -T -y -e trace=$SET -o "$W/$name.strace" "$@")
 	printf '%-22s %9s %9s %12s %10s\n' "strace -f" "$st" "$(ratio "$st" "$plain")" "$(wc -l <"$W/$name.strace")" 0
@@ -114,6 +124,6 @@ pt=$(timeit 11 /bin/true)
 echo "start-up: lightfs trace record -- /bin/true: ${su} s (median of 11; /bin/true alone ${pt} s)"
 
 echo
-echo "summary (targets): dd $(ratio "$LT_dd" "$PLAIN_dd") (<= 1.3x), tar $(ratio "$LT_tar" "$PLAIN_tar") (<= 1.1x)," \
+echo "summary (targets): dd $(ratio "$LT_dd" "$PLAIN_dd") (<= 1.3x; command CPU ${CPUR_dd:--}), tar $(ratio "$LT_tar" "$PLAIN_tar") (<= 1.1x; command CPU ${CPUR_tar:--})," \
      "lost dd=$LOST_dd tar=$LOST_tar (0), dd $BPE_dd bytes/event (<= 4), start-up $su s (< 0.1)"
 rm -rf "$W"
