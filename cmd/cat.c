@@ -123,6 +123,8 @@ static int cmd_cat_fn(struct lfs_ctx *c, int argc, char **argv)
 		 * recycles a few warm frames instead of cycling through the
 		 * whole cache */
 		int drop = size >= (off_t)CAT_DROP_BEHIND;
+		if (drop)          /* a long stream: twice the readahead window */
+			lfs_fadvise(im->proc, fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 		uint64_t pos = 0;
 		for (;;) {
 			if (interrupted(c)) {

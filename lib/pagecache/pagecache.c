@@ -140,6 +140,14 @@ void lfs_pc_set_hook(struct lfs_pc *pc, void (*hook)(void *, const struct lfs_ev
 
 uint64_t lfs_pc_max_pages(struct lfs_pc *pc) { return pc->max_pages; }
 uint64_t lfs_pc_ra_pages(struct lfs_pc *pc) { return pc->ra_pages > 1 ? pc->ra_pages : 0; }
+
+void lfs_ra_sequential(struct lfs_pc *pc, struct lfs_ra_state *ra, int on)
+{
+	uint64_t max = pc->ra_pages * 2;
+	if (max > pc->max_pages / 2)
+		max = pc->max_pages / 2;
+	ra->ra_max = on && pc->ra_pages > 1 ? max : 0;
+}
 uint64_t lfs_pc_bg_thresh(struct lfs_pc *pc) { return pc->bg_thresh; }
 uint64_t lfs_pc_hard_thresh(struct lfs_pc *pc) { return pc->hard_thresh; }
 
@@ -956,7 +964,7 @@ static void ondemand_readahead(struct lfs_mapping *m, struct lfs_ra_state *ra, i
 			       uint64_t index, uint64_t req_size)
 {
 	struct lfs_pc *pc = m->pc;
-	uint64_t max = pc->ra_pages;
+	uint64_t max = ra->ra_max ? ra->ra_max : pc->ra_pages;
 	if (!index)
 		goto initial;
 	/* sequential: at the marker or just past the window — ramp up */

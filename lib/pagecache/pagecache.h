@@ -65,6 +65,8 @@ struct lfs_ra_state {
 	uint64_t start;                  /* window start page */
 	uint64_t size, async_size;       /* window pages, of which async (marker) */
 	int64_t  prev_pos;               /* byte after the last read, -1 = none */
+	uint64_t ra_max;                 /* max window, pages (0: the cache's);
+					  * POSIX_FADV_SEQUENTIAL doubles it */
 };
 
 struct lfs_aops {
@@ -129,6 +131,10 @@ void lfs_pc_set_hook(struct lfs_pc *pc, void (*hook)(void *, const struct lfs_ev
 void lfs_pc_stats(struct lfs_pc *pc, struct lfs_pc_stats *st);
 uint64_t lfs_pc_max_pages(struct lfs_pc *pc);
 uint64_t lfs_pc_ra_pages(struct lfs_pc *pc);
+/* POSIX_FADV_SEQUENTIAL (on) / NORMAL (off): as Linux's generic_fadvise,
+ * the file's readahead window may grow to twice the default (never past
+ * half the cache). */
+void lfs_ra_sequential(struct lfs_pc *pc, struct lfs_ra_state *ra, int on);
 uint64_t lfs_pc_bg_thresh(struct lfs_pc *pc);
 uint64_t lfs_pc_hard_thresh(struct lfs_pc *pc);
 

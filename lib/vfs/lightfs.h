@@ -97,9 +97,10 @@ int     lfs_fallocate(struct lfs_proc *p, int fd, int mode, off_t off, off_t len
  * wholly inside [off, off+len) (len 0: to the end of the file), after
  * starting writeback of the file's dirty pages, as Linux does (a streaming
  * reader such as `lightfs cat` then recycles its few warm frames instead
- * of cycling through the whole cache).  NORMAL, SEQUENTIAL, RANDOM,
- * NOREUSE and WILLNEED are accepted and change nothing here.  Returns 0,
- * -EBADF or -EINVAL. */
+ * of cycling through the whole cache).  SEQUENTIAL lets the file's
+ * readahead window grow to twice the default, NORMAL sets it back (as
+ * Linux); RANDOM, NOREUSE and WILLNEED are accepted and change nothing
+ * here.  Returns 0, -EBADF or -EINVAL. */
 int     lfs_fadvise(struct lfs_proc *p, int fd, off_t off, off_t len, int advice);
 int     lfs_dup(struct lfs_proc *p, int fd);
 int     lfs_dup2(struct lfs_proc *p, int fd, int newfd);

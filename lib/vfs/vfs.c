@@ -1452,8 +1452,10 @@ int lfs_fadvise(struct lfs_proc *p, int fd, off_t off, off_t len, int advice)
 	if (off < 0 || len < 0)
 		return -EINVAL;
 	switch (advice) {
-	case POSIX_FADV_NORMAL: case POSIX_FADV_SEQUENTIAL: case POSIX_FADV_RANDOM:
-	case POSIX_FADV_NOREUSE: case POSIX_FADV_WILLNEED:
+	case POSIX_FADV_NORMAL: case POSIX_FADV_SEQUENTIAL:
+		lfs_ra_sequential(p->m->pc, &f->ra, advice == POSIX_FADV_SEQUENTIAL);
+		return 0;
+	case POSIX_FADV_RANDOM: case POSIX_FADV_NOREUSE: case POSIX_FADV_WILLNEED:
 		return 0;
 	case POSIX_FADV_DONTNEED:
 		break;

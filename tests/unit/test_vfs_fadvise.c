@@ -107,7 +107,59 @@ TEST(fadvise_dontneed_keeps_dirty_data)
 	CHECK(lfs_umount(m, &e) == 0);
 }
 
+/* Read /f (npages) from a cold cache in 128 KiB calls; readahead calls. */
+static uint64_t ra_calls(int advice, uint32_t npages, uint64_t *ra_pages)
+{
+	struct lfs_mount_opts o = { .in_memory = 1, .cache_bytes = 16u << 20,
+				    .readahead_max = 128u << 10 };
+	struct lfs_mount *m;
+	struct lfs_err e = { 0 };
+	if (lfs_mount("mem", &o, &m, &e) < 0)
+		return 0;
+	struct lfs_proc *p = lfs_proc_new(m);
+	int fd = lfs_open(p, "/f", O_RDWR | O_CREAT, 0644);
+	static uint8_t b[128u << 10];
+	for (uint32_t i = 0; i < npages; i++) {
+		fill(b, 4096, i);
+		lfs_write(p, fd, b, 4096);
+	}
+	lfs_close(p, fd);
+	lfs_sync(m);
+	lfs_drop_caches(m);
+	fd = lfs_open(p, "/f", O_RDONLY, 0);
+	lfs_fadvise(p, fd, 0, 0, advice);
+	struct lfs_stats a, z;
+	lfs_mount_stats(m, &a);
+	uint64_t got = 0;
+	ssize_t r;
+	while ((r = lfs_read(p, fd, b, sizeof b)) > 0)
+		got += (uint64_t)r;
+	lfs_mount_stats(m, &z);
+	lfs_close(p, fd);
+	lfs_proc_free(p);
+	lfs_umount(m, &e);
+	*ra_pages = z.pc.ra_pages - a.pc.ra_pages;
+	return got == (uint64_t)npages * 4096 ? z.pc.readahead_calls - a.pc.readahead_calls : 0;
+}
+
+/* SEQUENTIAL lets the window grow to twice the default (as Linux): the
+ * same 4 MiB come in about half as many readahead batches; NORMAL is the
+ * default. */
+TEST(fadvise_sequential_doubles_readahead)
+{
+	uint64_t pn = 0, ps = 0;
+	uint64_t normal = ra_calls(POSIX_FADV_NORMAL, 1024, &pn);
+	uint64_t seq = ra_calls(POSIX_FADV_SEQUENTIAL, 1024, &ps);
+	printf("# readahead calls: normal %llu, sequential %llu\n", (unsigned long long)normal,
+	       (unsigned long long)seq);
+	CHECK_EQ(normal, 32);                   /* 128 KiB windows (test_vfs_cache) */
+	CHECK_EQ(pn, 1024);
+	CHECK_EQ(ps, 1024);
+	CHECK(seq >= 16 && seq <= 18);          /* 256 KiB windows after the ramp-up */
+}
+
 int main(int argc, char **argv)
 {
-	return RUN_TESTS(argc, argv, fadvise_dontneed_drops_clean_pages, fadvise_dontneed_keeps_dirty_data);
+	return RUN_TESTS(argc, argv, fadvise_dontneed_drops_clean_pages, fadvise_dontneed_keeps_dirty_data,
+			 fadvise_sequential_doubles_readahead);
 }
