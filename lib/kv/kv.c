@@ -894,6 +894,29 @@ static int block_raw(struct lfs_kv *kv, const void *key, size_t klen, uint64_t o
 	}
 	victim->off = 0;
 	victim->tick = 0;
+	if (!rc) {
+		/* the cache holds at most KV_BCACHE_BYTES of blocks: free the
+		 * least recently used others until this one fits */
+		for (;;) {
+			size_t held = 0;
+			struct bcache *lru = NULL;
+			for (int i = 0; i < KV_BCACHE_N; i++) {
+				struct bcache *b = &kv->bc[i];
+				if (b == victim)
+					continue;
+				held += b->cap;
+				if (b->cap && (!lru || b->tick < lru->tick))
+					lru = b;
+			}
+			if (!lru || held + (victim->cap > o.vlen ? victim->cap : o.vlen) <= KV_BCACHE_BYTES)
+				break;
+			free(lru->buf);
+			lru->buf = NULL;
+			lru->cap = lru->len = 0;
+			lru->off = 0;
+			lru->tick = 0;
+		}
+	}
 	uint64_t foot;
 	if (!rc)
 		rc = block_decode(kv, p, sizeof o + o.slen, &victim->buf, &victim->cap, &victim->len, &foot, &why);
@@ -2282,9 +2305,11 @@ static int emit_run(struct lfs_kv *kv, const uint8_t *ops, size_t n, size_t nops
 
 /* The stored payload of a zstd image's batch, in kv->pbuf: runs of small
  * operations as BLOCKs of up to block_bytes raw (kv->br names them), the
- * rest one by one.  *nops: operations at the top level. */
-static int encode_payload(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t count, size_t *plen,
-			  uint32_t *nops)
+ * rest one by one; with by_kind a run also ends where the first byte of the
+ * keys changes (a read of an inode record then decompresses a block of
+ * records, not one of pages).  *nops: operations at the top level. */
+static int encode_payload2(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t count, size_t *plen,
+			   uint32_t *nops, int by_kind)
 {
 	size_t out = 0, run = 0, run_ops = 0;
 	uint32_t top = 0;
@@ -2304,7 +2329,8 @@ static int encode_payload(struct lfs_kv *kv, const uint8_t *ops, size_t len, siz
 		memcpy(&o, ops + pos, sizeof o);
 		size_t sz = sizeof o + o.klen + o.slen;
 		int small = blocks && sz <= kv->block_bytes / 2;
-		if (run < pos && (!small || pos + sz - run > kv->block_bytes)) {
+		int kind_change = by_kind && run < pos && o.klen && ops[run + sizeof o] != ops[pos + sizeof o];
+		if (run < pos && (!small || kind_change || pos + sz - run > kv->block_bytes)) {
 			if ((rc = emit_run(kv, ops + run, pos - run, run_ops, &out, &top)) != 0)
 				return rc;
 			run = pos;
@@ -2325,6 +2351,12 @@ static int encode_payload(struct lfs_kv *kv, const uint8_t *ops, size_t len, siz
 	*plen = out;
 	*nops = top;
 	return 0;
+}
+
+static int encode_payload(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t count, size_t *plen,
+			  uint32_t *nops)
+{
+	return encode_payload2(kv, ops, len, count, plen, nops, 0);
 }
 
 /* Apply the raw operations of the BLOCK at file offset boff (foot: its
@@ -2675,7 +2707,7 @@ static void grp_pack(struct lfs_kv *kv, size_t *plen, uint32_t *nops)
 		free(old);
 		old = slot;             /* in gbuf order */
 	}
-	if (encode_payload(kv, kv->gbuf, len, *nops, &out, &top) || out > len) {
+	if (encode_payload2(kv, kv->gbuf, len, *nops, &out, &top, old != NULL) || out > len) {
 		free(old);
 		return;
 	}

@@ -21,7 +21,8 @@ struct loc {
 };
 
 /* Decompressed BLOCK operations (a small LRU keyed by file offset). */
-#define KV_BCACHE_N 16
+#define KV_BCACHE_N 64
+#define KV_BCACHE_BYTES (64u << 20)   /* decompressed bytes held at most */
 struct bcache {
 	uint64_t off;      /* file offset of the BLOCK operation, 0 = empty */
 	uint8_t *buf;
