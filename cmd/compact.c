@@ -5,6 +5,7 @@
  * the session's mount (lfs_mount_kv) after a sync.
  */
 #include "cli.h"
+#include "image.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -48,10 +49,10 @@ static int cmd_compact_fn(struct lfs_ctx *c, int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	if (argc != 2 || argv[1][0] == '-' )
-		return lfs_usage(c, argc < 2 ? "missing IMAGE" : argc > 2 ? "one IMAGE only" : "unknown option %s",
-				 argv[argc > 1 ? 1 : 0]);
-	const char *image = argv[1];
+	const char *image = argc == 2 ? argv[1] : lfs_default_image(c);
+	if (argc > 2 || !image || image[0] == '-')
+		return lfs_usage(c, !image ? "missing IMAGE" : argc > 2 ? "one IMAGE only" : "unknown option %s",
+				 image);
 	if (dry) {
 		/* the plan: what the file holds and how much of it is dead */
 		struct lfs_kv_opts ko = { .mode = LFS_KV_RDONLY };
@@ -125,7 +126,8 @@ const struct lfs_cmd cmd_compact = {
 	"Rewrites the live records of IMAGE into a fresh file and swaps it in\n"
 	"atomically (a crash leaves the old image intact), then prints the file\n"
 	"size before and after.  Takes the writer lock; inside the shell it\n"
-	"compacts the session's image through the mounted session.\n"
+	"compacts the session's image through the mounted session.  In the\n"
+	"shell, or with -i IMAGE, IMAGE defaults to that image.\n"
 	"  -n   dry run: print the file size and the dead bytes it would reclaim\n",
 	.options = "-n",
 };

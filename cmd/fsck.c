@@ -5,6 +5,7 @@
  * uncorrected, 8 operational error (missing image, not an image, locked).
  */
 #include "cli.h"
+#include "image.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -155,11 +156,11 @@ static int cmd_fsck_fn(struct lfs_ctx *c, int argc, char **argv)
 		lfs_usage(c, "-n (check only) and --repair exclude each other");
 		return FSCK_USAGE;
 	}
-	if (optind + 1 != argc) {
-		lfs_usage(c, optind >= argc ? "missing IMAGE" : "one IMAGE only");
+	const char *image = optind < argc ? argv[optind] : lfs_default_image(c);
+	if (optind + 1 < argc || !image) {
+		lfs_usage(c, !image ? "missing IMAGE" : "one IMAGE only");
 		return FSCK_USAGE;
 	}
-	const char *image = argv[optind];
 	struct lfs_kv *kv = NULL;
 	int borrowed = 0;
 	struct lfs_err e;
@@ -274,6 +275,7 @@ const struct lfs_cmd cmd_fsck = {
 	"cycles, no inode that no entry names, data pages only within a regular\n"
 	"file's size, and an inode allocator beyond every inode in use.  Files\n"
 	"unlinked while open and left behind by a crash are noted and freed.\n"
+	"In the shell, or with -i IMAGE, IMAGE defaults to that image.\n"
 	"  --repair, -y  fix what can be fixed, one atomic step at a time: broken\n"
 	"                records removed, dangling entries removed, link counts and\n"
 	"                sizes rewritten, pages past the end deleted, cycles broken,\n"

@@ -263,6 +263,11 @@ int lfs_imgs_close(struct lfs_ctx *c, struct lfs_imgs *s)
 	return rc;
 }
 
+const char *lfs_default_image(const struct lfs_ctx *c)
+{
+	return c->sess ? c->sess->image : c->default_image;
+}
+
 int lfs_bad_opt(struct lfs_ctx *c, char **argv, int o)
 {
 	extern int optind, optopt;

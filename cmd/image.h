@@ -101,6 +101,9 @@ int lfs_same_image(struct lfs_ctx *c, const char *a, const char *b);
 /* The usage error for getopt's '?' or ':' (call getopt with opterr = 0 and
  * an optstring starting with ':'). */
 int lfs_bad_opt(struct lfs_ctx *c, char **argv, int o);
+/* The image a whole-image command (info, fsck, compact) works on when no
+ * IMAGE is given: the shell session's, else -i IMAGE's; NULL if neither. */
+const char *lfs_default_image(const struct lfs_ctx *c);
 
 /* lfs_error_code without an lfs_err. */
 int lfs_img_errno(struct lfs_ctx *c, const char *object, int code);

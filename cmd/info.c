@@ -70,10 +70,8 @@ static int cmd_info_fn(struct lfs_ctx *c, int argc, char **argv)
 	const char *image = NULL;
 	if (optind < argc)
 		image = argv[optind++];
-	else if (c->sess)
-		image = c->sess->image;
-	else if (c->default_image)
-		image = c->default_image;
+	else
+		image = lfs_default_image(c);
 	if (!image)
 		return lfs_usage(c, "no image given");
 	if (optind < argc)
@@ -168,7 +166,7 @@ const struct lfs_cmd cmd_info = {
 	"pages stored, the image file's size split into live and dead bytes (dead\n"
 	"bytes are reclaimed by 'lightfs compact'), the raw and stored sizes of\n"
 	"its values with their ratio (above 1 when compression helps) and the\n"
-	"number of KV keys by kind.  In the shell, IMAGE defaults to the session's image.\n"
+	"number of KV keys by kind.  In the shell, or with -i IMAGE, IMAGE defaults to that image.\n"
 	"The image is opened read-only.\n\n"
 	"Options:\n"
 	"  --json         one JSON object with the same figures (exact integers)\n\n"

@@ -85,3 +85,8 @@ cp "$img" "$T/before"
 if [ $rc -ne 0 ] && cmp -s "$img" "$T/before"; then pass shell_ro; else
 	fail shell_ro "rc=$rc err=[$(head -c 200 "$T/e")]"; fi
 expect_out shell_ro_reads "/etc" "$LF" shell --ro -c 'cd /etc; pwd' "$img"
+# whole-image commands default to the session's image: fsck, compact, info
+"$LF" shell -c 'mkdir /dflt; fsck; compact; info' "$img" >"$T/o" 2>"$T/e"; rc=$?
+if [ $rc -eq 0 ] && grep -q ': clean' "$T/o" && grep -q 'reclaimed' "$T/o" && grep -q '^Label' "$T/o" &&
+	"$LF" fsck "$img" >/dev/null 2>&1; then pass shell_image_cmds_default_to_session; else
+	fail shell_image_cmds_default_to_session "rc=$rc out=[$(head -c 300 "$T/o")] err=[$(cat "$T/e")]"; fi
