@@ -254,6 +254,7 @@ struct cpx {
 	struct imap made;          /* image → same image: directories this copy made */
 	mode_t umask;
 	int root;
+	uint32_t uid, gid;         /* getuid()/getgid(): the owner of files the engine creates */
 	/* progress */
 	int bar;                   /* 1 when stderr is a terminal and the bar is wanted */
 	int shown;
@@ -364,7 +365,7 @@ static void bar_clear(struct cpx *x)
 
 /* unnamed: opened O_TMPFILE in the image; lfs_flink gives it its name
  * once the data is in, so a crash never leaves a partial copy named */
-struct xf { struct lfs_img *im; int fd; int unnamed; };
+struct xf { struct lfs_img *im; int fd; int unnamed; int created; };
 
 static ssize_t xf_read(struct xf *f, void *b, size_t n)
 {
@@ -836,6 +837,7 @@ static int dst_create(struct cpx *x, int ddfd, const char *dname, mode_t mode, s
 	f->im = x->d.im;
 	f->fd = -1;
 	f->unnamed = 0;
+	f->created = 0;
 	if (x->d.stdio) {
 		f->fd = 1;
 		return 1;
@@ -866,6 +868,7 @@ static int dst_create(struct cpx *x, int ddfd, const char *dname, mode_t mode, s
 				return fail(x, &x->d, fd, NULL);
 			f->fd = fd;
 			f->unnamed = 1;
+			f->created = 1;
 			return 1;
 		}
 	}
@@ -880,6 +883,7 @@ static int dst_create(struct cpx *x, int ddfd, const char *dname, mode_t mode, s
 			fd = -errno;
 		if (fd >= 0) {
 			f->fd = fd;
+			f->created = 1;
 			return 1;
 		}
 		if (fd != -EEXIST)
@@ -946,7 +950,7 @@ static int copy_file(struct cpx *x, struct node *n, int ddfd, const char *dname)
 	int rc = dst_create(x, ddfd, dname, mode, &out, st);
 	if (rc <= 0)
 		return rc;
-	struct xf in = { x->s.im, n->fd, 0 };
+	struct xf in = { x->s.im, n->fd, 0, 0 };
 	int on_dst = 0;
 	rc = copy_bytes(x, &in, &out, st, x->s.stdio, &on_dst);
 	if (rc < 0) {
@@ -973,9 +977,21 @@ static int copy_file(struct cpx *x, struct node *n, int ddfd, const char *dname)
 		if (futimens(out.fd, ts))
 			fail(x, &x->d, -errno, "cannot set times: %s", strerror(errno));
 	}
+	/* the owner the copy has now: a file this copy created in the image
+	 * belongs to the caller's ids (the engine's rule for new inodes), so
+	 * only a file overwritten in place needs asking (lfs_fstat also counts
+	 * the file's pages for st_blocks: a key scan per file) */
 	struct lfs_stat cur, *curp = NULL;
-	if (x->o.preserve && x->d.im && x->root && lfs_fstat(x->d.im->proc, out.fd, &cur) == 0)
-		curp = &cur;
+	if (x->o.preserve && x->d.im && x->root) {
+		if (out.created) {
+			memset(&cur, 0, sizeof cur);
+			cur.uid = x->uid;
+			cur.gid = x->gid;
+			curp = &cur;
+		} else if (lfs_fstat(x->d.im->proc, out.fd, &cur) == 0) {
+			curp = &cur;
+		}
+	}
 	if (out.unnamed) {
 		rc = lfs_flink(x->d.im->proc, out.fd, x->d.path.s);
 		if (rc < 0) {
@@ -1055,7 +1071,9 @@ static int copy_symlink(struct cpx *x, struct node *n, int ddfd, const char *dna
 	}
 	if (rc < 0)
 		return fail(x, &x->d, rc, NULL);
-	if (x->o.preserve && (rc = dst_attrs(x, ddfd, dname, &n->st, 0, 1, NULL)) < 0)
+	/* the symlink was just made: it belongs to the caller's ids */
+	struct lfs_stat cur = { .uid = x->uid, .gid = x->gid };
+	if (x->o.preserve && (rc = dst_attrs(x, ddfd, dname, &n->st, 0, 1, &cur)) < 0)
 		return rc;
 	verbose(x, NULL);
 	return 0;
@@ -1198,8 +1216,11 @@ static int copy_dir(struct cpx *x, struct node *n, int ddfd, const char *dname, 
 	e->val = x->s.im ? strdup("-") : NULL;
 	/* mode (made owner-writable) and times last, once the contents are in */
 	if (x->o.preserve || made) {
-		if (x->d.im)
-			rc = dst_attrs(x, ddfd, dname, st, 1, x->o.preserve, NULL);
+		if (x->d.im) {
+			/* a directory made here belongs to the caller's ids */
+			struct lfs_stat cur = { .uid = x->uid, .gid = x->gid };
+			rc = dst_attrs(x, ddfd, dname, st, 1, x->o.preserve, made ? &cur : NULL);
+		}
 		else {
 			mode_t mode = (x->o.preserve ? st->mode : (st->mode & ~x->umask)) & 07777;
 			if (x->o.preserve)
@@ -1526,6 +1547,8 @@ static int cp_main(struct lfs_ctx *c, int argc, char **argv, enum cp_mode mode)
 	x->umask = umask(0);
 	umask(x->umask);
 	x->root = geteuid() == 0;
+	x->uid = (uint32_t)getuid();
+	x->gid = (uint32_t)getgid();
 	x->buf = malloc(CP_BUF);
 	if (!x->buf) {
 		rc = lfs_error(c, NULL, "out of memory");

@@ -101,6 +101,13 @@ ok cp_p_out "$LF" cp -rp "$img:/pm" pm.out
 if [ "$(id -u)" = 0 ]; then
 	chown 1234:4321 pm/x && "$LF" cp -p pm/x "$img:/own" && "$LF" cp -p "$img:/own" own.out &&
 		[ "$(stat -c %u:%g own.out)" = 1234:4321 ] && pass cp_p_owner || fail cp_p_owner "$(stat -c %u:%g own.out)"
+	# a tree: the owners of the directory, the file, a symlink, a root-owned file
+	mkdir -p ot/d && printf a >ot/d/f && printf b >ot/r && ln -s f ot/d/l &&
+		chown 1234:4321 ot/d ot/d/f && chown -h 2345:5432 ot/d/l &&
+		"$LF" cp -rp ot "$img:/ot" && "$LF" cp -rp "$img:/ot" ot.out &&
+		[ "$(stat -c '%n %u:%g' ot.out/d ot.out/d/f ot.out/d/l ot.out/r)" = \
+		  "$(stat -c '%n %u:%g' ot/d ot/d/f ot/d/l ot/r | sed 's,^ot/,ot.out/,')" ] &&
+		pass cp_p_owner_tree || fail cp_p_owner_tree "$(stat -c '%n %u:%g' ot.out/d ot.out/d/f ot.out/d/l ot.out/r)"
 else
 	skip cp_p_owner "not root"
 fi
