@@ -22,104 +22,10 @@
 
 #include "harness.h"
 #include "test_kv_model.h"
+#include "test_kv_rec.h"
 #include "common/crc32c.h"
 #include "kv/kv.h"
 #include "kv/kv_int.h"
-
-struct wev {
-	uint64_t off;
-	size_t len;
-	uint8_t *data;     /* NULL = fsync */
-};
-
-struct rec {
-	struct wev *ev;
-	size_t n, cap;
-};
-
-static ssize_t r_pread(void *ctx, int fd, void *buf, size_t n, off_t off)
-{
-	(void)ctx;
-	ssize_t r = pread(fd, buf, n, off);
-	return r < 0 ? -errno : r;
-}
-
-static void push(struct rec *r, uint64_t off, const void *d, size_t n)
-{
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 256;
-		r->ev = realloc(r->ev, r->cap * sizeof *r->ev);
-	}
-	r->ev[r->n].off = off;
-	r->ev[r->n].len = n;
-	r->ev[r->n].data = NULL;
-	if (d) {
-		r->ev[r->n].data = malloc(n ? n : 1);
-		memcpy(r->ev[r->n].data, d, n);
-	}
-	r->n++;
-}
-
-static ssize_t r_pwrite(void *ctx, int fd, const void *buf, size_t n, off_t off)
-{
-	ssize_t w = pwrite(fd, buf, n, off);
-	if (w < 0)
-		return -errno;
-	push(ctx, (uint64_t)off, buf, n);
-	return w;
-}
-
-static int r_fsync(void *ctx, int fd)
-{
-	push(ctx, 0, NULL, 0);
-	return fsync(fd) ? -errno : 0;
-}
-
-static int r_ftruncate(void *ctx, int fd, off_t len)
-{
-	(void)ctx;
-	return ftruncate(fd, len) ? -errno : 0;
-}
-
-static void rec_free(struct rec *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		free(r->ev[i].data);
-	free(r->ev);
-	memset(r, 0, sizeof *r);
-}
-
-static void build_image(const char *path, struct rec *r, size_t k, const uint8_t *keep, size_t tear)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	for (size_t i = 0; i < k && i < r->n; i++)
-		if (r->ev[i].data && (!keep || keep[i]))
-			if (pwrite(fd, r->ev[i].data, r->ev[i].len, (off_t)r->ev[i].off) < 0)
-				break;
-	if (tear && k < r->n && r->ev[k].data)
-		if (pwrite(fd, r->ev[k].data, tear < r->ev[k].len ? tear : r->ev[k].len, (off_t)r->ev[k].off) < 0)
-			tear = 0;
-	close(fd);
-}
-
-static int read_all(struct lfs_kv *kv, struct model *m)
-{
-	struct lfs_kv_iter *it;
-	for (it = lfs_kv_iter_new(kv, NULL, 0, NULL, 0); lfs_kv_iter_valid(it); lfs_kv_iter_next(it)) {
-		size_t kl, vl;
-		const void *k = lfs_kv_iter_key(it, &kl);
-		const void *v = lfs_kv_iter_value(it, &vl);
-		if (!v)
-			break;
-		m_put(m, k, kl, v, vl);
-	}
-	struct lfs_err e = { 0 };
-	int rc = lfs_kv_iter_error(it, &e);
-	if (rc && getenv("DBG"))
-		printf("# iter: %s\n", e.msg);
-	lfs_kv_iter_free(it);
-	return rc;
-}
 
 struct workload {
 	struct model *snap;   /* snap[u] = state after unit u (snap[0] empty) */
@@ -308,11 +214,6 @@ static int check_cut(const char *img, struct workload *w, size_t k, size_t lo_k,
 	}
 	m_free(&m);
 	return ok;
-}
-
-static const char *tmpdir(void)
-{
-	return getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 }
 
 static void group_cuts(int compress)
