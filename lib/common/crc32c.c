@@ -167,7 +167,9 @@ static void init(void)
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2")))
-static uint64_t lanes3(uint64_t c0, const unsigned char *p, size_t blk, uint32_t t[4][256])
+static inline __attribute__((always_inline)) uint64_t
+lanes3_any(uint64_t c0, unsigned char *d, const unsigned char *p, size_t blk, uint32_t t[4][256],
+	   const int copy)
 {
 	uint64_t c1 = 0, c2 = 0;
 	for (size_t i = 0; i < blk; i += 8) {
@@ -175,6 +177,11 @@ static uint64_t lanes3(uint64_t c0, const unsigned char *p, size_t blk, uint32_t
 		memcpy(&v0, p + i, 8);
 		memcpy(&v1, p + blk + i, 8);
 		memcpy(&v2, p + 2 * blk + i, 8);
+		if (copy) {
+			memcpy(d + i, &v0, 8);
+			memcpy(d + blk + i, &v1, 8);
+			memcpy(d + 2 * blk + i, &v2, 8);
+		}
 		c0 = __builtin_ia32_crc32di(c0, v0);
 		c1 = __builtin_ia32_crc32di(c1, v1);
 		c2 = __builtin_ia32_crc32di(c2, v2);
@@ -183,26 +190,18 @@ static uint64_t lanes3(uint64_t c0, const unsigned char *p, size_t blk, uint32_t
 	return zeros_apply(t, (uint32_t)c0) ^ (uint32_t)c2;
 }
 
+__attribute__((target("sse4.2")))
+static uint64_t lanes3(uint64_t c0, const unsigned char *p, size_t blk, uint32_t t[4][256])
+{
+	return lanes3_any(c0, NULL, p, blk, t, 0);
+}
+
 /* lanes3 copying the three blocks to d as it reads them. */
 __attribute__((target("sse4.2")))
 static uint64_t lanes3_copy(uint64_t c0, unsigned char *d, const unsigned char *p, size_t blk,
 			    uint32_t t[4][256])
 {
-	uint64_t c1 = 0, c2 = 0;
-	for (size_t i = 0; i < blk; i += 8) {
-		uint64_t v0, v1, v2;
-		memcpy(&v0, p + i, 8);
-		memcpy(&v1, p + blk + i, 8);
-		memcpy(&v2, p + 2 * blk + i, 8);
-		memcpy(d + i, &v0, 8);
-		memcpy(d + blk + i, &v1, 8);
-		memcpy(d + 2 * blk + i, &v2, 8);
-		c0 = __builtin_ia32_crc32di(c0, v0);
-		c1 = __builtin_ia32_crc32di(c1, v1);
-		c2 = __builtin_ia32_crc32di(c2, v2);
-	}
-	c0 = zeros_apply(t, (uint32_t)c0) ^ (uint32_t)c1;
-	return zeros_apply(t, (uint32_t)c0) ^ (uint32_t)c2;
+	return lanes3_any(c0, d, p, blk, t, 1);
 }
 
 __attribute__((target("sse4.2")))
