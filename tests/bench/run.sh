@@ -5,6 +5,13 @@
 # loop mount (BENCH_DIR) because /tmp here is ext4 without a journal.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 export TOP="$top" LIGHTFS="$top/build/rel/lightfs" BENCHBIN="$top/build/rel/bench"
+# one benchmark run at a time on this machine: two would share the loop
+# mount (one unmounting it under the other) and skew each other's figures
+exec 9>/var/tmp/lightfs-bench.lock
+if ! flock -n 9; then
+	echo "bench: another 'make bench' is running (lock /var/tmp/lightfs-bench.lock); waiting for it"
+	flock 9
+fi
 if [ -z "${BENCH_DIR:-}" ]; then
 	img=/var/tmp/lightfs-bench.ext4
 	mnt=/var/tmp/lightfs-bench
