@@ -247,6 +247,8 @@ struct cpx {
 	size_t d_rel;              /* host destination: offset of the part relative to d_top */
 	int d_top;                 /* host destination: index into tops */
 	int d_slash;               /* DST ended in '/': the top entry must be a directory */
+	int d_imgdir;              /* image destination: an fd of the directory entries are
+				    * made in (names created relative to it), or -1 */
 	int tops[CP_MAXTOPS];      /* host destination: fd each copy's names hang from */
 	int ntops;
 	struct imap links;         /* source (dev, ino) → first copy (hard links) */
@@ -875,8 +877,11 @@ static int dst_create(struct cpx *x, int ddfd, const char *dname, mode_t mode, s
 	for (int attempt = 0;; attempt++) {
 		int fd;
 		if (x->d.im)
-			fd = lfs_open(x->d.im->proc, x->d.path.s,
-				      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+			fd = x->d_imgdir >= 0
+				? lfs_openat(x->d.im->proc, x->d_imgdir, dname,
+					     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode)
+				: lfs_open(x->d.im->proc, x->d.path.s,
+					   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
 		else
 			fd = openat(ddfd, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 		if (!x->d.im && fd < 0)
@@ -1178,6 +1183,14 @@ static int copy_dir(struct cpx *x, struct node *n, int ddfd, const char *dname, 
 	if (made)
 		verbose(x, NULL);
 	x->done_files++;
+	/* image destination: files are created relative to the directory's fd
+	 * (one name looked up, not the whole path walked again per file);
+	 * without it (open failed) by path, as before */
+	int saved_imgdir = x->d_imgdir;
+	x->d_imgdir = -1;
+	if (x->d.im)
+		x->d_imgdir = lfs_open(x->d.im->proc, x->d.path.s,
+				       O_RDONLY | O_DIRECTORY | (top ? 0 : O_NOFOLLOW), 0);
 	struct names nm = { 0 };
 	int rc = src_list(x, n, &nm);
 	for (size_t off = 0; rc == 0 && off < nm.len && !interrupted(x);) {
@@ -1209,6 +1222,9 @@ static int copy_dir(struct cpx *x, struct node *n, int ddfd, const char *dname, 
 		pb_pop(&x->d.path, ds);
 	}
 	free(nm.buf);
+	if (x->d_imgdir >= 0)
+		lfs_close(x->d.im->proc, x->d_imgdir);
+	x->d_imgdir = saved_imgdir;
 	/* off the stack: an image's directory stays "seen" (met again = a loop
 	 * made by hand), a host directory may be met again through -L */
 	e = imap_get(&x->dirs, st->dev, st->ino);
@@ -1364,6 +1380,7 @@ static int copy_arg(struct cpx *x, const struct lfs_ipath *sp, const struct lfs_
 	char base[PATH_MAX];
 	memset(&x->s, 0, sizeof x->s);
 	memset(&x->d, 0, sizeof x->d);
+	x->d_imgdir = -1;
 	x->s.im = sim;
 	x->s.stdio = sp->kind == LFS_IPATH_STDIO;
 	x->s.dev = sim ? (1ull << 63) | (uint64_t)(sim - x->imgs) : 0;

@@ -382,6 +382,62 @@ out:
 	return rc;
 }
 
+/* openat with one plain name (no '/', not "." or ".."): resolved from the
+ * directory fd's inode (as openat(2) does), not by walking the fd's path
+ * from the root again — one lookup instead of one per ancestor (a copy
+ * creating many files in one directory).  Returns 1 when w is filled (or
+ * rc < 0 is the answer), 0 when the caller must walk (a symlink to follow). */
+static int walk_in(struct lfs_proc *p, const struct file *dir, const char *name, int follow,
+		   struct walk *w, int *rc)
+{
+	struct lfs_fs *fs = p->m->fs;
+	size_t cl = strlen(name);
+	*rc = 0;
+	if (cl == 0 || cl > LFS_FS_NAME_MAX || strchr(name, '/') || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return 0;
+	size_t bl = strlen(dir->path);
+	if (bl + 1 + cl >= sizeof w->canon)
+		return 0;
+	struct lfs_fs_inode din;
+	*rc = lfs_fs_iget(fs, dir->ino, &din);
+	if (*rc < 0)
+		return 1;
+	if (!S_ISDIR(din.mode)) {
+		*rc = -ENOTDIR;
+		return 1;
+	}
+	if (din.nlink == 0) {      /* removed since it was opened */
+		*rc = -ENOENT;
+		return 1;
+	}
+	w->parent = dir->ino;
+	w->ino = 0;
+	w->trailing_slash = 0;
+	memcpy(w->name, name, cl + 1);
+	snprintf(w->canon, sizeof w->canon, "%s%s%s", dir->path, bl > 1 ? "/" : "", name);
+	memset(&w->in, 0, offsetof(struct lfs_fs_inode, target) + 1);
+	struct lfs_fs_dentry d;
+	*rc = lfs_fs_lookup(fs, dir->ino, name, cl, &d);
+	if (*rc == -ENOENT) {
+		*rc = 0;
+		return 1;
+	}
+	if (*rc < 0)
+		return 1;
+	struct lfs_fs_inode cin;
+	*rc = lfs_fs_iget(fs, d.ino, &cin);
+	if (*rc < 0)
+		return 1;
+	if (S_ISLNK(cin.mode) && follow)
+		return 0;
+	w->ino = d.ino;
+	size_t tl = cin.target_len > LFS_FS_SYMLINK_MAX ? LFS_FS_SYMLINK_MAX : cin.target_len;
+	memcpy(&w->in, &cin, offsetof(struct lfs_fs_inode, target) + tl);
+	w->in.target[tl] = 0;
+	return 1;
+}
+
 /* ---------------------------------------------------------------- mkfs / mount */
 
 int lfs_mkfs(const char *image, const struct lfs_mkfs_opts *o, struct lfs_err *err)
@@ -812,13 +868,15 @@ static int do_truncate(struct lfs_mount *m, uint64_t ino, uint64_t len)
 	return rc;
 }
 
-static int open_common(struct lfs_proc *p, const char *base, int want_fd, const char *path,
+static int open_common(struct lfs_proc *p, const struct file *dir, int want_fd, const char *path,
 		       int flags, mode_t mode)
 {
 	struct lfs_mount *m = p->m;
 	struct walk w;
 	int acc = flags & O_ACCMODE;
-	int rc = walk(p, base, path, !(flags & O_NOFOLLOW), &w);
+	int rc, follow = !(flags & O_NOFOLLOW);
+	if (!dir || !walk_in(p, dir, path, follow, &w, &rc))
+		rc = walk(p, dir ? dir->path : NULL, path, follow, &w);
 	if (rc < 0)
 		return rc;
 	if ((flags & O_TMPFILE) == O_TMPFILE) {
@@ -902,10 +960,12 @@ int lfs_open(struct lfs_proc *p, const char *path, int flags, mode_t mode)
 int lfs_openat(struct lfs_proc *p, int dirfd, const char *path, int flags, mode_t mode)
 {
 	int rc;
-	const char *base = dirfd_base(p, dirfd, path, &rc);
-	if (rc < 0)
+	if (!path)
+		return -EFAULT;
+	if (!dirfd_base(p, dirfd, path, &rc) && rc < 0)
 		return rc;
-	return open_common(p, base, -1, path, flags, mode);
+	const struct file *dir = dirfd == AT_FDCWD || path[0] == '/' ? NULL : getf(p, dirfd);
+	return open_common(p, dir, -1, path, flags, mode);
 }
 
 int lfs_open_fd(struct lfs_proc *p, int want_fd, const char *path, int flags, mode_t mode)
