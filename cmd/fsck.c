@@ -199,6 +199,10 @@ static int cmd_fsck_fn(struct lfs_ctx *c, int argc, char **argv)
 				 why, repair ? "rebuilt from" : "--repair can rebuild it from",
 				 sv.from_index ? " and an older index" : "",
 				 (unsigned long long)sv.records, (unsigned long long)sv.damaged);
+			if (sv.uncommitted)
+				snprintf(salvaged + strlen(salvaged), sizeof salvaged - strlen(salvaged),
+					 "; %llu records of a command never committed ignored",
+					 (unsigned long long)sv.uncommitted);
 			if (!repair)
 				return unreadable(c, image, json, repair, salvaged);
 			memset(&e, 0, sizeof e);

@@ -1430,6 +1430,8 @@ struct salv {
 	size_t ntaint, ctaint;
 	uint64_t idx_offs[2];      /* index checkpoints the header slots name */
 	int nidx;
+	struct sgrp { uint64_t pos; uint32_t len, nops; uint8_t intact, headerless; } *grp;
+	size_t ngrp, cgrp;         /* records of a group whose COMMIT is not met yet */
 	struct lfs_fsck_salvage st;
 };
 
@@ -1865,6 +1867,49 @@ static int salv_index(struct salv *v, struct lfs_kv *nkv, const uint8_t *p, size
 	return 0;
 }
 
+/* Groups: a GROUP batch (or a damaged record between a group's batches) is
+ * remembered, and staged only when the group's COMMIT record is met; a group
+ * followed by a plain batch or an index, or open where the log ends, never
+ * committed and is dropped, so a repair never makes half a command visible. */
+static int salv_grp_push(struct salv *v, uint64_t pos, uint32_t len, uint32_t nops, int intact, int headerless)
+{
+	if (grow((void **)&v->grp, &v->cgrp, v->ngrp + 1, sizeof *v->grp) < 0)
+		return -ENOMEM;
+	v->grp[v->ngrp++] = (struct sgrp){ pos, len, nops, (uint8_t)intact, (uint8_t)headerless };
+	return 0;
+}
+
+static void salv_grp_drop(struct salv *v)
+{
+	v->st.uncommitted += v->ngrp;
+	v->ngrp = 0;
+}
+
+static int salv_grp_apply(struct salv *v, struct lfs_kv *nkv, struct lfs_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; i < v->ngrp && rc >= 0; i++) {
+		const struct sgrp *g = &v->grp[i];
+		uint64_t end;
+		lfs_kv_batch_clear(v->b);
+		rc = g->headerless ? salv_headerless(v, g->pos, &end)
+				   : salv_batch(v, v->map + g->pos + sizeof(struct kv_rhdr), g->len, g->intact);
+		if (rc == -ENOMEM)
+			return lfs_seterr(err, rc, "out of memory");
+		if (rc < 0) {
+			rc = 0;   /* a malformed batch: skipped whole, as outside groups */
+			continue;
+		}
+		v->st.records++;
+		v->st.ops += g->nops;
+		if (nkv && lfs_kv_batch_count(v->b) && (rc = lfs_kv_commit(nkv, v->b, 0, err)) < 0)
+			return rc;
+	}
+	lfs_kv_batch_clear(v->b);
+	v->ngrp = 0;
+	return rc < 0 ? rc : 0;
+}
+
 int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out, struct lfs_err *err)
 {
 	struct salv v;
@@ -1989,13 +2034,40 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 				v.st.damaged++;
 				/* a damaged record header over intact operations: take them */
 				uint64_t end = 0;
+				/* inside an open group its side effects wait for the
+				 * COMMIT: only its end is wanted now */
+				struct lfs_fsck_salvage st0 = v.st;
+				uint64_t *t0 = v.ngrp && v.ntaint ? malloc(v.ntaint * sizeof *t0) : NULL;
+				size_t nt0 = v.ntaint;
+				if (v.ngrp && v.ntaint && !t0) {
+					rc = lfs_seterr(err, -ENOMEM, "out of memory");
+					goto out;
+				}
+				if (t0)
+					memcpy(t0, v.taint, nt0 * sizeof *t0);
 				int r = salv_headerless(&v, pos, &end);
+				if (v.ngrp) {
+					v.st = st0;
+					if (t0)
+						memcpy(v.taint, t0, nt0 * sizeof *t0);
+					v.ntaint = nt0;
+				}
+				free(t0);
 				if (r < 0 && r != LFS_E_CORRUPT) {
 					rc = lfs_seterr(err, r, "out of memory");
 					goto out;
 				}
+				if (r == 0 && v.ngrp) {
+					/* inside an open group (its records are contiguous):
+					 * one of its batches, applied only at its COMMIT */
+					lfs_kv_batch_clear(v.b);
+					if ((r = salv_grp_push(&v, pos, 0, 0, 0, 1)) < 0) {
+						rc = lfs_seterr(err, r, "out of memory");
+						goto out;
+					}
+				}
 				if (r == 0) {
-					v.st.records++;
+					v.st.records += !v.ngrp;
 					if (nkv && lfs_kv_batch_count(v.b) && (rc = lfs_kv_commit(nkv, v.b, 0, err)) < 0)
 						goto out;
 					if (last_seq)
@@ -2019,7 +2091,21 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 			v.st.damaged++;
 		last_seq = h.seq;
 		gap_from = next;
-		if (h.type == KV_REC_BATCH) {
+		if (h.type == KV_REC_BATCH && (h.flags & KV_RF_GROUP)) {
+			/* a batch of a command-wide group: nothing of it counts
+			 * before the group's COMMIT (as in lfs_kv_open) */
+			int r = salv_grp_push(&v, pos, h.len, h.nops, intact, 0);
+			if (r < 0) {
+				rc = lfs_seterr(err, r, "out of memory");
+				goto out;
+			}
+		} else if (h.type == KV_REC_COMMIT) {
+			if ((rc = salv_grp_apply(&v, nkv, err)) < 0)
+				goto out;
+		} else if (h.type != KV_REC_SYNC) {
+			salv_grp_drop(&v);   /* a group never committed, then other records */
+		}
+		if (h.type == KV_REC_BATCH && !(h.flags & KV_RF_GROUP)) {
 			lfs_kv_batch_clear(v.b);
 			int r = salv_batch(&v, v.map + pos + sizeof h, h.len, intact);
 			if (r == -ENOMEM) {
@@ -2038,6 +2124,7 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 	if (have_slot && last_seq && slot_next_seq > last_seq + 1 &&
 	    !salv_gap_benign(&v, gap_from, slot_next_seq - last_seq - 1))
 		v.st.lost_records += slot_next_seq - last_seq - 1;   /* the end of the log is gone */
+	salv_grp_drop(&v);   /* a group still open where the log ends did not happen */
 	if ((rc = salv_put_taints(&v, nkv, err)) < 0)
 		goto out;
 	if (nkv) {
@@ -2074,6 +2161,7 @@ out:
 	free(v.bigpage);
 	free(v.inos);
 	free(v.taint);
+	free(v.grp);
 	ZSTD_freeDCtx(v.dctx);
 	lfs_kv_batch_free(v.b);
 	munmap((void *)v.map, v.fsize);

@@ -128,6 +128,8 @@ struct lfs_fsck_salvage {
 	uint64_t tainted_files;    /* files marked damaged (unattributable damage) */
 	uint64_t lost_records;     /* records gone entirely (sequence gaps): the
 	                              files they changed may show older contents */
+	uint64_t uncommitted;      /* records of groups (commands) whose COMMIT never
+	                              came: ignored, as opening the image does */
 };
 int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out, struct lfs_err *err);
 

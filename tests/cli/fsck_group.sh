@@ -1,0 +1,76 @@
+# fsck --repair's salvage (the store does not open: every index checkpoint
+# zeroed) follows the group rule of lfs_kv_open: a command's GROUP batches
+# count only at its COMMIT.  Image: `cp -r` of tree A (committed group), then
+# `cp -r` of tree B cut just before its COMMIT record (as if killed there).
+# After the repair A's files are there and identical, none of B's exist.
+# Run for a plain and a zstd image (zstd: the group's values in BLOCKs).
+. "$TOP/tests/cli/lib.sh"
+T=$TMPDIR
+mkdir -p "$T/A/sub" "$T/B/sub"
+for i in 1 2 3 4 5 6; do
+	head -c $((i * 3000)) /dev/urandom >"$T/A/a$i"
+	head -c $((i * 2000)) /dev/urandom >"$T/A/sub/s$i"
+	head -c $((i * 2500)) /dev/urandom >"$T/B/b$i"
+	head -c $((i * 1500)) /dev/urandom >"$T/B/sub/t$i"
+done
+# log records of an image (headers: 40 bytes, 8-aligned): `last_commit IMG`
+# prints the last COMMIT's offset, `tail_group IMG` how many GROUP batches
+# follow the last COMMIT
+logscan() {
+	python3 - "$1" "$2" <<'EOF'
+import struct, sys
+d = open(sys.argv[2], 'rb').read()
+pos, last, after = 4096, -1, 0
+while pos + 40 <= len(d):
+	magic, typ, flags, rsv, ln, nops, seq, synced, pcrc, hcrc = struct.unpack_from('<IBBHIIQQII', d, pos)
+	if magic != 0x5256484c:
+		break
+	if typ == 4:
+		last, after = pos, 0
+	elif typ == 1 and flags & 1:
+		after += 1
+	pos += (40 + ln + 7) & ~7
+print(last if sys.argv[1] == 'commit' else after)
+EOF
+}
+last_commit() { logscan commit "$1"; }
+tail_group() { logscan group "$1"; }
+for comp in none zstd; do
+	img=$T/g_$comp.img
+	"$LF" mkfs --compress $comp "$img" >/dev/null 2>&1 || { fail fsck_group_mkfs_$comp "mkfs failed"; continue; }
+	"$LF" cp -r "$T/A" "$img:/A" >/dev/null 2>&1 || { fail fsck_group_cp_$comp "cp A failed"; continue; }
+	head -c 4096 "$img" >"$T/hdr_$comp"   # the header slots (a group never writes them)
+	"$LF" cp -r "$T/B" "$img:/B" >/dev/null 2>&1 || { fail fsck_group_cp_$comp "cp B failed"; continue; }
+	c2=$(last_commit "$img")
+	[ "$c2" -gt 4096 ] 2>/dev/null || { fail fsck_group_commit_$comp "no COMMIT record found ($c2)"; continue; }
+	# cut there, header slots as before `cp B`: the image a kill just before
+	# B's COMMIT leaves (B's GROUP batches in the log, the slots untouched)
+	truncate -s "$c2" "$img"
+	dd if="$T/hdr_$comp" of="$img" conv=notrunc 2>/dev/null
+	n=$(tail_group "$img")
+	[ "$n" -ge 1 ] 2>/dev/null && pass fsck_group_cut_has_b_$comp || fail fsck_group_cut_has_b_$comp "no GROUP batch after the last COMMIT ($n)"
+	# normal recovery ignores the cut group: B absent
+	expect_exit 1 fsck_group_open_ignores_$comp "$LF" ls "$img:/B"
+	# every index checkpoint zeroed: the store no longer opens, salvage runs
+	for off in $("$LF" kv dump "$img" 2>/dev/null | awk '$3 == "index" { print $1 }'); do
+		dd if=/dev/zero of="$img" bs=1 seek="$off" count=48 conv=notrunc 2>/dev/null
+	done
+	expect_exit 4 fsck_group_unreadable_$comp "$LF" fsck "$img"
+	"$LF" fsck --repair "$img" >"$T/rep" 2>&1; rc=$?
+	[ $rc -eq 1 ] && pass fsck_group_repair_fixed_$comp || fail fsck_group_repair_fixed_$comp "exit $rc, want 1: $(head -3 "$T/rep")"
+	grep -q 'rebuilt from' "$T/rep" && pass fsck_group_salvaged_$comp || fail fsck_group_salvaged_$comp "$(head -3 "$T/rep")"
+	grep -q 'records of a command never committed ignored' "$T/rep" && pass fsck_group_says_ignored_$comp ||
+		fail fsck_group_says_ignored_$comp "$(head -3 "$T/rep")"
+	expect_exit 0 fsck_group_clean_after_$comp "$LF" fsck "$img"
+	if "$LF" ls "$img:/B" >"$T/.out" 2>&1 || "$LF" ls "$img:/" | grep -qx B; then
+		fail fsck_group_uncommitted_absent_$comp "files of the unterminated group are visible: $(head -c 200 "$T/.out")"
+	else
+		pass fsck_group_uncommitted_absent_$comp
+	fi
+	rm -rf "$T/out_$comp"
+	if "$LF" cp -r "$img:/A" "$T/out_$comp" 2>"$T/.err" && diff -r "$T/A" "$T/out_$comp" >/dev/null; then
+		pass fsck_group_committed_intact_$comp
+	else
+		fail fsck_group_committed_intact_$comp "$(head -c 300 "$T/.err")"
+	fi
+done
