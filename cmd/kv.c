@@ -202,8 +202,8 @@ static void print_key(const struct lfs_kv_rec *r, int json)
 static int dump_cb(void *arg, const struct lfs_kv_rec *r)
 {
 	struct dumpctx *d = arg;
-	static const char *kinds[] = { "?", "put", "del", "delrange", "index", "bad", "block" };
-	const char *kind = r->kind >= 1 && r->kind <= 6 ? kinds[r->kind] : "?";
+	static const char *kinds[] = { "?", "put", "del", "delrange", "index", "bad", "block", "commit" };
+	const char *kind = r->kind >= 1 && r->kind <= 7 ? kinds[r->kind] : "?";
 	if (d->json) {
 		printf("%s{\"offset\":%" PRIu64 ",\"seq\":%" PRIu64 ",\"kind\":\"%s\"", d->first ? "" : ",\n",
 		       r->offset, r->seq, kind);
@@ -228,10 +228,14 @@ static int dump_cb(void *arg, const struct lfs_kv_rec *r)
 			printf(",\"block_position\":%" PRIu32, r->block_pos);
 		if (r->kind == LFS_KV_REC_BAD)
 			printf(",\"error\":\"%s\"", r->msg);
+		if (r->group)
+			printf(",\"group\":true");
+		if (r->kind == LFS_KV_REC_COMMIT)
+			printf(",\"batches\":%" PRIu64 ",\"group_first\":%" PRIu64, r->count, r->group_first);
 		printf("}");
 		return 0;
 	}
-	printf("%-10" PRIu64 " %-6" PRIu64 " %-8s ", r->offset, r->seq, kind);
+	printf("%-10" PRIu64 " %-6" PRIu64 " %-8s %s", r->offset, r->seq, kind, r->group ? "[group] " : "");
 	switch (r->kind) {
 	case LFS_KV_REC_PUT:
 		print_key(r, 0);
@@ -258,6 +262,10 @@ static int dump_cb(void *arg, const struct lfs_kv_rec *r)
 		break;
 	case LFS_KV_REC_INDEX:
 		printf("%" PRIu64 " entries\n", r->count);
+		break;
+	case LFS_KV_REC_COMMIT:
+		printf("group of %" PRIu64 " batch record%s from offset %" PRIu64 "\n", r->count,
+		       r->count == 1 ? "" : "s", r->group_first);
 		break;
 	default:
 		printf("%s\n", r->msg ? r->msg : "");
@@ -497,7 +505,11 @@ const struct lfs_cmd cmd_kv = {
 	"  load          read key<TAB>value lines from stdin, commit them as one synced batch\n"
 	"  compact       rewrite live records into a fresh file (crash safe)\n"
 	"  verify        check every record checksum (exit 4 on damage)\n"
-	"  dump          every raw record in file order, history included\n"
+	"  dump          every raw record in file order, history included: OFFSET SEQ KIND\n"
+	"                (put del delrange block index commit bad) and details; records\n"
+	"                of a group (one command's writes, which count only once its\n"
+	"                `commit` record follows) are marked [group] (--json: \"group\":true;\n"
+	"                commit: \"batches\", \"group_first\" offset)\n"
 	"Exit status: 0 ok, 1 failed (e.g. no such key), 2 usage, 3 image in use, 4 corrupt.",
 	.options = "--create --compress --zstd --json --prefix",
 };

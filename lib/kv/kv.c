@@ -3747,8 +3747,8 @@ static int maybe_auto(struct lfs_kv *kv, struct lfs_err *err)
 
 /* ------------------------------------------------------------ verify / walk */
 /* A BLOCK operation at file offset off: itself, then its operations. */
-static int walk_block(struct lfs_kv *kv, const uint8_t *op, size_t room, uint64_t off, uint64_t seq, uint8_t **bbuf,
-		      size_t *bcap, int (*cb)(void *arg, const struct lfs_kv_rec *r), void *arg)
+static int walk_block(struct lfs_kv *kv, const uint8_t *op, size_t room, uint64_t off, uint64_t seq, int group,
+		      uint8_t **bbuf, size_t *bcap, int (*cb)(void *arg, const struct lfs_kv_rec *r), void *arg)
 {
 	struct lfs_kv_rec r;
 	struct kv_ophdr o;
@@ -3759,6 +3759,7 @@ static int walk_block(struct lfs_kv *kv, const uint8_t *op, size_t room, uint64_
 	memset(&r, 0, sizeof r);
 	r.offset = off;
 	r.seq = seq;
+	r.group = group;
 	int rc = block_decode(kv, op, room, bbuf, bcap, &rl, &foot, &why);
 	if (rc == -ENOMEM)
 		return rc;
@@ -3789,6 +3790,7 @@ static int walk_block(struct lfs_kv *kv, const uint8_t *op, size_t room, uint64_
 		memset(&r, 0, sizeof r);
 		r.offset = off;
 		r.seq = seq;
+		r.group = group;
 		r.in_block = 1;
 		r.block_pos = (uint32_t)p;
 		r.block_span = foot;
@@ -3854,7 +3856,17 @@ int lfs_kv_walk(struct lfs_kv *kv, int (*cb)(void *arg, const struct lfs_kv_rec 
 			pos += align8(sizeof h + h.len);
 			continue;
 		}
-		if (h.type == KV_REC_SYNC || h.type == KV_REC_COMMIT) {
+		if (h.type == KV_REC_SYNC) {
+			pos += align8(sizeof h + h.len);
+			continue;
+		}
+		if (h.type == KV_REC_COMMIT) {
+			r.kind = LFS_KV_REC_COMMIT;
+			r.count = h.nops;
+			if (h.len >= sizeof r.group_first)
+				memcpy(&r.group_first, buf, sizeof r.group_first);
+			if ((rc = cb(arg, &r)) != 0)
+				break;
 			pos += align8(sizeof h + h.len);
 			continue;
 		}
@@ -3872,7 +3884,8 @@ int lfs_kv_walk(struct lfs_kv *kv, int (*cb)(void *arg, const struct lfs_kv_rec 
 				if ((size_t)o.klen + o.slen > h.len - p - sizeof o)
 					break;
 				if (o.type == KV_OP_BLOCK) {
-					rc = walk_block(kv, buf + p, h.len - p, pos + sizeof h + p, h.seq, &bbuf, &bcap, cb, arg);
+					rc = walk_block(kv, buf + p, h.len - p, pos + sizeof h + p, h.seq,
+							!!(h.flags & KV_RF_GROUP), &bbuf, &bcap, cb, arg);
 					if (rc == -ENOMEM)
 						rc = lfs_seterr(err, rc, "out of memory");
 					if (rc)
@@ -3892,6 +3905,7 @@ int lfs_kv_walk(struct lfs_kv *kv, int (*cb)(void *arg, const struct lfs_kv_rec 
 				r.raw_len = o.vlen;
 				r.compressed = !!(o.flags & KV_OPF_ZSTD);
 				r.has_hi = !!(o.flags & KV_OPF_HASHI);
+				r.group = !!(h.flags & KV_RF_GROUP);
 				if ((rc = cb(arg, &r)) != 0)
 					break;
 				p += sizeof o + o.klen + o.slen;

@@ -208,6 +208,8 @@ enum lfs_kv_rec_kind {
 	LFS_KV_REC_BAD = 5,      /* damaged record at offset (msg says why) */
 	LFS_KV_REC_BLOCK = 6,    /* a compressed block (vlen stored, raw_len raw bytes, count
 	                            operations); its operations follow with in_block set */
+	LFS_KV_REC_COMMIT = 7,   /* the COMMIT closing a group (count: its BATCH records,
+	                            group_first: offset of the first of them) */
 };
 struct lfs_kv_rec {
 	uint64_t offset;         /* file offset of the operation (or record) */
@@ -225,6 +227,8 @@ struct lfs_kv_rec {
 	int in_block;            /* an operation inside the BLOCK at offset: */
 	uint32_t block_pos;      /*   its position in the block's raw operations */
 	uint64_t block_span;     /*   file bytes of the whole BLOCK operation */
+	int group;               /* in a GROUP-flagged BATCH (counts only at its COMMIT) */
+	uint64_t group_first;    /* COMMIT: file offset of the group's first BATCH */
 };
 /* Call cb for every raw record in file order (history included); a non-zero
  * return from cb stops the walk and is returned.  MEMORY images have none. */

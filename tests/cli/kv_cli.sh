@@ -40,3 +40,33 @@ expect_exit 4 kv_cli_corrupt_verify "$LF" kv "$img" verify
 echo "hello there, not an image at all" >"$TMPDIR/junk"
 expect_exit 4 kv_cli_badmagic "$LF" kv "$TMPDIR/junk" scan
 expect_err kv_cli_badmagic_msg "not a lightfs kv image"
+# groups in the dump: a `cp` is one group — its records marked [group], then
+# a commit record naming its first batch; plain `kv put` records are not marked
+gimg=$TMPDIR/grp.img
+printf 'group me\n' >"$TMPDIR/gfile"
+if "$LF" mkfs "$gimg" >/dev/null 2>&1 && "$LF" cp "$TMPDIR/gfile" "$gimg:/gfile" >/dev/null 2>&1; then
+	ok kv_cli_dump_group "$LF" kv dump "$gimg"
+	first=$(awk '$3 == "commit" { print $NF; exit }' "$TMPDIR/.out")
+	if grep -q '^[0-9]* *[0-9]* *put *\[group\] ' "$TMPDIR/.out" && [ -n "$first" ] \
+	   && grep -q 'commit *group of [0-9]* batch record' "$TMPDIR/.out" \
+	   && awk -v f="$first" '$3 == "commit" { c = 1 } $4 == "[group]" && $1 < f { bad = 1 } END { exit !(c && !bad) }' "$TMPDIR/.out"; then
+		pass kv_cli_dump_group_marked
+	else
+		fail kv_cli_dump_group_marked "$(head -c 600 "$TMPDIR/.out")"
+	fi
+	ok kv_cli_dump_group_json "$LF" kv dump "$gimg" --json
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = [r for r in d if r["kind"] == "commit"]
+g = [r for r in d if r.get("group")]
+assert c and g and all(r["batches"] >= 1 for r in c)
+assert all(r["offset"] >= c[0]["group_first"] for r in g)
+assert any(r["kind"] == "put" and "gfile" in r.get("key", "") and r.get("group") for r in d)
+' "$TMPDIR/.out" && pass kv_cli_dump_group_json_fields || fail kv_cli_dump_group_json_fields "$(head -c 600 "$TMPDIR/.out")"
+	"$LF" kv dump "$img" >"$TMPDIR/plain" 2>&1
+	grep -q '\[group\]\|commit' "$TMPDIR/plain" && fail kv_cli_dump_plain_unmarked "$(grep -m2 'group\|commit' "$TMPDIR/plain")" \
+		|| pass kv_cli_dump_plain_unmarked
+else
+	fail kv_cli_dump_group "mkfs/cp failed"
+fi
