@@ -47,7 +47,24 @@ struct vnode {
 	struct lfs_mapping map;    /* address_space: pages, i_size */
 	uint64_t mtime_ns;         /* in-core mtime/ctime, ahead of KV when set */
 	int mtime_dirty;
+	/* times set (utimens) while the file had dirty pages: held here and
+	 * stored by the writeback of those pages, in the same record as the
+	 * size (one inode record and commit fewer per file `cp -p` writes);
+	 * applied before mtime_dirty (a later write wins) */
+	int times_set;
+	uint64_t set_atime_ns, set_mtime_ns, set_ctime_ns;
 };
+
+/* The held times over an inode about to be stored or shown. */
+static void vn_apply_times(const struct vnode *vn, struct lfs_fs_inode *in)
+{
+	if (!vn->times_set)
+		return;
+	in->atime_ns = vn->set_atime_ns;
+	in->mtime_ns = vn->set_mtime_ns;
+	if (vn->set_ctime_ns > in->ctime_ns)
+		in->ctime_ns = vn->set_ctime_ns;
+}
 
 struct file;
 /* struct file_operations of a regular file */
@@ -1120,15 +1137,18 @@ static int lightfs_fsync(struct file *f, int datasync)
 		rc = lfs_fs_wb_wait(m->fs, lfs_fs_wb_last(m->fs), 1);
 	} else {
 		rc = lfs_pc_wait_writeback(&vn->map);
-		if (rc == 0 && vn->mtime_dirty) {
+		if (rc == 0 && (vn->mtime_dirty || vn->times_set)) {
 			/* in-core times with no page to carry them: one metadata txn */
 			struct lfs_fs_inode in;
 			if ((rc = lfs_fs_iget(m->fs, vn->ino, &in)) == 0) {
-				in.mtime_ns = in.ctime_ns = vn->mtime_ns;
+				vn_apply_times(vn, &in);
+				if (vn->mtime_dirty)
+					in.mtime_ns = in.ctime_ns = vn->mtime_ns;
 				in.size = vn->map.i_size;
 				rc = lfs_fs_stage_inode(m->fs, vn->ino, &in);
 			}
 			vn->mtime_dirty = 0;
+			vn->times_set = 0;
 		}
 		int c = lfs_fs_commit(m->fs, 1);
 		if (rc == 0)
@@ -1274,6 +1294,9 @@ static int lightfs_writepages(struct lfs_mapping *map, struct lfs_page **pages, 
 		if (size < disk && !last)
 			size = disk;
 		in.size = size;
+		vn_apply_times(vn, &in);
+		if (last)
+			vn->times_set = 0;
 		if (vn->mtime_dirty) {
 			in.mtime_ns = in.ctime_ns = vn->mtime_ns;
 			if (last)
@@ -1787,6 +1810,9 @@ static int setattr_ino(struct lfs_proc *p, uint64_t ino, struct lfs_fs_inode *in
 	if (p->m->ro)
 		return -EROFS;
 	uint64_t now = lfs_fs_now();
+	struct vnode *vn = vn_get(p->m, ino, 0);
+	if (vn)
+		vn_apply_times(vn, in);   /* held times first: this record carries them */
 	if (what == 0)
 		in->mode = (in->mode & S_IFMT) | (mode & 07777);
 	else if (what == 1) {
@@ -1797,11 +1823,21 @@ static int setattr_ino(struct lfs_proc *p, uint64_t ino, struct lfs_fs_inode *in
 		if (mt != UINT64_MAX) in->mtime_ns = mt;
 		/* the time set here supersedes the in-core mtime of earlier
 		 * writes, which writeback would otherwise store over it */
-		struct vnode *vn = mt != UINT64_MAX ? vn_get(p->m, ino, 0) : NULL;
-		if (vn)
+		if (vn && mt != UINT64_MAX)
 			vn->mtime_dirty = 0;
+		if (vn && S_ISREG(in->mode) && vn->map.nrdirty > 0) {
+			/* pages to write back: their writeback stores the inode
+			 * (size, times) anyway, so the times ride along */
+			vn->set_atime_ns = in->atime_ns;
+			vn->set_mtime_ns = in->mtime_ns;
+			vn->set_ctime_ns = now;
+			vn->times_set = 1;
+			return 0;
+		}
 	}
 	in->ctime_ns = now;
+	if (vn)
+		vn->times_set = 0;
 	rc = lfs_fs_stage_inode(p->m->fs, ino, in);
 	if (rc == 0)
 		rc = lfs_fs_commit(p->m->fs, 0);
@@ -1842,6 +1878,12 @@ static void fill_stat(struct lfs_mount *m, uint64_t ino, const struct lfs_fs_ino
 	uint64_t dirty = 0;
 	if (vn && S_ISREG(in->mode)) {
 		st->size = vn->map.i_size;
+		if (vn->times_set) {
+			st->atime_ns = vn->set_atime_ns;
+			st->mtime_ns = vn->set_mtime_ns;
+			if (vn->set_ctime_ns > st->ctime_ns)
+				st->ctime_ns = vn->set_ctime_ns;
+		}
 		if (vn->mtime_dirty)
 			st->mtime_ns = st->ctime_ns = vn->mtime_ns;
 		dirty = vn->map.nrdirty;    /* pages not in KV yet (an estimate) */
