@@ -1046,6 +1046,8 @@ static ssize_t direct_write(struct lfs_mount *m, struct vnode *vn, const void *b
 	struct lfs_fs_inode in;
 	if ((rc = lfs_fs_iget(fs, vn->ino, &in)) < 0)
 		return rc;
+	/* held times go in the records this write stores (its mtime after) */
+	vn_apply_times(vn, &in);
 	uint64_t old = vn->map.i_size, nsz = off + n > old ? off + n : old;
 	size_t done = 0;
 	uint32_t staged = 0;
@@ -1092,6 +1094,7 @@ static ssize_t direct_write(struct lfs_mount *m, struct vnode *vn, const void *b
 			return rc;
 	}
 	vn->mtime_dirty = 0;
+	vn->times_set = 0;         /* stored with this write's records */
 	return (ssize_t)done;
 }
 

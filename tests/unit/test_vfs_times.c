@@ -3,8 +3,9 @@
  * by the writeback of those pages, with the size.  Checks: stat shows them
  * at once; they survive close + remount (stored); a write after them sets a
  * fresh mtime (the later write wins) but keeps the atime set; a chmod after
- * them stores them too; fsync stores them; a file without dirty pages takes
- * the direct path. */
+ * them stores them too; fsync stores them; an O_DIRECT write after them
+ * stores them (its own mtime later); a file without dirty pages takes the
+ * direct path. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -94,6 +95,19 @@ TEST(held_times_are_stored)
 	CHECK(times_are(p, "/d", T2, T2));
 	CHECK(lfs_close(p, fd) == 0);
 
+	/* e: times held, then an O_DIRECT write (stores the inode itself):
+	 * the atime set is kept, the direct write's mtime is the later one */
+	fd = lfs_open(p, "/e", O_RDWR | O_CREAT | O_EXCL, 0644);
+	CHECK(fd >= 0);
+	CHECK_EQ(lfs_write(p, fd, data, 4096), 4096);
+	CHECK(lfs_futimens(p, fd, T1, T1) == 0);
+	CHECK(lfs_fcntl_setfl(p, fd, O_DIRECT) == 0);
+	CHECK_EQ(lfs_pwrite(p, fd, data, 4096, 8192), 4096);
+	CHECK(lfs_close(p, fd) == 0);
+	CHECK(lfs_lstat(p, "/e", &st) == 0);
+	CHECK(st.atime_ns == T1 && st.mtime_ns > T2 && st.size == 12288);
+	uint64_t em = st.mtime_ns;
+
 	lfs_proc_free(p);
 	CHECK(lfs_umount(m, &e) == 0);
 
@@ -110,6 +124,7 @@ TEST(held_times_are_stored)
 	CHECK(lfs_lstat(p, "/c", &st) == 0);
 	CHECK(st.size == 5000 && (st.mode & 07777) == 0600);
 	CHECK(times_are(p, "/d", T2, T2));
+	CHECK(times_are(p, "/e", T1, em));
 	lfs_proc_free(p);
 	CHECK(lfs_umount(m, &e) == 0);
 	unlink(img);
