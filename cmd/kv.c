@@ -510,6 +510,6 @@ const struct lfs_cmd cmd_kv = {
 	"                of a group (one command's writes, which count only once its\n"
 	"                `commit` record follows) are marked [group] (--json: \"group\":true;\n"
 	"                commit: \"batches\", \"group_first\" offset)\n"
-	"Exit status: 0 ok, 1 failed (e.g. no such key), 2 usage, 3 image in use, 4 corrupt.",
+	"A get or del of a missing key fails (exit 1).\n",
 	.options = "--create --compress --zstd --json --prefix",
 };
