@@ -1813,9 +1813,10 @@ static int salv_index(struct salv *v, struct lfs_kv *nkv, const uint8_t *p, size
 		const uint8_t *key = p + pos + sizeof e;
 		struct kv_ophdr o;
 		size_t tot;
+		int ok;
 		if (e.flags & KV_OPF_BLOCK) {
 			/* the value lies inside a BLOCK operation */
-			int ok = e.off >= KV_LOG_START && e.off < v->fsize;
+			ok = e.off >= KV_LOG_START && e.off < v->fsize;
 			if (ok && v->blkoff != e.off) {
 				ok = op_sane(v->map + e.off, v->fsize - e.off, &o, &tot) && o.type == KV_OP_BLOCK &&
 				     op_crc_ok(v->map + e.off, &o);
@@ -1829,27 +1830,18 @@ static int salv_index(struct salv *v, struct lfs_kv *nkv, const uint8_t *p, size
 			     !memcmp(v->blk + e.pos + sizeof o, key, e.klen);
 			if (ok && (rc = lfs_kv_batch_put(v->b, key, e.klen, v->blk + e.pos + sizeof o + o.klen, o.vlen)) < 0)
 				return lfs_seterr(err, rc, "out of memory");
-			if (!ok && (rc = salv_mark(v, key, e.klen)) < 0)
-				return lfs_seterr(err, rc, "out of memory");
-			v->st.ops++;
-			pos += (sizeof e + e.klen + KV_REC_ALIGN - 1) & ~(size_t)(KV_REC_ALIGN - 1);
-			if (lfs_kv_batch_bytes(v->b) > (8u << 20)) {
-				if ((rc = lfs_kv_commit(nkv, v->b, 0, err)) < 0)
-					return rc;
-				lfs_kv_batch_clear(v->b);
+		} else {
+			ok = e.off >= KV_LOG_START && e.off < v->fsize &&
+			     op_sane(v->map + e.off, v->fsize - e.off, &o, &tot) && o.type == KV_OP_PUT &&
+			     o.klen == e.klen && o.slen == e.slen && !memcmp(v->map + e.off + sizeof o, key, e.klen) &&
+			     op_crc_ok(v->map + e.off, &o);
+			if (ok) {
+				rc = salv_apply(v, v->map + e.off, &o);
+				if (rc == -ENOMEM)
+					return lfs_seterr(err, rc, "out of memory");
+				if (rc < 0)
+					ok = 0;
 			}
-			continue;
-		}
-		int ok = e.off >= KV_LOG_START && e.off < v->fsize &&
-			 op_sane(v->map + e.off, v->fsize - e.off, &o, &tot) && o.type == KV_OP_PUT &&
-			 o.klen == e.klen && o.slen == e.slen && !memcmp(v->map + e.off + sizeof o, key, e.klen) &&
-			 op_crc_ok(v->map + e.off, &o);
-		if (ok) {
-			rc = salv_apply(v, v->map + e.off, &o);
-			if (rc == -ENOMEM)
-				return lfs_seterr(err, rc, "out of memory");
-			if (rc < 0)
-				ok = 0;
 		}
 		if (!ok && (rc = salv_mark(v, key, e.klen)) < 0)
 			return lfs_seterr(err, rc, "out of memory");
