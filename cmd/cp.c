@@ -1360,15 +1360,8 @@ static struct lfs_img *img_get(struct cpx *x, const char *image, int write)
  * into a directory goes. */
 static void base_of(const char *path, char *out, size_t cap)
 {
-	size_t l = strlen(path);
-	while (l > 1 && path[l - 1] == '/')
-		l--;
-	size_t s = l;
-	while (s > 0 && path[s - 1] != '/')
-		s--;
-	if (l == 1 && path[0] == '/')
-		s = l = 0;
-	snprintf(out, cap, "%.*s", (int)(l - s), path + s);
+	if (!strcmp(lfs_path_base(path, out, cap), "/"))
+		out[0] = 0;
 }
 
 enum cp_mode { MODE_CP, MODE_PUT, MODE_GET };

@@ -407,6 +407,18 @@ int lfs_path_join(char *out, size_t cap, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
+int lfs_anc_enter(struct lfs_ctx *c, const char *disp, uint64_t ino, const struct lfs_anc *up,
+		  struct lfs_anc *me)
+{
+	if (lfs_anc_has(up, ino)) {
+		lfs_error(c, disp, "directory loop (the image is damaged; run lightfs fsck)");
+		return LFS_EXIT_CORRUPT;
+	}
+	me->ino = ino;
+	me->up = up;
+	return 0;
+}
+
 const char *lfs_path_base(const char *path, char *buf, size_t cap)
 {
 	size_t l = strlen(path);

@@ -132,6 +132,10 @@ static inline int lfs_anc_has(const struct lfs_anc *a, uint64_t ino)
 			return 1;
 	return 0;
 }
+/* Enter directory ino below up: fills *me and returns 0, or reports the
+ * loop ("directory loop ... run lightfs fsck") and returns LFS_EXIT_CORRUPT. */
+int lfs_anc_enter(struct lfs_ctx *c, const char *disp, uint64_t ino, const struct lfs_anc *up,
+		  struct lfs_anc *me);
 
 /* Argument parsers shared by the image commands (0, or -1 when malformed):
  * "none" / "zstd" / "zstd:LEVEL" (mkfs.c); an octal mode (mkdir.c); a size

@@ -515,11 +515,9 @@ static int list_dir(struct lfs_ctx *c, const struct ls_opts *o, struct lfs_img *
 	int src = lfs_stat(im->proc, path, &dst);
 	if (src < 0)
 		return lfs_img_errno(c, disp, src);
-	if (lfs_anc_has(up, dst.ino)) {
-		lfs_error(c, disp, "directory loop (the image is damaged; run lightfs fsck)");
+	struct lfs_anc me;
+	if (lfs_anc_enter(c, disp, dst.ino, up, &me))
 		return LFS_EXIT_CORRUPT;
-	}
-	struct lfs_anc me = { dst.ino, up };
 	/* on the heap: the recursion may be PATH_MAX / 2 levels deep */
 	char *buf = malloc(PATH_MAX);
 	if (!buf)

@@ -65,12 +65,9 @@ static int rm_one(struct lfs_ctx *c, const struct rm_opts *o, struct lfs_proc *p
 			return lfs_img_errno(c, disp, -EISDIR);
 		int status = LFS_EXIT_OK;
 		if (o->recursive) {
-			if (lfs_anc_has(up, st.ino)) {
-				lfs_error(c, disp, "directory loop (the image is damaged; run "
-					  "lightfs fsck)");
+			struct lfs_anc me;
+			if (lfs_anc_enter(c, disp, st.ino, up, &me))
 				return LFS_EXIT_CORRUPT;
-			}
-			struct lfs_anc me = { st.ino, up };
 			struct names n = { 0 };
 			rc = lfs_readdir(p, path, names_cb, &n);
 			if (rc < 0) {

@@ -77,11 +77,9 @@ static int walk_tree(struct lfs_ctx *c, const struct tree_opts *o, struct lfs_pr
 	int src = lfs_stat(p, path, &dst);
 	if (src < 0)
 		return lfs_img_errno(c, disp, src);
-	if (lfs_anc_has(up, dst.ino)) {
-		lfs_error(c, disp, "directory loop (the image is damaged; run lightfs fsck)");
+	struct lfs_anc me;
+	if (lfs_anc_enter(c, disp, dst.ino, up, &me))
 		return LFS_EXIT_CORRUPT;
-	}
-	struct lfs_anc me = { dst.ino, up };
 	/* on the heap: the recursion may be PATH_MAX / 2 levels deep */
 	char *cp = malloc(3 * PATH_MAX + 1), *cd = cp + PATH_MAX, *t = cd + PATH_MAX;
 	if (!cp)
