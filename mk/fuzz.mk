@@ -14,7 +14,7 @@ build/fuzz/lib/%.o: lib/%.c build/.deps-build | $(SKELS)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
 build/fuzz/liblightfs.a: $(FUZZ_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/liblightfs.a
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) build/fuzz/liblightfs.a
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  FUZZ    $<")
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/liblightfs.a $(LIBS)

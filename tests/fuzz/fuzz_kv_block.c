@@ -28,12 +28,8 @@
 #include "common/crc32c.h"
 #include "kv/kv.h"
 #include "kv/kv_int.h"
+#include "fuzz_kv.h"
 
-static ssize_t f_pread(void *c, int fd, void *b, size_t n, off_t off) { (void)c; return pread(fd, b, n, off); }
-static ssize_t f_pwrite(void *c, int fd, const void *b, size_t n, off_t off) { (void)c; return pwrite(fd, b, n, off); }
-static int f_fsync(void *c, int fd) { (void)c; (void)fd; return 0; }
-static int f_ftruncate(void *c, int fd, off_t len) { (void)c; return ftruncate(fd, len) ? -1 : 0; }
-static const struct lfs_kv_file_ops nosync = { f_pread, f_pwrite, f_fsync, f_ftruncate, NULL };
 
 static uint8_t *empty;      /* bytes of a fresh empty zstd image */
 static size_t empty_len;
@@ -84,17 +80,7 @@ static void exercise(int mode)
 	struct lfs_kv *kv;
 	if (lfs_kv_open(path, &o, &kv, NULL))
 		return;
-	struct lfs_kv_iter *it;
-	for (it = lfs_kv_iter_new(kv, NULL, 0, NULL, 0); lfs_kv_iter_valid(it); lfs_kv_iter_next(it)) {
-		size_t kl, vl;
-		const void *k = lfs_kv_iter_key(it, &kl);
-		if (!lfs_kv_iter_value(it, &vl))
-			break;
-		void *v;
-		if (lfs_kv_get(kv, k, kl, &v, &vl, NULL) == 0)
-			free(v);
-	}
-	lfs_kv_iter_free(it);
+	fuzz_kv_read_all(kv);
 	size_t sum = 0;
 	lfs_kv_walk(kv, walk_cb, &sum, NULL);
 	lfs_kv_verify(kv, NULL, NULL, NULL);
