@@ -361,10 +361,9 @@ static void print_columns(const struct ls_opts *o, struct ent *v, size_t n)
 		return;
 	}
 	for (size_t c = max_cols; c > 1; c--) {
-		size_t rows = (m + c - 1) / c, len = 0;
+		size_t rows = (m + c - 1) / c, len = 3 * c;
 		for (size_t k = 0; k < c; k++)
 			colw[k] = 3;
-		len = 3 * c;
 		int ok = 1;
 		for (size_t f = 0; f < m && ok; f++) {
 			size_t k = f / rows, real = w[f] + (k == c - 1 ? 0 : 2);
@@ -379,8 +378,6 @@ static void print_columns(const struct ls_opts *o, struct ent *v, size_t n)
 			break;
 		}
 	}
-	if (cols == 1)   /* widths for one column (only the last one matters) */
-		colw[0] = 0;
 	size_t rows = m ? (m + cols - 1) / cols : 0;
 	for (size_t r = 0; r < rows; r++) {
 		size_t pos = 0, k = 0;
