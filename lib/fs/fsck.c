@@ -826,9 +826,55 @@ static int step_super(struct scan *s, struct lfs_kv_batch *b)
 	return rc < 0 ? rc : 1;
 }
 
+static int lf_name_taken(struct scan *s, uint64_t lf, const char *name);
+static int64_t lost_found(struct scan *s, struct lfs_kv_batch *b, uint32_t add_subdirs,
+			  uint64_t *next_ino, int *created);
+
+/* Does lost+found directory lf name ino as name? */
+static int lf_name_is(struct scan *s, uint64_t lf, const char *name, uint64_t ino)
+{
+	size_t nl = strlen(name);
+	for (size_t i = dent_lower(s, lf); i < s->nd && s->d[i].parent == lf; i++)
+		if (s->d[i].nlen == nl && !memcmp(dname(s, &s->d[i]), name, nl))
+			return !s->d[i].bad && s->d[i].child == ino;
+	return 0;
+}
+
+/* Link file f as lost+found/#INO in batch b (lost+found found or created
+ * once per step: *lf 0 = not yet, -1 = unusable, then the orphan step
+ * links it).  0 or -ENOMEM. */
+static int lf_link_now(struct scan *s, struct lfs_kv_batch *b, const struct fino *f, int64_t *lf,
+		       uint64_t *next, int *created)
+{
+	struct fino *root = find_ino(s, LFS_FS_ROOT_INO);
+	if (*lf == 0) {
+		*lf = -1;
+		if (root && !root->bad) {
+			int64_t r = lost_found(s, b, 0, next, created);
+			if (r == -ENOMEM)
+				return -ENOMEM;
+			if (r > 0)
+				*lf = r;
+		}
+	}
+	if (*lf < 0)
+		return 0;
+	char name[64];
+	snprintf(name, sizeof name, "#%llu", (unsigned long long)f->ino);
+	/* (a name it already has there was just dropped by detach: reused) */
+	for (int j = 1; !*created && lf_name_taken(s, (uint64_t)*lf, name) && !lf_name_is(s, (uint64_t)*lf, name, f->ino) &&
+			j < 1000; j++)
+		snprintf(name, sizeof name, "#%llu.%d", (unsigned long long)f->ino, j);
+	int rc = put_dentry(b, (uint64_t)*lf, name, strlen(name), f->ino, lfs_fs_mode_dt(f->mode));
+	return rc < 0 ? rc : 0;
+}
+
 static int step_records(struct scan *s, struct lfs_kv_batch *b)
 {
 	int n = 0, rc;
+	int64_t lf = 0;
+	int lf_created = 0;
+	uint64_t next = s->sb.next_ino > max_ino(s) ? s->sb.next_ino : max_ino(s) + 1;
 	for (size_t i = 0; i < s->nbk; i++) {
 		if ((rc = lfs_kv_batch_del(b, s->pool + s->bk[i].off, s->bk[i].len)) < 0)
 			return rc;
@@ -869,6 +915,12 @@ static int step_records(struct scan *s, struct lfs_kv_batch *b)
 		} else if (f->bad_data && S_ISREG(f->mode)) {
 			if ((rc = detach(b, s, f->ino)) < 0)
 				return rc;
+			/* linked into lost+found in this same batch: left to the
+			 * orphan step, a damaged file with no data left (an empty
+			 * file a salvage marked suspect, or one whose only pages
+			 * were bad) would be freed as an empty orphan */
+			if ((rc = lf_link_now(s, b, f, &lf, &next, &lf_created)) < 0)
+				return rc;
 			if (f->links && f->nlink == 0) {
 				/* keep it an orphan with data, not an unlinked-open one */
 				if ((rc = get_inode(s, f->ino, &in)) < 0)
@@ -888,6 +940,12 @@ static int step_records(struct scan *s, struct lfs_kv_batch *b)
 		if ((rc = lfs_kv_batch_del(b, k, lfs_fs_key_data(k, g->ino, g->idx))) < 0)
 			return rc;
 		n++;
+	}
+	if (lf_created) {
+		struct lfs_fs_super sb = s->sb;
+		sb.next_ino = next;
+		if ((rc = put_super(b, &sb)) < 0)
+			return rc;
 	}
 	return n;
 }

@@ -729,6 +729,49 @@ TEST(superblock_and_page_damaged)
 	CHECK(tree_intact(skip));
 }
 
+/* Regression (corruption campaign, seed 91166 case 40): a salvage marks an
+ * empty file suspect (an oversized page far past its end: a batch of it was
+ * damaged where its keys could not be told).  Repair detached it and left
+ * lost+found to the orphan step, which then freed it as an empty orphan: the
+ * undamaged file was gone.  It must land in lost+found, still empty. */
+TEST(suspect_empty_file_to_lost_found)
+{
+	build();
+	uint64_t g = files[4].ino;   /* /g, empty */
+	struct lfs_kv *kv = raw();
+	CHECK(kv != NULL);
+	uint8_t k[LFS_FS_DATA_KLEN];
+	static uint8_t big[LFS_FS_PAGE_MAX + 1];
+	CHECK_EQ(lfs_kv_put(kv, k, lfs_fs_key_data(k, g, UINT64_MAX - 1), big, sizeof big, NULL), 0);
+	lfs_kv_close(kv);
+	struct lfs_fsck_report r;
+	CHECK_EQ(run_fsck(0, &r), 0);
+	CHECK_EQ(count(&r, LFS_FSCK_DAMAGED_FILE), 1);
+	lfs_fsck_report_free(&r);
+	CHECK_EQ(run_fsck(1, &r), 0);
+	if (r.errors)
+		dump(&r);
+	CHECK_EQ(r.errors, 0);
+	lfs_fsck_report_free(&r);
+	CHECK_EQ(run_fsck(0, &r), 0);
+	if (r.n)
+		dump(&r);
+	CHECK_EQ(r.n, 0);
+	lfs_fsck_report_free(&r);
+	const char *skip[] = { "/g", NULL };
+	CHECK(tree_intact(skip));
+	struct img im;
+	CHECK_EQ(img_open(&im, 0), 0);
+	char p[64];
+	uint64_t ino = 0;
+	snprintf(p, sizeof p, "/lost+found/#%llu", (unsigned long long)g);
+	int found = resolve(im.fs, p, &ino) == 0 && ino == g;
+	int gone = resolve(im.fs, "/g", &ino) == -ENOENT;
+	img_close(&im);
+	CHECK(found);
+	CHECK(gone);
+}
+
 /* Random raw damage: whatever it is, repair converges and a second check is clean. */
 TEST(random_damage_converges)
 {
@@ -825,7 +868,8 @@ int main(int argc, char **argv)
 	int rc = RUN_TESTS(argc, argv, clean_image, dangling_dentry, wrong_nlink, orphan_to_lost_found,
 			   unlinked_open_orphan, page_past_eof, bad_checksum_page, bad_checksum_dir_inode,
 			   bad_checksum_dentry, directory_cycle, misc_records, superblock_and_root,
-			   lost_found_name_taken, superblock_and_page_damaged, random_damage_converges);
+			   lost_found_name_taken, superblock_and_page_damaged, suspect_empty_file_to_lost_found,
+			   random_damage_converges);
 	for (size_t i = 0; i < NFILES; i++)
 		free(files[i].data);
 	unlink(g_img);
