@@ -21,4 +21,5 @@ test-build: $(CORRUPT_TOOL_ASAN) $(CORRUPT_TOOL_REL)
 check-corrupt: build/rel/lightfs $(CORRUPT_TOOL_REL)
 	$(Q)LIGHTFS=build/rel/lightfs CORRUPT_TOOL=$(CORRUPT_TOOL_REL) \
 	  $(if $(CORRUPT_LIST),CORRUPT_LIST=$(CORRUPT_LIST)) \
+	  $(if $(CORRUPT_IMAGES),CORRUPT_IMAGES="$(CORRUPT_IMAGES)") \
 	  sh tests/reliability/corrupt.sh $(CORRUPT_CASES) $(CORRUPT_SEED)

@@ -1488,8 +1488,9 @@ struct salv {
 	size_t ntaint, ctaint;
 	uint64_t idx_offs[2];      /* index checkpoints the header slots name */
 	int nidx;
-	struct sgrp { uint64_t pos; uint32_t len, nops; uint8_t intact, headerless; } *grp;
+	struct sgrp { uint64_t pos; uint32_t len, nops; uint8_t intact, headerless, maybe; } *grp;
 	size_t ngrp, cgrp;         /* records of a group whose COMMIT is not met yet */
+	int grp_damage;            /* damaged bytes met since the pending group began */
 	struct lfs_fsck_salvage st;
 };
 
@@ -1920,19 +1921,83 @@ static int salv_index(struct salv *v, struct lfs_kv *nkv, const uint8_t *p, size
 /* Groups: a GROUP batch (or a damaged record between a group's batches) is
  * remembered, and staged only when the group's COMMIT record is met; a group
  * followed by a plain batch or an index, or open where the log ends, never
- * committed and is dropped, so a repair never makes half a command visible. */
-static int salv_grp_push(struct salv *v, uint64_t pos, uint32_t len, uint32_t nops, int intact, int headerless)
+ * committed and is dropped, so a repair never makes half a command visible.
+ *
+ * A record whose header is damaged outside a group ("maybe") may be a plain
+ * batch or a group's first batch (the GROUP flag is in the header): it waits
+ * like a group batch.  A COMMIT after it applies it with the group (a plain
+ * batch before a group, or the group's first: either way it counts); a plain
+ * batch or an index after it (a writer cuts an unterminated group before it
+ * writes anything else, so no group is open there) says it was plain: it is
+ * applied.  Where the log ends it stays undecided: dropped, as a group must be,
+ * and its files marked suspect, as a lost plain batch must make them. */
+static int salv_grp_push(struct salv *v, uint64_t pos, uint32_t len, uint32_t nops, int intact, int headerless,
+			 int maybe)
 {
 	if (grow((void **)&v->grp, &v->cgrp, v->ngrp + 1, sizeof *v->grp) < 0)
 		return -ENOMEM;
-	v->grp[v->ngrp++] = (struct sgrp){ pos, len, nops, (uint8_t)intact, (uint8_t)headerless };
+	if (!v->ngrp)
+		v->grp_damage = 0;
+	v->grp[v->ngrp++] = (struct sgrp){ pos, len, nops, (uint8_t)intact, (uint8_t)headerless, (uint8_t)maybe };
 	return 0;
 }
 
-static void salv_grp_drop(struct salv *v)
+static int salv_grp_all_maybe(const struct salv *v)
 {
+	for (size_t i = 0; i < v->ngrp; i++)
+		if (!v->grp[i].maybe)
+			return 0;
+	return v->ngrp > 0;
+}
+
+/* Drop the pending group.  With taint, every file its records touch is
+ * marked suspect: damage says its COMMIT may have been there (a group
+ * followed by other records, or damaged bytes after it), or a record of it
+ * may have been a plain batch. */
+static int salv_grp_drop(struct salv *v, int taint)
+{
+	int rc = 0;
 	v->st.uncommitted += v->ngrp;
+	if (taint && v->ngrp) {
+		/* staged into the scratch batch only to learn the files: the
+		 * statistics and suspect list of that staging are put back */
+		struct lfs_fsck_salvage st0 = v->st;
+		uint64_t *t0 = v->ntaint ? malloc(v->ntaint * sizeof *t0) : NULL;
+		size_t nt0 = v->ntaint, nf = 0, cf = 0;
+		uint64_t *files = NULL;
+		if (v->ntaint && !t0)
+			return -ENOMEM;
+		if (t0)
+			memcpy(t0, v->taint, nt0 * sizeof *t0);
+		for (size_t i = 0; i < v->ngrp && rc >= 0; i++) {
+			const struct sgrp *g = &v->grp[i];
+			uint64_t end;
+			lfs_kv_batch_clear(v->b);
+			v->ninos = 0;
+			int r = g->headerless ? salv_headerless(v, g->pos, &end)
+					      : salv_batch(v, v->map + g->pos + sizeof(struct kv_rhdr), g->len, g->intact);
+			if (r == -ENOMEM)
+				rc = r;
+			for (size_t j = 0; j < v->ninos && rc >= 0; j++) {
+				if (grow((void **)&files, &cf, nf + 1, sizeof *files) < 0)
+					rc = -ENOMEM;
+				else
+					files[nf++] = v->inos[j];
+			}
+		}
+		lfs_kv_batch_clear(v->b);
+		v->st = st0;
+		if (t0)
+			memcpy(v->taint, t0, nt0 * sizeof *t0);
+		v->ntaint = nt0;
+		free(t0);
+		for (size_t j = 0; j < nf && rc >= 0; j++)
+			rc = salv_taint(v, files[j]);
+		free(files);
+	}
 	v->ngrp = 0;
+	v->grp_damage = 0;
+	return rc;
 }
 
 static int salv_grp_apply(struct salv *v, struct lfs_kv *nkv, struct lfs_err *err)
@@ -2082,44 +2147,42 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 		if (!salv_hdr(&v, pos, &h) || (last_seq && h.seq <= last_seq)) {
 			if (!in_damage) {
 				v.st.damaged++;
-				/* a damaged record header over intact operations: take them */
+				/* a damaged record header over intact operations: take
+				 * them, as the batch they were.  Whether it was a
+				 * group's (its flag is in the header) is not known yet:
+				 * it waits like a group batch (see salv_grp_push) and
+				 * only its end is wanted now */
 				uint64_t end = 0;
-				/* inside an open group its side effects wait for the
-				 * COMMIT: only its end is wanted now */
 				struct lfs_fsck_salvage st0 = v.st;
-				uint64_t *t0 = v.ngrp && v.ntaint ? malloc(v.ntaint * sizeof *t0) : NULL;
+				uint64_t *t0 = v.ntaint ? malloc(v.ntaint * sizeof *t0) : NULL;
 				size_t nt0 = v.ntaint;
-				if (v.ngrp && v.ntaint && !t0) {
+				if (v.ntaint && !t0) {
 					rc = lfs_seterr(err, -ENOMEM, "out of memory");
 					goto out;
 				}
 				if (t0)
 					memcpy(t0, v.taint, nt0 * sizeof *t0);
 				int r = salv_headerless(&v, pos, &end);
-				if (v.ngrp) {
-					v.st = st0;
-					if (t0)
-						memcpy(v.taint, t0, nt0 * sizeof *t0);
-					v.ntaint = nt0;
-				}
+				v.st = st0;
+				if (t0)
+					memcpy(v.taint, t0, nt0 * sizeof *t0);
+				v.ntaint = nt0;
 				free(t0);
+				lfs_kv_batch_clear(v.b);
 				if (r < 0 && r != LFS_E_CORRUPT) {
 					rc = lfs_seterr(err, r, "out of memory");
 					goto out;
 				}
-				if (r == 0 && v.ngrp) {
-					/* inside an open group (its records are contiguous):
-					 * one of its batches, applied only at its COMMIT */
-					lfs_kv_batch_clear(v.b);
-					if ((r = salv_grp_push(&v, pos, 0, 0, 0, 1)) < 0) {
+				if (r == 0) {
+					/* in an open group (its records are contiguous): one
+					 * of its batches; else maybe a plain batch */
+					int maybe = !v.ngrp || salv_grp_all_maybe(&v);
+					if (v.ngrp)
+						v.grp_damage = 1;
+					if ((r = salv_grp_push(&v, pos, 0, 0, 0, 1, maybe)) < 0) {
 						rc = lfs_seterr(err, r, "out of memory");
 						goto out;
 					}
-				}
-				if (r == 0) {
-					v.st.records += !v.ngrp;
-					if (nkv && lfs_kv_batch_count(v.b) && (rc = lfs_kv_commit(nkv, v.b, 0, err)) < 0)
-						goto out;
 					if (last_seq)
 						last_seq++;   /* the record it was */
 					gap_from = end;
@@ -2128,6 +2191,8 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 				}
 			}
 			in_damage = 1;
+			if (v.ngrp)
+				v.grp_damage = 1;
 			v.st.skipped_bytes += KV_REC_ALIGN;
 			pos += KV_REC_ALIGN;
 			continue;
@@ -2144,7 +2209,7 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 		if (h.type == KV_REC_BATCH && (h.flags & KV_RF_GROUP)) {
 			/* a batch of a command-wide group: nothing of it counts
 			 * before the group's COMMIT (as in lfs_kv_open) */
-			int r = salv_grp_push(&v, pos, h.len, h.nops, intact, 0);
+			int r = salv_grp_push(&v, pos, h.len, h.nops, intact, 0, 0);
 			if (r < 0) {
 				rc = lfs_seterr(err, r, "out of memory");
 				goto out;
@@ -2152,8 +2217,20 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 		} else if (h.type == KV_REC_COMMIT) {
 			if ((rc = salv_grp_apply(&v, nkv, err)) < 0)
 				goto out;
-		} else if (h.type != KV_REC_SYNC) {
-			salv_grp_drop(&v);   /* a group never committed, then other records */
+		} else if (h.type != KV_REC_SYNC && salv_grp_all_maybe(&v)) {
+			/* records with damaged headers, then a plain one: no group
+			 * was open, they were plain batches */
+			if ((rc = salv_grp_apply(&v, nkv, err)) < 0)
+				goto out;
+		} else if (h.type != KV_REC_SYNC && v.ngrp) {
+			/* a group without its COMMIT, then other records: a writer
+			 * cuts an unterminated group off before it writes on, so
+			 * damage took its COMMIT (or its end) */
+			int r = salv_grp_drop(&v, 1);
+			if (r < 0) {
+				rc = lfs_seterr(err, r, "out of memory");
+				goto out;
+			}
 		}
 		if (h.type == KV_REC_BATCH && !(h.flags & KV_RF_GROUP)) {
 			lfs_kv_batch_clear(v.b);
@@ -2174,7 +2251,14 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 	if (have_slot && last_seq && slot_next_seq > last_seq + 1 &&
 	    !salv_gap_benign(&v, gap_from, slot_next_seq - last_seq - 1))
 		v.st.lost_records += slot_next_seq - last_seq - 1;   /* the end of the log is gone */
-	salv_grp_drop(&v);   /* a group still open where the log ends did not happen */
+	/* a group still open where the log ends did not happen; when damage
+	 * followed it (its COMMIT?) or a record of it may have been a plain
+	 * batch, its files are suspect */
+	int r = salv_grp_drop(&v, v.grp_damage || (v.ngrp && v.grp[0].maybe));
+	if (r < 0) {
+		rc = lfs_seterr(err, r, "out of memory");
+		goto out;
+	}
 	if ((rc = salv_put_taints(&v, nkv, err)) < 0)
 		goto out;
 	if (nkv) {

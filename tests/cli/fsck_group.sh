@@ -3,7 +3,10 @@
 # count only at its COMMIT.  Image: `cp -r` of tree A (committed group), then
 # `cp -r` of tree B cut just before its COMMIT record (as if killed there).
 # After the repair A's files are there and identical, none of B's exist.
-# Run for a plain and a zstd image (zstd: the group's values in BLOCKs).
+# Run for a plain and a zstd image (zstd: the group's values in BLOCKs), and
+# again with the header of B's first batch zeroed (suffix _hdr): salvage
+# cannot tell from it that the batch was a group's, and used to apply it as
+# a plain batch, making part of the uncommitted B visible.
 . "$TOP/tests/cli/lib.sh"
 T=$TMPDIR
 mkdir -p "$T/A/sub" "$T/B/sub"
@@ -15,7 +18,7 @@ for i in 1 2 3 4 5 6; do
 done
 # log records of an image (headers: 40 bytes, 8-aligned): `last_commit IMG`
 # prints the last COMMIT's offset, `tail_group IMG` how many GROUP batches
-# follow the last COMMIT
+# follow the last COMMIT, `first_tail IMG` the offset of the first of them
 logscan() {
 	python3 - "$1" "$2" <<'EOF'
 import struct, sys
@@ -26,17 +29,22 @@ while pos + 40 <= len(d):
 	if magic != 0x5256484c:
 		break
 	if typ == 4:
-		last, after = pos, 0
+		last, after, first = pos, 0, -1
 	elif typ == 1 and flags & 1:
+		if after == 0:
+			first = pos
 		after += 1
 	pos += (40 + ln + 7) & ~7
-print(last if sys.argv[1] == 'commit' else after)
+print({'commit': last, 'group': after, 'first': first}[sys.argv[1]])
 EOF
 }
 last_commit() { logscan commit "$1"; }
 tail_group() { logscan group "$1"; }
-for comp in none zstd; do
-	img=$T/g_$comp.img
+first_tail() { logscan first "$1"; }
+for case in none zstd none_hdr zstd_hdr; do
+	comp=${case%_hdr}
+	hdr=0; [ "$case" = "$comp" ] || hdr=1
+	img=$T/g_$case.img
 	"$LF" mkfs --compress $comp "$img" >/dev/null 2>&1 || { fail fsck_group_mkfs_$comp "mkfs failed"; continue; }
 	"$LF" cp -r "$T/A" "$img:/A" >/dev/null 2>&1 || { fail fsck_group_cp_$comp "cp A failed"; continue; }
 	head -c 4096 "$img" >"$T/hdr_$comp"   # the header slots (a group never writes them)
@@ -49,12 +57,23 @@ for comp in none zstd; do
 	dd if="$T/hdr_$comp" of="$img" conv=notrunc 2>/dev/null
 	n=$(tail_group "$img")
 	[ "$n" -ge 1 ] 2>/dev/null && pass fsck_group_cut_has_b_$comp || fail fsck_group_cut_has_b_$comp "no GROUP batch after the last COMMIT ($n)"
+	if [ $hdr = 1 ]; then
+		f=$(first_tail "$img")
+		dd if=/dev/zero of="$img" bs=1 seek="$f" count=40 conv=notrunc 2>/dev/null
+		comp=$case
+	fi
 	# normal recovery ignores the cut group: B absent
 	expect_exit 1 fsck_group_open_ignores_$comp "$LF" ls "$img:/B"
 	# every index checkpoint zeroed: the store no longer opens, salvage runs
-	for off in $("$LF" kv dump "$img" 2>/dev/null | awk '$3 == "index" { print $1 }'); do
-		dd if=/dev/zero of="$img" bs=1 seek="$off" count=48 conv=notrunc 2>/dev/null
-	done
+	# (_hdr: both header slots zeroed instead, so that salvage starts from
+	# the newest index and meets B's batch with the damaged header first)
+	if [ $hdr = 0 ]; then
+		for off in $("$LF" kv dump "$img" 2>/dev/null | awk '$3 == "index" { print $1 }'); do
+			dd if=/dev/zero of="$img" bs=1 seek="$off" count=48 conv=notrunc 2>/dev/null
+		done
+	else
+		dd if=/dev/zero of="$img" bs=4096 count=1 conv=notrunc 2>/dev/null
+	fi
 	expect_exit 4 fsck_group_unreadable_$comp "$LF" fsck "$img"
 	"$LF" fsck --repair "$img" >"$T/rep" 2>&1; rc=$?
 	[ $rc -eq 1 ] && pass fsck_group_repair_fixed_$comp || fail fsck_group_repair_fixed_$comp "exit $rc, want 1: $(head -3 "$T/rep")"

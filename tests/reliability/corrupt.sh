@@ -3,7 +3,8 @@
 #   sh tests/reliability/corrupt.sh CASES [SEED]
 #   env: LIGHTFS (the binary), CORRUPT_TOOL (tests/reliability/corrupt_tool),
 #        TMPDIR, CORRUPT_VERBOSE=1 (one line per case), CORRUPT_LIST=FILE
-#        ("SEED I" lines: cases to run first, e.g. failures to replay)
+#        ("SEED I" lines: cases to run first, e.g. failures to replay),
+#        CORRUPT_IMAGES="NAME..." (the images to damage, see SPECS)
 #
 # Images of several sizes and geometries are built through the API (a tree
 # of files of many sizes, a hard link, a symlink, history).  Each case copies
@@ -32,11 +33,26 @@ echo "corrupt: $CASES random cases, seed $SEED (replay: CORRUPT_SEED=$SEED)"
 # is built (once, when a case needs it) with tree seed S + n - 1
 # (host: a real tree, /usr/include/x86_64-linux-gnu/bits, copied in with
 # `lightfs cp -r`, compared with the host files)
+# The first six are the default pool (case i of seed S damages image
+# (S + i) % 6 + 1, so seeds replay); CORRUPT_IMAGES="zstd zbig z16k" picks
+# the pool instead (e.g. only the zstd images, BLOCK records).
 SPECS="small:12:9000:4096:none medium:40:60000:4096:none big:90:400000:4096:none \
-zstd:40:60000:4096:zstd p512:30:20000:512:none host:0:0:4096:none"
+zstd:40:60000:4096:zstd p512:30:20000:512:none host:0:0:4096:none \
+zbig:90:400000:4096:zstd z16k:60:200000:16384:zstd"
 HOSTDIR=${CORRUPT_HOSTDIR:-/usr/include/x86_64-linux-gnu/bits}
-NIMG=6
-[ -d "$HOSTDIR" ] || NIMG=5
+POOL="1 2 3 4 5 6"
+[ -d "$HOSTDIR" ] || POOL="1 2 3 4 5"
+if [ -n "${CORRUPT_IMAGES:-}" ]; then
+	POOL=
+	for want in $CORRUPT_IMAGES; do
+		n=$(echo $SPECS | tr ' ' '\n' | cut -d: -f1 | grep -nx "$want" | cut -d: -f1)
+		[ -n "$n" ] || { echo "corrupt: no image named $want" >&2; exit 2; }
+		[ "$want" = host ] && [ ! -d "$HOSTDIR" ] && continue
+		POOL="$POOL $n"
+	done
+	echo "corrupt: images $CORRUPT_IMAGES"
+fi
+NIMG=$(echo $POOL | wc -w)
 mkhost() {
 	rm -f "$1"
 	"$LF" mkfs "$1" && "$LF" cp -r "$HOSTDIR" "$1:/t" && "$TOOL" hostman "$1" "$HOSTDIR" /t
@@ -72,7 +88,7 @@ NCASES=$(wc -l <"$W/cases")
 
 # does `lightfs cat` exist yet (the image CLI)?
 CAT=0
-small=$(base "$SEED" 1) || exit 1
+small=$(base "$SEED" $(echo $POOL | cut -d' ' -f1)) || exit 1
 first=$(sed -n 2p "$small.manifest" | cut -d' ' -f5-)
 if [ -n "$first" ] && "$LF" cat "$small:$first" >"$W/cat.out" 2>/dev/null &&
    "$TOOL" expect "$small" "$first" | cmp -s - "$W/cat.out"; then
@@ -84,7 +100,7 @@ cats=0; lostrec=0; relocated=0
 fail_case() { fails=$((fails + 1)); echo "FAIL case $i of seed $cseed (image $img, damage seed $cs): $*"; }
 crashed() { [ "$1" -ge 128 ] || [ "$1" -eq 86 ]; }
 while read -r cseed i <&3; do
-	n=$(( (cseed + i) % NIMG + 1 ))
+	n=$(echo $POOL | cut -d' ' -f$(( (cseed + i) % NIMG + 1 )))
 	img=$(echo $SPECS | tr ' ' '\n' | sed -n "${n}p" | cut -d: -f1)
 	cs=$((cseed * 1000 + i))
 	c=$W/case.img
