@@ -402,6 +402,10 @@ uint32_t lfs_crc32c_copy(uint32_t crc, void *dst, const void *src, size_t len)
 
 /* ---- combine (zlib's crc32_combine_gen / multmodp / x2nmodp) */
 static uint32_t x2n_table[32];
+#if defined(__x86_64__)
+static int have_clmul;       /* pclmul + sse4.2: lfs_crc32c_combine multiplies in one step */
+#endif
+static uint32_t x8k_table[40];  /* x^(8 (2^k - 4)) modulo P, k >= 2 (carry-less operators) */
 static pthread_once_t x2n_once = PTHREAD_ONCE_INIT;
 
 /* a * b modulo P, polynomials in the reflected representation. */
@@ -420,12 +424,20 @@ static uint32_t multmodp(uint32_t a, uint32_t b)
 	return p;
 }
 
+static uint32_t x2nmodp(uint64_t n, unsigned k);
+
 static void x2n_init(void)
 {
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	have_clmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.2");
+#endif
 	uint32_t p = 1u << 30;                  /* x^1 */
 	x2n_table[0] = p;
 	for (int n = 1; n < 32; n++)
 		x2n_table[n] = p = multmodp(p, p);
+	for (int k = 2; k < 40; k++)
+		x8k_table[k] = x2nmodp((1ull << k) - 4, 3);
 }
 
 /* x^(n * 2^k) modulo P. */
@@ -441,24 +453,71 @@ static uint32_t x2nmodp(uint64_t n, unsigned k)
 	return p;
 }
 
+#if defined(__x86_64__)
+/* a * b * x^32 modulo P: the carry-less product (63 bits, shifted left by
+ * one into the reflected 64-bit frame) reduced by the crc32 instruction,
+ * which multiplies its 64 data bits by x^32.  With a = op * x^-32, that is
+ * op * b: a combine is one multiplication instead of multmodp's 32 steps. */
+__attribute__((target("pclmul,sse4.2")))
+static uint32_t mul_x32_hw(uint32_t a, uint32_t b)
+{
+	__m128i p = _mm_clmulepi64_si128(_mm_cvtsi32_si128((int)a), _mm_cvtsi32_si128((int)b), 0);
+	return (uint32_t)_mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(p) << 1);
+}
+
+/* x^(8 n) modulo P with carry-less steps: the low two bits of n give the
+ * start (x^0, x^8, x^16 or x^24), each higher bit k one multiplication by
+ * x^(8 2^k) (x8k_table holds it times x^-32, which mul_x32_hw adds back). */
+__attribute__((target("pclmul,sse4.2")))
+static uint32_t x8nmodp_hw(uint64_t n)   /* n < 2^38 */
+{
+	uint32_t p = 1u << (31 - 8 * (n & 3));
+	n >>= 2;
+	for (unsigned k = 2; n; n >>= 1, k++)
+		if (n & 1)
+			p = mul_x32_hw(x8k_table[k], p);
+	return p;
+}
+#endif
+
 uint32_t lfs_crc32c_combine(uint32_t crc1, uint32_t crc2, size_t len2)
 {
-	/* the operator for the last two lengths seen by this thread (a batch
-	 * of pages combines the same few lengths over and over) */
-	static _Thread_local size_t last_len[2] = { (size_t)-1, (size_t)-1 };
-	static _Thread_local uint32_t last_op[2];
-	static _Thread_local int next;
+	/* the operators of the lengths seen by this thread, direct-mapped by
+	 * length (a batch combines a few lengths over and over: pages, inode
+	 * records, dentries of each name length); with carry-less
+	 * multiplication an entry holds x^(8 len - 32), else x^(8 len) */
+	enum { OPS = 256 };
+	static _Thread_local struct { size_t len; uint32_t op; } ops[OPS];
+	static _Thread_local int ops_init;
 	pthread_once(&x2n_once, x2n_init);
-	uint32_t op;
-	if (last_len[0] == len2) {
-		op = last_op[0];
-	} else if (last_len[1] == len2) {
-		op = last_op[1];
-	} else {
-		op = x2nmodp(len2, 3);
-		last_len[next] = len2;
-		last_op[next] = op;
-		next ^= 1;
+	if (!ops_init) {
+		for (int i = 0; i < OPS; i++)
+			ops[i].len = (size_t)-1;
+		ops_init = 1;
 	}
+	if (len2 == 0)
+		return crc1 ^ crc2;
+#if defined(__x86_64__)
+	int hw = have_clmul && len2 >= 4 && (uint64_t)len2 < (1ull << 38);
+#else
+	int hw = 0;
+#endif
+	unsigned slot = (unsigned)(len2 % OPS);
+	uint32_t op;
+	if (ops[slot].len == len2) {
+		op = ops[slot].op;
+	} else {
+#if defined(__x86_64__)
+		op = hw ? x8nmodp_hw(len2 - 4) : x2nmodp(len2, 3);
+#else
+		op = x2nmodp(len2, 3);
+#endif
+		ops[slot].len = len2;
+		ops[slot].op = op;
+	}
+#if defined(__x86_64__)
+	if (hw)
+		return mul_x32_hw(op, crc1) ^ crc2;
+#endif
 	return multmodp(op, crc1) ^ crc2;
 }

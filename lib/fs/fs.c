@@ -88,6 +88,71 @@ static uint32_t dc_hash(uint64_t dir, const char *name, size_t nlen)
 	return (uint32_t)(h % DC_SLOTS);
 }
 
+/* Complete directories: a bounded, direct-mapped set of directories made
+ * by this mount, and a Bloom filter of every (directory, name) this mount
+ * staged a positive dentry for.  Every entry a directory in the set has was
+ * staged by this mount, so a name the filter has never seen is absent
+ * without asking KV (a copy into a new tree made one negative lookup per
+ * created name; each was a KV query, which also served the channel's queue
+ * on the caller's thread).  A directory joins the set when lfs_fs_create
+ * makes it (empty), leaves it when another takes its slot, and the set and
+ * the filter are emptied whenever the dentry cache is cleared (an aborted
+ * batch, the KV handle lent out).  Names are never removed from the
+ * filter: a removed name costs a KV query, never a wrong answer. */
+#define CD_SLOTS 1024
+#define CD_BLOOM_BITS (1u << 20)
+struct cdirs {
+	uint64_t dir[CD_SLOTS];
+	uint64_t bloom[CD_BLOOM_BITS / 64];
+};
+
+static uint64_t cd_hash(uint64_t dir, const char *name, size_t nlen)
+{
+	uint64_t h = 1469598103934665603ull ^ (dir * 0x9e3779b97f4a7c15ull);
+	for (size_t i = 0; i < nlen; i++) {
+		h ^= (uint8_t)name[i];
+		h *= 1099511628211ull;
+	}
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 29);
+}
+
+static void cd_add(struct lfs_fs *fs, uint64_t dir)
+{
+	struct cdirs *c = fs->cd;
+	if (c)
+		c->dir[dir % CD_SLOTS] = dir;
+}
+
+static void cd_name(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen)
+{
+	struct cdirs *c = fs->cd;
+	if (!c)
+		return;
+	uint64_t h = cd_hash(dir, name, nlen);
+	uint32_t a = (uint32_t)h % CD_BLOOM_BITS, b = (uint32_t)(h >> 32) % CD_BLOOM_BITS;
+	c->bloom[a / 64] |= 1ull << (a % 64);
+	c->bloom[b / 64] |= 1ull << (b % 64);
+}
+
+/* 1: the name is certainly absent from dir. */
+static int cd_absent(const struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen)
+{
+	const struct cdirs *c = fs->cd;
+	if (!c || !dir || c->dir[dir % CD_SLOTS] != dir)
+		return 0;
+	uint64_t h = cd_hash(dir, name, nlen);
+	uint32_t a = (uint32_t)h % CD_BLOOM_BITS, b = (uint32_t)(h >> 32) % CD_BLOOM_BITS;
+	return !(c->bloom[a / 64] >> (a % 64) & 1) || !(c->bloom[b / 64] >> (b % 64) & 1);
+}
+
+static void cd_clear(struct lfs_fs *fs)
+{
+	if (fs->cd)
+		memset(fs->cd, 0, sizeof(struct cdirs));
+}
+
 static void dc_set(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen,
 		   uint64_t ino, uint8_t type)
 {
@@ -133,6 +198,7 @@ static void dc_clear(struct lfs_fs *fs)
 	struct dc_ent *dc = fs->dc;
 	for (int i = 0; dc && i < DC_SLOTS; i++)
 		dc[i].valid = 0;
+	cd_clear(fs);
 }
 
 /* The KV handle was lent out (lfs_fs_drain): forget every cached record. */
@@ -227,6 +293,7 @@ static int stage_dentry(struct lfs_fs *fs, uint64_t dir, const char *name, size_
 		return kl;
 	struct lfs_fs_dentry d = { .ino = ino, .type = type };
 	lfs_fs_dentry_encode(&d, v);
+	cd_name(fs, dir, name, nlen);     /* before the put: never absent while staged */
 	int rc = put(fs, k, (size_t)kl, v, sizeof v);
 	if (rc == 0)
 		dc_set(fs, dir, name, nlen, ino, type);
@@ -338,11 +405,15 @@ int lfs_fs_mount_opts(struct lfs_kv *kv, int ro, const struct lfs_fs_opts *o,
 		to.hook = o->hook;
 		to.hook_arg = o->hook_arg;
 	}
+	fs->uid = (uint32_t)getuid();
+	fs->gid = (uint32_t)getgid();
 	fs->ic = calloc(IC_SLOTS, sizeof(struct ic_ent));
 	fs->dc = calloc(DC_SLOTS, sizeof(struct dc_ent));
-	if (!fs->ic || !fs->dc) {
+	fs->cd = calloc(1, sizeof(struct cdirs));
+	if (!fs->ic || !fs->dc || !fs->cd) {
 		free(fs->ic);
 		free(fs->dc);
+		free(fs->cd);
 		free(fs);
 		return -ENOMEM;
 	}
@@ -353,6 +424,7 @@ int lfs_fs_mount_opts(struct lfs_kv *kv, int ro, const struct lfs_fs_opts *o,
 		lfs_io_stop(fs->io);
 		free(fs->ic);
 		free(fs->dc);
+		free(fs->cd);
 		free(fs);
 		return rc;
 	}
@@ -371,6 +443,7 @@ void lfs_fs_free(struct lfs_fs *fs)
 	lfs_kv_batch_free(fs->b);
 	free(fs->ic);
 	free(fs->dc);
+	free(fs->cd);
 	free(fs);
 }
 
@@ -525,6 +598,10 @@ int lfs_fs_lookup(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen
 			fs->dc_hits++;
 		return neg ? -ENOENT : 0;
 	}
+	if (cd_absent(fs, dir, name, nlen)) {
+		fs->dc_neg_hits++;     /* a complete directory: not cached is absent */
+		return -ENOENT;
+	}
 	fs->dc_misses++;
 	int rc = kget(fs, k, (size_t)kl, v, sizeof v, &vl);
 	if (rc == -ENOENT)
@@ -547,14 +624,16 @@ static void abort_batch(struct lfs_fs *fs)
 	dc_clear(fs);
 }
 
-/* A fresh inode record: MODE, NLINK links, the caller's ids, all times now. */
-static void inode_init(struct lfs_fs_inode *in, uint32_t mode, uint32_t nlink, uint64_t now)
+/* A fresh inode record: MODE, NLINK links, the caller's ids (as at mount),
+ * all times now. */
+static void inode_init(const struct lfs_fs *fs, struct lfs_fs_inode *in, uint32_t mode,
+		       uint32_t nlink, uint64_t now)
 {
-	memset(in, 0, sizeof *in);
+	memset(in, 0, offsetof(struct lfs_fs_inode, target) + 1);
 	in->mode = mode;
 	in->nlink = nlink;
-	in->uid = (uint32_t)getuid();
-	in->gid = (uint32_t)getgid();
+	in->uid = fs->uid;
+	in->gid = fs->gid;
 	in->atime_ns = in->mtime_ns = in->ctime_ns = in->btime_ns = now;
 }
 
@@ -576,7 +655,7 @@ int lfs_fs_create(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen
 	if (rc != -ENOENT)
 		return rc;
 	uint64_t now = lfs_fs_now();
-	inode_init(&in, mode, S_ISDIR(mode) ? 2 : 1, now);
+	inode_init(fs, &in, mode, S_ISDIR(mode) ? 2 : 1, now);
 	if (target) {
 		size_t tl = strlen(target);
 		if (tl > LFS_FS_SYMLINK_MAX)
@@ -604,6 +683,8 @@ int lfs_fs_create(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nlen
 		fs->sb.next_ino--;
 		return rc;
 	}
+	if (S_ISDIR(mode))
+		cd_add(fs, ino);       /* empty: every name it gets is staged here */
 	if (ino_out)
 		*ino_out = ino;
 	return 0;
@@ -679,7 +760,7 @@ int lfs_fs_create_unnamed(struct lfs_fs *fs, uint32_t mode, uint64_t *ino_out)
 		return LFS_E_READONLY;
 	if (!S_ISREG(mode))
 		return -EINVAL;
-	inode_init(&in, mode, 0, lfs_fs_now());
+	inode_init(fs, &in, mode, 0, lfs_fs_now());
 	uint64_t ino = fs->sb.next_ino++;
 	int rc = stage_super(fs);
 	if (rc == 0)

@@ -33,6 +33,8 @@ struct lfs_fs {
 	struct lfs_txn *t;        /* the open txn of the current operation */
 	void *ic;                 /* inode cache (write-through, fs.c) */
 	void *dc;                 /* dentry cache (write-through, fs.c) */
+	void *cd;                 /* directories made by this mount, names they hold (fs.c) */
+	uint32_t uid, gid;        /* getuid()/getgid() at mount: owner of new inodes */
 	int lent;                 /* kv lent out by lfs_fs_drain: caches are refilled */
 	uint64_t dc_hits, dc_neg_hits, dc_misses;
 };

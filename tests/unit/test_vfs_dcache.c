@@ -7,7 +7,9 @@
  * model; then the same after a remount (an empty cache).  Also: more names
  * than the cache holds (collisions and eviction), names too long to cache,
  * and writes made directly to KV while the handle is lent out
- * (lfs_mount_kv) are seen at the next lookup. */
+ * (lfs_mount_kv) are seen at the next lookup.  A directory made by this
+ * mount is "complete" (every entry of it cached): creating names in it asks
+ * KV nothing, and it stops being complete when the handle is lent out. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -348,8 +350,59 @@ TEST(direct_kv_writes_while_lent)
 	unlink(img);
 }
 
+static uint64_t kv_reads(struct lfs_mount *m)
+{
+	struct lfs_stats s;
+	lfs_mount_stats(m, &s);
+	return s.io.reads;
+}
+
+/* Names created in a directory this mount made are known absent without a
+ * KV query (no negative lookup per create); a name written behind the
+ * cache's back while the handle is lent out is seen afterwards. */
+TEST(new_directory_asks_kv_nothing)
+{
+	char img[64], path[64];
+	snprintf(img, sizeof img, "dcache-new-%d.lfs", (int)getpid());
+	unlink(img);
+	struct lfs_err e = { 0 };
+	CHECK_MSG(lfs_mkfs(img, NULL, &e) == 0, "%s", e.msg);
+	struct lfs_mount *m;
+	CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);
+	struct lfs_proc *p = lfs_proc_new(m);
+	CHECK(lfs_mkdir(p, "/c", 0755) == 0);
+	CHECK(lfs_mkdir(p, "/c/sub", 0755) == 0);
+	struct lfs_stat st;
+	uint64_t before = kv_reads(m);
+	for (int i = 0; i < 200; i++) {
+		snprintf(path, sizeof path, "/c/sub/f%d", i);
+		int fd = lfs_open(p, path, O_CREAT | O_EXCL | O_WRONLY, 0644);
+		CHECK(fd >= 0);
+		lfs_close(p, fd);
+	}
+	CHECK(lfs_lstat(p, "/c/sub/absent", &st) == -ENOENT);
+	CHECK(lfs_lstat(p, "/c/absent", &st) == -ENOENT);
+	CHECK_EQ(kv_reads(m), before);
+	for (int i = 0; i < 200; i++) {
+		snprintf(path, sizeof path, "/c/sub/f%d", i);
+		CHECK_MSG(lfs_lstat(p, path, &st) == 0, "%s", path);
+	}
+	CHECK_EQ(lfs_open(p, "/c/sub/f7", O_CREAT | O_EXCL | O_WRONLY, 0644), -EEXIST);
+	/* lent out: a name put directly into /c/sub is found */
+	CHECK(lfs_lstat(p, "/c/sub/f0", &st) == 0);
+	uint64_t ino = st.ino;
+	CHECK(lfs_lstat(p, "/c/sub", &st) == 0);
+	struct lfs_kv *kv = lfs_mount_kv(m);
+	CHECK(put_dentry(kv, st.ino, "behind", ino, 0) == 0);
+	CHECK_EQ(lfs_lstat(p, "/c/sub/behind", &st), 0);
+	CHECK_EQ(st.ino, ino);
+	lfs_proc_free(p);
+	CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
+	unlink(img);
+}
+
 int main(int argc, char **argv)
 {
 	return RUN_TESTS(argc, argv, each_op_over_cached_names, random_namespace_ops, more_names_than_slots,
-			 direct_kv_writes_while_lent);
+			 direct_kv_writes_while_lent, new_directory_asks_kv_nothing);
 }
