@@ -631,6 +631,23 @@ static int apply_delrange(struct lfs_kv *kv, const void *lo, size_t lolen, const
 /* ------------------------------------------------------------ writer */
 static void grp_seal(struct lfs_kv *kv);
 
+/* After the log grew to w->off: once WB_START bytes were written since the
+ * last kick, start writing back what the next sync will wait for (as the
+ * kernel's background writeback would for a plain file), so a long stream's
+ * or a long group's sync does not meet all of it at once.  A hint only:
+ * durability still comes from fsync alone. */
+static void wb_kick(struct lfs_kv *kv, struct wr *w)
+{
+	if (w != &kv->log || kv->fops != &real_fops || w->off - kv->wb_started < WB_START)
+		return;
+	if (kv->wb_started < kv->synced_end)
+		kv->wb_started = kv->synced_end;
+	if (w->off > kv->wb_started)
+		sync_file_range(w->fd, (off_t)kv->wb_started, (off_t)(w->off - kv->wb_started),
+				SYNC_FILE_RANGE_WRITE);
+	kv->wb_started = w->off;
+}
+
 static int wr_flush(struct lfs_kv *kv, struct wr *w)
 {
 	if (w == &kv->log && kv->open_rec)
@@ -645,17 +662,7 @@ static int wr_flush(struct lfs_kv *kv, struct wr *w)
 	kv->st.file_bytes_written += w->len;
 	w->off += w->len;
 	w->len = 0;
-	if (w == &kv->log && kv->fops == &real_fops && w->off - kv->wb_started >= WB_START) {
-		/* start writing back what the next sync will wait for, so a
-		 * long group's commit does not meet all of it at once (a hint:
-		 * durability still comes from fsync alone) */
-		if (kv->wb_started < kv->synced_end)
-			kv->wb_started = kv->synced_end;
-		if (w->off > kv->wb_started)
-			sync_file_range(w->fd, (off_t)kv->wb_started, (off_t)(w->off - kv->wb_started),
-					SYNC_FILE_RANGE_WRITE);
-		kv->wb_started = w->off;
-	}
+	wb_kick(kv, w);
 	return 0;
 }
 
@@ -2568,6 +2575,7 @@ static int commit_buf(struct lfs_kv *kv, uint8_t *ops, size_t len, size_t count,
 			kv->grp_batches++;
 		}
 		w->off += total;
+		wb_kick(kv, w);
 	} else {
 		size_t plen = len;
 		uint32_t nops = (uint32_t)count;

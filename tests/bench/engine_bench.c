@@ -2,7 +2,7 @@
  * tests/bench/engine_bench.c — the engine (vfs → page cache → fs → txn →
  * io → kv) against plain files on the same filesystem.
  *
- *   engine_bench [-d DIR] [-s MiB] [-n OPS] [-c CACHE_MiB] [-r ROUNDS]
+ *   engine_bench [-d DIR] [-s MiB] [-n OPS] [-c CACHE_MiB] [-r ROUNDS] [-w]
  *
  * The sequential write and read are run ROUNDS times (default 3), host and
  * lightfs alternating, and the ratio is taken of the best times (the
@@ -17,6 +17,7 @@
  * 3. N random 4 KiB preads, then N random 4 KiB pwrites + one fsync, on
  *    both.
  * Ratios are host time / lightfs time (1.0 = as fast as the host).
+ * -w: the sequential write only (for profiling it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,8 +85,9 @@ static void umnt(struct lfs_mount *m)
 		die("umount", rc);
 }
 
-/* Host side: write total bytes in CHUNK calls, fsync; seconds. */
-static double host_write(const char *host, uint8_t *buf, uint64_t total)
+/* Host side: write total bytes in CHUNK calls, fsync; seconds (*tw: the
+ * writes alone). */
+static double host_write(const char *host, uint8_t *buf, uint64_t total, double *tw)
 {
 	int fd = open(host, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
@@ -96,6 +98,7 @@ static double host_write(const char *host, uint8_t *buf, uint64_t total)
 		if (write(fd, buf, CHUNK) != CHUNK)
 			die("host write", -errno);
 	}
+	*tw = now() - t0;
 	if (fsync(fd) < 0)
 		die("host fsync", -errno);
 	double t = now() - t0;
@@ -221,16 +224,17 @@ int main(int argc, char **argv)
 {
 	const char *dir = ".";
 	uint64_t mib = 1024, cache_mib = 64;
-	int nops = 10000, rounds = 3, opt;
-	while ((opt = getopt(argc, argv, "d:s:n:c:r:")) != -1) {
+	int nops = 10000, rounds = 3, opt, write_only = 0;
+	while ((opt = getopt(argc, argv, "d:s:n:c:r:w")) != -1) {
 		switch (opt) {
+		case 'w': write_only = 1; break;
 		case 'r': rounds = atoi(optarg); break;
 		case 'd': dir = optarg; break;
 		case 's': mib = strtoull(optarg, NULL, 10); break;
 		case 'n': nops = atoi(optarg); break;
 		case 'c': cache_mib = strtoull(optarg, NULL, 10); break;
 		default:
-			fprintf(stderr, "usage: engine_bench [-d DIR] [-s MiB] [-n OPS] [-c CACHE_MiB] [-r ROUNDS]\n");
+			fprintf(stderr, "usage: engine_bench [-d DIR] [-s MiB] [-n OPS] [-c CACHE_MiB] [-r ROUNDS] [-w]\n");
 			return 2;
 		}
 	}
@@ -250,16 +254,17 @@ int main(int argc, char **argv)
 
 	/* ---- 1. sequential write + fsync, ROUNDS times alternating */
 	double th_w = 1e9, tl_w = 1e9, tl_w_nosync = 0, rss_mib = 0;
-	double thw[16], tlw[16];
+	double thw[16], tlw[16], thw_w[16], tlw_w[16];
 	struct wres best = { 0 };
 	struct rusage ru_best = { 0 };
 	for (int round = 0; round < rounds; round++) {
-		thw[round] = host_write(host, buf, total);
+		thw[round] = host_write(host, buf, total, &thw_w[round]);
 		struct wres w;
 		struct rusage ru;
 		if (lfs_write_run(img, buf, total, cache, &w, &ru) < 0)
 			return 1;
 		tlw[round] = w.dt;
+		tlw_w[round] = w.tw;
 		double r = (double)ru.ru_maxrss / 1024.0;
 		if (r > rss_mib)
 			rss_mib = r;                   /* the worst round's peak */
@@ -284,8 +289,20 @@ int main(int argc, char **argv)
 	       (double)ru_best.ru_utime.tv_sec + ru_best.ru_utime.tv_usec / 1e6,
 	       (double)ru_best.ru_stime.tv_sec + ru_best.ru_stime.tv_usec / 1e6, ru_best.ru_minflt,
 	       ru_best.ru_nvcsw, ru_best.ru_nivcsw);
+	printf("                 rounds (writes + fsync, s):");
+	for (int i = 0; i < rounds; i++)
+		printf(" host %.2f+%.2f lightfs %.2f+%.2f%s", thw_w[i], thw[i] - thw_w[i], tlw_w[i],
+		       tlw[i] - tlw_w[i], i + 1 < rounds ? ";" : "\n");
 	printf("peak RSS writing %" PRIu64 " MiB with a %" PRIu64 " MiB cache: %.1f MiB (target <= %" PRIu64
 	       " MiB)\n", mib, cache_mib, rss_mib, cache_mib + 48);
+
+	if (write_only) {
+		unlink(host);
+		unlink(img);
+		free(buf);
+		free(rb);
+		return 0;
+	}
 
 	/* ---- 2. cold sequential read (image and host file in the OS cache),
 	 * ROUNDS times alternating; each lightfs round on a fresh mount */

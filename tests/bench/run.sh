@@ -26,7 +26,7 @@ export BENCH_DIR
 echo "bench dir: $BENCH_DIR ($(findmnt -no FSTYPE,OPTIONS --target "$BENCH_DIR" 2>/dev/null))"
 for b in "$top"/tests/bench/*.sh; do
 	[ "$(basename "$b")" = run.sh ] && continue
-	[ -n "${1:-}" ] && case "$b" in *"$1"*) ;; *) continue ;; esac
+	[ -n "${1:-}" ] && case "$(basename "$b")" in *"$1"*) ;; *) continue ;; esac
 	echo; echo "=== $(basename "$b" .sh)"
 	(cd "$BENCH_DIR" && sh "$b") || echo "bench $(basename "$b"): FAILED"
 done
