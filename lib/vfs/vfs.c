@@ -239,21 +239,18 @@ static int walk(struct lfs_proc *p, const char *base, const char *path, int foll
 		return -EFAULT;
 	if (!*path)
 		return -ENOENT;
-	size_t cap = 2 * PATH_MAX + 8;
-	char *buf = malloc(cap), *tmp = malloc(cap);
+	enum { cap = 2 * PATH_MAX + 8 };
+	char buf[cap], tmp[cap];
 	uint64_t stack[PATH_MAX / 2];
 	size_t nameoff[PATH_MAX / 2];
 	char names[PATH_MAX];
 	size_t namelen = 0;
 	int depth = 0, loops = 0, rc = 0;
-	if (!buf || !tmp) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	if (strlen(path) >= PATH_MAX) {
-		rc = -ENAMETOOLONG;
-		goto out;
-	}
+	/* stack[depth] was checked to be a directory (by its inode) since the
+	 * walk last moved down or restarted at a symlink */
+	int cur_dir = 0;
+	if (strlen(path) >= PATH_MAX)
+		return -ENAMETOOLONG;
 	if (path[0] == '/')
 		snprintf(buf, cap, "%s", path);
 	else
@@ -293,27 +290,44 @@ static int walk(struct lfs_proc *p, const char *base, const char *path, int foll
 			rc = -ENAMETOOLONG;
 			break;
 		}
-		if (cl == 1 && s[0] == '.') {
+		uint64_t cur = stack[depth];
+		int dot = cl == 1 && s[0] == '.', dotdot = cl == 2 && s[0] == '.' && s[1] == '.';
+		if ((dot || dotdot) && !cur_dir) {
+			/* "f/." and "f/.." are ENOTDIR when f is not a directory */
+			struct lfs_fs_inode din;
+			rc = lfs_fs_iget(fs, cur, &din);
+			if (rc < 0)
+				break;
+			if (!S_ISDIR(din.mode)) {
+				rc = -ENOTDIR;
+				break;
+			}
+			cur_dir = 1;
+		}
+		if (dot) {
 			s = e;
 			continue;
 		}
-		if (cl == 2 && s[0] == '.' && s[1] == '.') {
+		if (dotdot) {
 			if (depth > 0) {
 				namelen = nameoff[depth] - 1;
 				depth--;
 			}
+			/* (cur_dir stays 1: stack[depth] was looked up in, so checked) */
 			s = e;
 			continue;
 		}
-		struct lfs_fs_inode din;
-		uint64_t cur = stack[depth];
-		rc = lfs_fs_iget(fs, cur, &din);
-		if (rc < 0)
-			break;
-		if (!S_ISDIR(din.mode)) {
-			rc = -ENOTDIR;
-			break;
+		if (!cur_dir) {
+			struct lfs_fs_inode din;
+			rc = lfs_fs_iget(fs, cur, &din);
+			if (rc < 0)
+				break;
+			if (!S_ISDIR(din.mode)) {
+				rc = -ENOTDIR;
+				break;
+			}
 		}
+		cur_dir = 0;
 		struct lfs_fs_dentry d;
 		rc = lfs_fs_lookup(fs, cur, s, cl, &d);
 		if (rc == -ENOENT && last) {
@@ -393,9 +407,6 @@ static int walk(struct lfs_proc *p, const char *base, const char *path, int foll
 				 cl > 1 ? "/" : "", w->name);
 		}
 	}
-out:
-	free(buf);
-	free(tmp);
 	return rc;
 }
 

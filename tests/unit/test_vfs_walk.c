@@ -1,0 +1,168 @@
+/* Path walk (lib/vfs/vfs.c walk): results through directories, "." and
+ * "..", symlinks in the middle and at the end (absolute, relative, to a
+ * file, dangling, loops), a file in the middle (ENOTDIR, also before "."
+ * or ".." as Linux), trailing slashes, renamed and replaced directories;
+ * the same after a remount (cold caches); and a directory entry whose inode
+ * record is gone (a damaged image) is an error below it, never a success. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "fs/schema.h"
+#include "kv/kv.h"
+#include "vfs/lightfs.h"
+
+static uint64_t ino_of(struct lfs_proc *p, const char *path, int follow)
+{
+	struct lfs_stat st;
+	int rc = follow ? lfs_stat(p, path, &st) : lfs_lstat(p, path, &st);
+	return rc == 0 ? st.ino : 0;
+}
+
+static int stat_rc(struct lfs_proc *p, const char *path)
+{
+	struct lfs_stat st;
+	return lfs_stat(p, path, &st);
+}
+
+/* the tree: /a/b/c/f (file), /a/b/d/, /a/ln -> b (relative), /abs -> /a/b/c,
+ * /a/fl -> /a/b/c/f, /dang -> /nowhere, /loop1 -> loop2 -> loop1 */
+static void build(struct lfs_proc *p)
+{
+	CHECK_EQ(lfs_mkdir(p, "/a", 0755), 0);
+	CHECK_EQ(lfs_mkdir(p, "/a/b", 0755), 0);
+	CHECK_EQ(lfs_mkdir(p, "/a/b/c", 0755), 0);
+	CHECK_EQ(lfs_mkdir(p, "/a/b/d", 0755), 0);
+	int fd = lfs_open(p, "/a/b/c/f", O_CREAT | O_WRONLY, 0644);
+	CHECK(fd >= 0);
+	CHECK_EQ(lfs_write(p, fd, "hello", 5), 5);
+	CHECK_EQ(lfs_close(p, fd), 0);
+	CHECK_EQ(lfs_symlink(p, "b", "/a/ln"), 0);
+	CHECK_EQ(lfs_symlink(p, "/a/b/c", "/abs"), 0);
+	CHECK_EQ(lfs_symlink(p, "/a/b/c/f", "/a/fl"), 0);
+	CHECK_EQ(lfs_symlink(p, "/nowhere", "/dang"), 0);
+	CHECK_EQ(lfs_symlink(p, "loop2", "/loop1"), 0);
+	CHECK_EQ(lfs_symlink(p, "loop1", "/loop2"), 0);
+}
+
+static void check_paths(struct lfs_proc *p)
+{
+	uint64_t f = ino_of(p, "/a/b/c/f", 0), c = ino_of(p, "/a/b/c", 0), b = ino_of(p, "/a/b", 0);
+	CHECK(f && c && b);
+	CHECK_EQ(ino_of(p, "/a/./b/c/../c/f", 0), f);
+	CHECK_EQ(ino_of(p, "//a//b///c/f", 0), f);
+	CHECK_EQ(ino_of(p, "/a/b/d/../c/f", 0), f);
+	CHECK_EQ(ino_of(p, "/a/b/c/", 0), c);
+	CHECK_EQ(ino_of(p, "/a/b/c/.", 0), c);
+	CHECK_EQ(ino_of(p, "/a/b/c/..", 0), b);
+	CHECK_EQ(ino_of(p, "/..", 0), LFS_FS_ROOT_INO);
+	CHECK_EQ(ino_of(p, "/a/ln/c/f", 0), f);          /* relative symlink in the middle */
+	CHECK_EQ(ino_of(p, "/abs/f", 0), f);             /* absolute symlink in the middle */
+	CHECK_EQ(ino_of(p, "/abs/../d/../c/f", 0), f);   /* .. after a symlink: its target's parent */
+	CHECK_EQ(ino_of(p, "/a/ln", 1), b);
+	CHECK(ino_of(p, "/a/ln", 0) != b);               /* lstat: the link itself */
+	CHECK_EQ(ino_of(p, "/a/fl", 1), f);
+	CHECK_EQ(stat_rc(p, "/a/fl/x"), -ENOTDIR);       /* symlink to a file in the middle */
+	CHECK_EQ(stat_rc(p, "/a/b/c/f/x"), -ENOTDIR);    /* a file in the middle */
+	CHECK_EQ(stat_rc(p, "/a/b/c/f/"), -ENOTDIR);     /* trailing slash on a file */
+	CHECK_EQ(stat_rc(p, "/a/b/c/f/.."), -ENOTDIR);   /* (as Linux; before: the walk gave /a/b/c) */
+	CHECK_EQ(stat_rc(p, "/a/b/c/f/."), -ENOTDIR);
+	CHECK_EQ(stat_rc(p, "/a/fl/.."), -ENOTDIR);
+	CHECK_EQ(stat_rc(p, "/a/b/x/f"), -ENOENT);       /* a missing directory in the middle */
+	CHECK_EQ(stat_rc(p, "/dang/x"), -ENOENT);
+	CHECK_EQ(stat_rc(p, "/loop1/x"), -ELOOP);
+	/* create through a symlinked directory and a dotted path */
+	int fd = lfs_open(p, "/a/ln/d/../d/new", O_CREAT | O_WRONLY, 0644);
+	CHECK(fd >= 0);
+	CHECK_EQ(lfs_close(p, fd), 0);
+	CHECK(ino_of(p, "/a/b/d/new", 0) != 0);
+	CHECK_EQ(lfs_unlink(p, "/a/b/d/new"), 0);
+	CHECK_EQ(lfs_open(p, "/a/b/c/f/new", O_CREAT | O_WRONLY, 0644), -ENOTDIR);
+	CHECK_EQ(lfs_mkdir(p, "/a/fl/new", 0755), -ENOTDIR);
+	/* a renamed directory: old paths gone, new ones resolve */
+	CHECK_EQ(lfs_rename(p, "/a/b/c", "/a/b/e", 0), 0);
+	CHECK_EQ(stat_rc(p, "/a/b/c/f"), -ENOENT);
+	CHECK_EQ(ino_of(p, "/a/b/e/f", 0), f);
+	CHECK_EQ(stat_rc(p, "/abs/f"), -ENOENT);
+	CHECK_EQ(lfs_rename(p, "/a/b/e", "/a/b/c", 0), 0);
+	CHECK_EQ(ino_of(p, "/abs/f", 0), f);
+	/* a directory replaced by a file of the same name */
+	CHECK_EQ(lfs_rmdir(p, "/a/b/d"), 0);
+	fd = lfs_open(p, "/a/b/d", O_CREAT | O_WRONLY, 0644);
+	CHECK(fd >= 0);
+	CHECK_EQ(lfs_close(p, fd), 0);
+	CHECK_EQ(stat_rc(p, "/a/b/d/x"), -ENOTDIR);
+	CHECK_EQ(lfs_unlink(p, "/a/b/d"), 0);
+	CHECK_EQ(lfs_mkdir(p, "/a/b/d", 0755), 0);
+}
+
+TEST(walks)
+{
+	char img[64];
+	snprintf(img, sizeof img, "walk-%d.lfs", (int)getpid());
+	unlink(img);
+	struct lfs_err e = { 0 };
+	CHECK_MSG(lfs_mkfs(img, NULL, &e) == 0, "%s", e.msg);
+	struct lfs_mount *m;
+	CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);
+	struct lfs_proc *p = lfs_proc_new(m);
+	build(p);
+	if (t_cur.failed)
+		return;
+	check_paths(p);
+	lfs_proc_free(p);
+	CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
+	if (t_cur.failed)
+		return;
+	CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);   /* cold caches */
+	p = lfs_proc_new(m);
+	check_paths(p);
+	lfs_proc_free(p);
+	CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
+	unlink(img);
+}
+
+/* A directory entry whose inode record is missing: walking through it is
+ * not a success (every directory on the way is checked by its inode). */
+TEST(dir_entry_without_inode)
+{
+	char img[64];
+	snprintf(img, sizeof img, "walk-dang-%d.lfs", (int)getpid());
+	unlink(img);
+	struct lfs_err e = { 0 };
+	CHECK_MSG(lfs_mkfs(img, NULL, &e) == 0, "%s", e.msg);
+	struct lfs_mount *m;
+	CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);
+	struct lfs_proc *p = lfs_proc_new(m);
+	CHECK_EQ(lfs_mkdir(p, "/d", 0755), 0);
+	CHECK_EQ(lfs_mkdir(p, "/d/e", 0755), 0);
+	int fd = lfs_open(p, "/d/e/f", O_CREAT | O_WRONLY, 0644);
+	CHECK(fd >= 0);
+	CHECK_EQ(lfs_close(p, fd), 0);
+	CHECK_EQ(lfs_sync(m), 0);
+	uint64_t e_ino = ino_of(p, "/d/e", 0);
+	CHECK(e_ino != 0);
+	struct lfs_kv *kv = lfs_mount_kv(m);          /* lent: caches are dropped */
+	uint8_t k[LFS_FS_KEY_MAX];
+	size_t kl = lfs_fs_key_inode(k, e_ino);
+	CHECK_EQ(lfs_kv_del(kv, k, kl, NULL), 0);
+	struct lfs_stat st;
+	CHECK(lfs_stat(p, "/d/e/f", &st) < 0);
+	CHECK(lfs_stat(p, "/d/e", &st) < 0);
+	CHECK(lfs_open(p, "/d/e/g", O_CREAT | O_WRONLY, 0644) < 0);
+	CHECK(lfs_mkdir(p, "/d/e/h", 0755) < 0);
+	CHECK_EQ(lfs_stat(p, "/d", &st), 0);
+	lfs_proc_free(p);
+	CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
+	unlink(img);
+}
+
+int main(int argc, char **argv)
+{
+	return RUN_TESTS(argc, argv, walks, dir_entry_without_inode);
+}
