@@ -562,7 +562,10 @@ static int src_open(struct cpx *x, int dfd, const char *name, unsigned char dtyp
 	if (x->s.im) {
 		struct lfs_proc *p = x->s.im->proc;
 		struct lfs_stat ls;
-		int fd = lfs_open(p, x->s.path.s, O_RDONLY | (x->o.deref ? 0 : O_NOFOLLOW), 0);
+		/* below the top, name is one entry of the open directory dfd:
+		 * looked up there (one lookup, not the whole path walked again) */
+		int fl = O_RDONLY | (x->o.deref ? 0 : O_NOFOLLOW);
+		int fd = dfd >= 0 ? lfs_openat(p, dfd, name, fl, 0) : lfs_open(p, x->s.path.s, fl, 0);
 		int rc;
 		if (fd >= 0) {
 			rc = lfs_fstat(p, fd, &ls);
@@ -622,8 +625,14 @@ static void src_close(struct cpx *x, struct node *n)
 {
 	if (n->fd < 0 || x->s.stdio)
 		return;
-	if (x->s.im)
+	if (x->s.im) {
+		/* a file copied out is not read again: its frames go back to
+		 * the cache's free list, so the copy recycles a few warm frames
+		 * instead of populating the whole cache */
+		if (S_ISREG(n->st.mode))
+			lfs_fadvise(x->s.im->proc, n->fd, 0, 0, POSIX_FADV_DONTNEED);
 		lfs_close(x->s.im->proc, n->fd);
+	}
 	else
 		close(n->fd);
 	n->fd = -1;

@@ -293,6 +293,7 @@ static int stage_dentry(struct lfs_fs *fs, uint64_t dir, const char *name, size_
 		return kl;
 	struct lfs_fs_dentry d = { .ino = ino, .type = type };
 	lfs_fs_dentry_encode(&d, v);
+	fs->ns_gen++;
 	cd_name(fs, dir, name, nlen);     /* before the put: never absent while staged */
 	int rc = put(fs, k, (size_t)kl, v, sizeof v);
 	if (rc == 0)
@@ -308,6 +309,7 @@ static int stage_dentry_del(struct lfs_fs *fs, uint64_t dir, const char *name, s
 	int kl = lfs_fs_key_dentry(k, dir, name, nlen);
 	if (kl < 0)
 		return kl;
+	fs->ns_gen++;
 	int rc = del(fs, k, (size_t)kl);
 	if (rc == 0)
 		dc_set(fs, dir, name, nlen, 0, 0);
@@ -1014,6 +1016,8 @@ uint64_t lfs_fs_count_pages(struct lfs_fs *fs, uint64_t ino)
 struct rd_arg {
 	int (*cb)(void *arg, uint64_t ino, uint8_t type, const char *name, size_t nlen);
 	void *arg;
+	struct lfs_fs *fs;
+	uint64_t gen;              /* fs->ns_gen when the scan began */
 };
 
 static int rd_cb(void *arg, const void *k, size_t kl, const void *v, size_t vl)
@@ -1023,6 +1027,14 @@ static int rd_cb(void *arg, const void *k, size_t kl, const void *v, size_t vl)
 	struct lfs_fs_dentry d;
 	if (lfs_fs_key_decode(k, kl, &key) != LFS_FS_K_DENTRY || lfs_fs_dentry_decode(v, vl, &d) < 0)
 		return LFS_E_CORRUPT;
+	/* the entries read fill the dentry cache (a copy out looks each one
+	 * up next), as long as no dentry was written since the scan began
+	 * (a callback changing the directory: what is read later may be
+	 * older than what it wrote) */
+	if (a->fs && a->fs->ns_gen == a->gen && d.ino && key.nlen && key.nlen <= DC_NAME &&
+	    !memchr(key.name, '/', key.nlen) && !memchr(key.name, 0, key.nlen) &&
+	    !(key.name[0] == '.' && (key.nlen == 1 || (key.nlen == 2 && key.name[1] == '.'))))
+		dc_set(a->fs, key.ino, key.name, key.nlen, d.ino, d.type);
 	return a->cb(a->arg, d.ino, d.type, key.name, key.nlen);
 }
 
@@ -1031,7 +1043,8 @@ int lfs_fs_readdir(struct lfs_fs *fs, uint64_t dir,
 		   void *arg)
 {
 	uint8_t lo[9], hi[9];
-	struct rd_arg a = { cb, arg };
+	caches_check(fs);
+	struct rd_arg a = { cb, arg, fs, fs->ns_gen };
 	lfs_fs_key_dentry_prefix(lo, dir);
 	lfs_fs_key_dentry_prefix(hi, dir + 1);
 	return lfs_txn_scan(fs->tm, lo, sizeof lo, hi, sizeof hi, rd_cb, &a, NULL);

@@ -35,6 +35,7 @@ struct lfs_fs {
 	void *dc;                 /* dentry cache (write-through, fs.c) */
 	void *cd;                 /* directories made by this mount, names they hold (fs.c) */
 	uint32_t uid, gid;        /* getuid()/getgid() at mount: owner of new inodes */
+	uint64_t ns_gen;          /* bumped by every dentry write (readdir fills dc) */
 	int lent;                 /* kv lent out by lfs_fs_drain: caches are refilled */
 	uint64_t dc_hits, dc_neg_hits, dc_misses;
 };

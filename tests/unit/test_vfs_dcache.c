@@ -9,7 +9,8 @@
  * and writes made directly to KV while the handle is lent out
  * (lfs_mount_kv) are seen at the next lookup.  A directory made by this
  * mount is "complete" (every entry of it cached): creating names in it asks
- * KV nothing, and it stops being complete when the handle is lent out. */
+ * KV nothing, and it stops being complete when the handle is lent out.
+ * readdir fills the cache, unless its callback changes the directory. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -401,8 +402,83 @@ TEST(new_directory_asks_kv_nothing)
 	unlink(img);
 }
 
+struct unlink_cb { struct lfs_proc *p; int calls, unlinked; };
+
+/* On the first entry, remove every odd-numbered name (most not read yet). */
+static int unlink_odd_cb(void *arg, const struct lfs_dirent *de)
+{
+	struct unlink_cb *u = arg;
+	(void)de;
+	if (u->calls++ == 0)
+		for (int i = 1; i < 300; i += 2) {
+			char path[64];
+			snprintf(path, sizeof path, "/d/f%03d", i);
+			u->unlinked += lfs_unlink(u->p, path) == 0;
+		}
+	return 0;
+}
+
+static int count_cb(void *arg, const struct lfs_dirent *de)
+{
+	(void)de;
+	++*(int *)arg;
+	return 0;
+}
+
+TEST(readdir_fills_cache)
+{
+	char img[64], path[64];
+	snprintf(img, sizeof img, "dcache-rd-%d.lfs", (int)getpid());
+	unlink(img);
+	struct lfs_err e = { 0 };
+	CHECK_MSG(lfs_mkfs(img, NULL, &e) == 0, "%s", e.msg);
+	for (int pass = 0; pass < 2; pass++) {
+		struct lfs_mount *m;
+		CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);
+		struct lfs_proc *p = lfs_proc_new(m);
+		struct lfs_stat st;
+		if (pass == 0) {
+			CHECK(lfs_mkdir(p, "/d", 0755) == 0);
+			for (int i = 0; i < 300; i++) {
+				snprintf(path, sizeof path, "/d/f%03d", i);
+				int fd = lfs_open(p, path, O_CREAT | O_EXCL | O_WRONLY, 0644);
+				CHECK(fd >= 0);
+				lfs_close(p, fd);
+			}
+		} else {
+			/* a fresh mount: readdir fills the cache, so an lstat asks
+			 * KV for the inode and its page count, not the dentry (it
+			 * was 3 requests per lstat before) */
+			int n = 0;
+			CHECK_EQ(lfs_readdir(p, "/d", count_cb, &n), 0);
+			CHECK_EQ(n, 300);
+			struct lfs_stats a, b;
+			lfs_mount_stats(m, &a);
+			for (int i = 0; i < 300; i++) {
+				snprintf(path, sizeof path, "/d/f%03d", i);
+				CHECK(lfs_lstat(p, path, &st) == 0);
+			}
+			lfs_mount_stats(m, &b);
+			CHECK_MSG(b.io.reads - a.io.reads <= 2 * 300 + 20, "%llu reads for 300 lstats",
+				  (unsigned long long)(b.io.reads - a.io.reads));
+			/* a callback removing names not read yet: none of them
+			 * comes back from the cache */
+			struct unlink_cb u = { p, 0, 0 };
+			CHECK_EQ(lfs_readdir(p, "/d", unlink_odd_cb, &u), 0);
+			CHECK_EQ(u.unlinked, 150);
+			for (int i = 0; i < 300; i++) {
+				snprintf(path, sizeof path, "/d/f%03d", i);
+				CHECK_MSG(lfs_lstat(p, path, &st) == (i % 2 ? -ENOENT : 0), "%s", path);
+			}
+		}
+		lfs_proc_free(p);
+		CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
+	}
+	unlink(img);
+}
+
 int main(int argc, char **argv)
 {
 	return RUN_TESTS(argc, argv, each_op_over_cached_names, random_namespace_ops, more_names_than_slots,
-			 direct_kv_writes_while_lent, new_directory_asks_kv_nothing);
+			 direct_kv_writes_while_lent, new_directory_asks_kv_nothing, readdir_fills_cache);
 }
