@@ -1710,6 +1710,62 @@ static int salv_block(struct salv *v, const uint8_t *p, const struct kv_ophdr *o
 	return 0;
 }
 
+/* A BLOCK operation whose bytes are damaged (its CRC or its frame): none of
+ * its operations can be trusted, and which keys they changed is unknown.
+ * The frame is decoded as far as it goes, only to learn the files of the
+ * operations before the damage (they are noted, to be marked suspect).
+ * -ENOMEM or 0. */
+static int salv_block_names(struct salv *v, const uint8_t *p, const struct kv_ophdr *o)
+{
+	if (!v->dctx && !(v->dctx = ZSTD_createDCtx()))
+		return -ENOMEM;
+	if (v->blkcap < o->vlen) {
+		uint8_t *nb = realloc(v->blk, o->vlen);
+		if (!nb)
+			return -ENOMEM;
+		v->blk = nb;
+		v->blkcap = o->vlen;
+	}
+	v->blkoff = 0;
+	ZSTD_DCtx_reset(v->dctx, ZSTD_reset_session_only);
+	/* fed in pieces, since a call that fails reports none of its output:
+	 * 512 bytes at a time, then again up to the failing piece and that one
+	 * byte by byte (a zstd block is decoded once its last byte is in) */
+	const uint8_t *src = p + sizeof *o;
+	size_t done = 0, ok = 0;
+	ZSTD_outBuffer out = { v->blk, o->vlen, 0 };
+	for (int pass = 0; pass < 2; pass++) {
+		size_t step = 512;
+		ZSTD_DCtx_reset(v->dctx, ZSTD_reset_session_only);
+		out.pos = done = 0;
+		while (done < o->slen && out.pos < out.size) {
+			if (pass && done >= ok)
+				step = 1;
+			else if (pass)
+				step = ok - done;
+			ZSTD_inBuffer in = { src + done, o->slen - done < step ? o->slen - done : step, 0 };
+			size_t r = ZSTD_decompressStream(v->dctx, &out, &in);
+			if (ZSTD_isError(r) || r == 0)
+				break;
+			done += in.pos;
+		}
+		if (done >= o->slen || out.pos >= out.size)
+			break;
+		ok = done;
+	}
+	ZSTD_DCtx_reset(v->dctx, ZSTD_reset_session_only);
+	v->blklen = out.pos;
+	for (size_t pos = 0; pos < v->blklen;) {
+		struct kv_ophdr io;
+		if (!salv_block_op(v, pos, &io))
+			break;
+		salv_note_ino(v, v->blk + pos + sizeof io, io.klen);
+		pos += sizeof io + io.klen + io.slen;
+	}
+	v->blklen = 0;
+	return 0;
+}
+
 static int salv_has_ino(struct salv *v, uint64_t ino)
 {
 	for (size_t i = 0; i < v->ninos; i++)
@@ -1726,7 +1782,7 @@ static int salv_has_ino(struct salv *v, uint64_t ino)
 static int salv_batch(struct salv *v, const uint8_t *p, size_t len, int intact)
 {
 	size_t pos = 0;
-	int unknown = 0, rc;
+	int unknown = 0, lost = 0, rc;
 	uint64_t dmg[16];
 	size_t ndmg = 0;
 	v->ninos = 0;
@@ -1738,6 +1794,19 @@ static int salv_batch(struct salv *v, const uint8_t *p, size_t len, int intact)
 			if ((rc = salv_block(v, p + pos, &o)) < 0)
 				return rc;
 			unknown |= rc;
+			lost |= rc;
+			pos += tot;
+			continue;
+		}
+		if (sane && o.type == KV_OP_BLOCK && !intact) {
+			/* a damaged block: its operations are lost, and (but for
+			 * those its frame still gives before the damage) their
+			 * keys unknown: the batch's files are suspect and the
+			 * loss is reported (files it changed may show older
+			 * contents) */
+			if ((rc = salv_block_names(v, p + pos, &o)) < 0)
+				return rc;
+			unknown = lost = 1;
 			pos += tot;
 			continue;
 		}
@@ -1784,6 +1853,8 @@ static int salv_batch(struct salv *v, const uint8_t *p, size_t len, int intact)
 	for (size_t i = 0; i < ndmg; i++)
 		if (!salv_has_ino(v, dmg[i]))
 			unknown = 1;   /* maybe a damaged inode number: whose was it? */
+	if (lost || (unknown && !v->ninos))
+		v->st.lost_records++;   /* operations lost whose files are not (all) known */
 	if (unknown)
 		for (size_t i = 0; i < v->ninos; i++)
 			if ((rc = salv_taint(v, v->inos[i])) < 0)
@@ -1804,8 +1875,19 @@ static int salv_headerless(struct salv *v, uint64_t pos, uint64_t *end)
 	int n = 0, rc;
 	lfs_kv_batch_clear(v->b);
 	v->ninos = 0;
-	int unknown = 0;
-	while (q < v->fsize && op_sane(v->map + q, v->fsize - q, &o, &tot) && op_crc_ok(v->map + q, &o)) {
+	int unknown = 0, lost = 0;
+	while (q < v->fsize && op_sane(v->map + q, v->fsize - q, &o, &tot)) {
+		if (!op_crc_ok(v->map + q, &o)) {
+			if (o.type != KV_OP_BLOCK || !n)
+				break;
+			/* a damaged block after intact operations (see salv_batch) */
+			if ((rc = salv_block_names(v, v->map + q, &o)) < 0)
+				return rc;
+			unknown = lost = 1;
+			q += tot;
+			n++;
+			continue;
+		}
 		if (o.type == KV_OP_BLOCK) {
 			if ((rc = salv_block(v, v->map + q, &o)) < 0)
 				return rc;
@@ -1830,6 +1912,8 @@ static int salv_headerless(struct salv *v, uint64_t pos, uint64_t *end)
 	}
 	uint64_t next = pos + ((q - pos + KV_REC_ALIGN - 1) & ~(uint64_t)(KV_REC_ALIGN - 1));
 	struct kv_rhdr h;
+	if (lost)
+		v->st.lost_records++;
 	if (unknown || (next + sizeof h <= v->fsize && !salv_hdr(v, next, &h))) {
 		/* operations of this record may be missing: its files are suspect */
 		for (size_t i = 0; i < v->ninos; i++)

@@ -4,7 +4,11 @@
 #   env: LIGHTFS (the binary), CORRUPT_TOOL (tests/reliability/corrupt_tool),
 #        TMPDIR, CORRUPT_VERBOSE=1 (one line per case), CORRUPT_LIST=FILE
 #        ("SEED I" lines: cases to run first, e.g. failures to replay),
-#        CORRUPT_IMAGES="NAME..." (the images to damage, see SPECS)
+#        CORRUPT_IMAGES="NAME..." (the images to damage, see SPECS),
+#        CORRUPT_FAILDIR (default build/rel-fail/corrupt: each failed case's
+#        base and damaged image, manifest and outputs, as SEED-I.*; the
+#        images built through the API differ from run to run, so a seed
+#        alone may not replay a failure)
 #
 # Images of several sizes and geometries are built through the API (a tree
 # of files of many sizes, a hard link, a symlink, history).  Each case copies
@@ -97,7 +101,18 @@ fi
 
 fails=0; live_cases=0; detected=0; files_ok=0; files_lost=0; recovered=0; unopen=0
 cats=0; lostrec=0; relocated=0
-fail_case() { fails=$((fails + 1)); echo "FAIL case $i of seed $cseed (image $img, damage seed $cs): $*"; }
+FAILDIR=${CORRUPT_FAILDIR:-build/rel-fail/corrupt}
+fail_case() {
+	fails=$((fails + 1))
+	echo "FAIL case $i of seed $cseed (image $img, damage seed $cs): $*"
+	if mkdir -p "$FAILDIR" 2>/dev/null; then
+		f=$FAILDIR/$cseed-$i
+		cp "$b" "$f.base.img"; cp "$W/dmg.img" "$f.damaged.img"; cp "$b.manifest" "$f.base.img.manifest"
+		cp "$b.manifest" "$f.damaged.img.manifest"; cp "$W/affected" "$f.affected"
+		cat "$W/fsck1" "$W/fsck2" "$W/v2" >"$f.log" 2>/dev/null
+		echo "  (images kept: $f.*)"
+	fi
+}
 crashed() { [ "$1" -ge 128 ] || [ "$1" -eq 86 ]; }
 while read -r cseed i <&3; do
 	n=$(echo $POOL | cut -d' ' -f$(( (cseed + i) % NIMG + 1 )))
@@ -110,6 +125,8 @@ while read -r cseed i <&3; do
 	what=$("$TOOL" damage "$c" "$cs" "$W/affected" 2>&1); rc=$?
 	if [ $rc -ne 0 ]; then fail_case "damage tool: $what"; i=$((i + 1)); continue; fi
 	live=$(echo "$what" | sed -n 's/.*live \([0-9]*\).*/\1/p')
+	cp "$c" "$W/dmg.img"
+	: >"$W/fsck1"; : >"$W/fsck2"; : >"$W/v2"
 	[ "${CORRUPT_VERBOSE:-0}" = 1 ] && echo "case $i $img: $what"
 	# 1. check
 	"$LF" fsck "$c" >"$W/fsck1" 2>&1; rc=$?
