@@ -4,6 +4,7 @@
 # undamaged file.  `make check-corrupt CORRUPT_CASES=N [CORRUPT_SEED=S]`;
 # a short run is tests/cli/rel_corrupt.sh in make test.
 CORRUPT_CASES ?= 300
+CORRUPT_LIST ?= tests/reliability/corrupt.list
 CORRUPT_TOOL_ASAN := build/asan/tests/corrupt_tool
 CORRUPT_TOOL_REL  := build/rel/tests/corrupt_tool
 
