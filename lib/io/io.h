@@ -37,10 +37,11 @@
  * buffers are free again on return; the request itself goes through the
  * ring (merged, counted, timed) and the COMMIT makes the server commit the
  * buffer.  Except the value of a data-page put: only its key is written at
- * submission, the value is copied (and checksummed, in the same pass) by
- * the commit, on the server thread, so the writer does not pay for it; the
- * page must stay unchanged until the commit completes (a page in writeback
- * is stable, txn.h).
+ * submission, the value is read by the commit, on the server thread, so the
+ * writer does not pay for it (a large batch goes to the image file with
+ * pwritev straight from the pages, checksummed in place: no copy; see
+ * lfs_kv_batch_put_ref); the page must stay unchanged until the commit
+ * completes (a page in writeback is stable, txn.h).
  *
  * Plugging (blk_start_plug): while plugged the server dispatches nothing,
  * so the puts of a txn queue up and merge; a waiting call unplugs first.

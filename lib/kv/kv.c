@@ -718,7 +718,7 @@ static void wr_seal(struct lfs_kv *kv, struct wr *w, size_t start, uint8_t type,
 }
 
 /* One operation at dst.  Its CRC is computed only for a kv that writes a
- * file: a batch (kv NULL) gets its CRCs at commit (batch_finish), and the
+ * file: a batch (kv NULL) gets its CRCs at commit (batch_crcs), and the
  * in-memory image never writes or reads them. */
 static size_t put_op(struct lfs_kv *kv, uint8_t *dst, uint8_t type, uint8_t flags,
 		     const void *key, size_t klen, const void *val, size_t slen, size_t vlen)
@@ -1917,6 +1917,7 @@ int lfs_kv_open(const char *path, const struct lfs_kv_opts *opts, struct lfs_kv 
 		free(kv->log.buf);
 		free(kv->sbuf);
 		free(kv->pbuf);
+		free(kv->fbuf);
 		free(kv);
 		return rc;
 	}
@@ -2019,21 +2020,26 @@ int lfs_kv_close(struct lfs_kv *kv)
 	free(kv->br);
 	free(kv->rbuf);
 	free(kv->gbuf);
+	free(kv->fbuf);
 	free(kv);
 	return rc;
 }
 
 /* ------------------------------------------------------------ batches */
 /* A batch holds its operations already in the on-disk BATCH payload format
- * (checksummed as they are added), after room for the record header: an
- * uncompressed commit writes it to the file as it is, in one pwrite. */
+ * (checksummed at commit), after room for the record header: an
+ * uncompressed commit writes it to the file as it is.  A by-reference put
+ * (a cache page in writeback) keeps only its operation header and key in
+ * the buffer; its value stays where it is until the commit, which writes it
+ * from there (pwritev) or copies it (batch_flatten). */
 #define BHDR sizeof(struct kv_rhdr)
 struct lfs_kv_batch {
 	uint8_t *buf;       /* [BHDR bytes of room][ops ...][KV_REC_ALIGN spare] */
-	size_t len, cap;    /* len: payload bytes after the room */
+	size_t len, cap;    /* len: bytes after the room (by-reference values not in it) */
+	size_t reflen;      /* value bytes of the by-reference puts (payload = len + reflen) */
 	size_t count;
 	size_t bytes;       /* key + value bytes */
-	struct bref { size_t at; const void *val; } *refs;   /* by-reference puts to fill */
+	struct bref { size_t at; const void *val; } *refs;   /* by-reference puts, in order */
 	size_t nrefs, caprefs;
 };
 
@@ -2062,7 +2068,7 @@ int lfs_kv_batch_put_ref(struct lfs_kv_batch *b, const void *key, size_t klen, c
 {
 	if (klen > LFS_KV_MAX_KEY || vlen > LFS_KV_MAX_VALUE)
 		return LFS_E_TOOBIG;
-	size_t need = sizeof(struct kv_ophdr) + klen + vlen;
+	size_t need = sizeof(struct kv_ophdr) + klen;
 	if (batch_room(b, need))
 		return -ENOMEM;
 	if (b->nrefs == b->caprefs) {
@@ -2081,35 +2087,72 @@ int lfs_kv_batch_put_ref(struct lfs_kv_batch *b, const void *key, size_t klen, c
 		memcpy(dst + sizeof o, key, klen);
 	b->refs[b->nrefs++] = (struct bref){ b->len, val };
 	b->len += need;
+	b->reflen += vlen;
 	b->count++;
 	b->bytes += klen + vlen;
 	return 0;
 }
 
-/* Fill in what a batch leaves to its commit: the values of by-reference
- * puts, copied now, and (crc: for an image file) every operation's CRC, a
- * by-reference value checksummed in the same pass as its copy. */
-static void batch_finish(struct lfs_kv_batch *b, int crc)
+/* Walking a batch buffer: the operation at buffer position pos, its value
+ * (in the buffer, or the by-reference one: *r indexes b->refs) and the
+ * buffer position of the next operation. */
+static const uint8_t *batch_op(const struct lfs_kv_batch *b, size_t pos, size_t *r,
+			       struct kv_ophdr *o, size_t *next)
+{
+	const uint8_t *ops = b->buf + BHDR;
+	memcpy(o, ops + pos, sizeof *o);
+	const uint8_t *val = ops + pos + sizeof *o + o->klen;
+	size_t adv = sizeof *o + o->klen + o->slen;
+	if (*r < b->nrefs && b->refs[*r].at == pos) {
+		val = b->refs[(*r)++].val;
+		adv -= o->slen;
+	}
+	*next = pos + adv;
+	return val;
+}
+
+/* Every operation's CRC, in its header in the buffer (values read where
+ * they are). */
+static void batch_crcs(struct lfs_kv_batch *b)
 {
 	uint8_t *ops = b->buf + BHDR;
 	size_t r = 0;
-	for (size_t pos = 0; pos < b->len;) {
+	for (size_t pos = 0, next; pos < b->len; pos = next) {
 		struct kv_ophdr o;
-		memcpy(&o, ops + pos, sizeof o);
-		uint8_t *val = ops + pos + sizeof o + o.klen;
-		int ref = r < b->nrefs && b->refs[r].at == pos;
+		const uint8_t *val = batch_op(b, pos, &r, &o, &next);
+		uint32_t c = lfs_crc32c(0, &o, offsetof(struct kv_ophdr, crc));
+		c = lfs_crc32c(c, ops + pos + sizeof o, o.klen);
+		o.crc = lfs_crc32c(c, val, o.slen);
+		memcpy(ops + pos + offsetof(struct kv_ophdr, crc), &o.crc, sizeof o.crc);
+	}
+}
+
+/* The payload made contiguous at dst (len + reflen bytes), each
+ * by-reference value copied and (crc: for an image file) checksummed in
+ * the same pass; every operation's CRC set in dst. */
+static void batch_flatten(const struct lfs_kv_batch *b, uint8_t *dst, int crc)
+{
+	const uint8_t *ops = b->buf + BHDR;
+	size_t r = 0, q = 0;
+	for (size_t pos = 0, next; pos < b->len; pos = next) {
+		struct kv_ophdr o;
+		size_t r0 = r;
+		const uint8_t *val = batch_op(b, pos, &r, &o, &next);
+		size_t hk = sizeof o + o.klen;
+		memcpy(dst + q, ops + pos, hk);
 		if (crc) {
 			uint32_t c = lfs_crc32c(0, &o, offsetof(struct kv_ophdr, crc));
 			c = lfs_crc32c(c, ops + pos + sizeof o, o.klen);
-			o.crc = ref ? lfs_crc32c_copy(c, val, b->refs[r].val, o.slen) : lfs_crc32c(c, val, o.slen);
-			memcpy(ops + pos + offsetof(struct kv_ophdr, crc), &o.crc, sizeof o.crc);
-		} else if (ref && o.slen) {
-			memcpy(val, b->refs[r].val, o.slen);
+			o.crc = r != r0 ? lfs_crc32c_copy(c, dst + q + hk, val, o.slen)
+					: lfs_crc32c(c, val, o.slen);
+			if (r == r0)
+				memcpy(dst + q + hk, val, o.slen);
+			memcpy(dst + q + offsetof(struct kv_ophdr, crc), &o.crc, sizeof o.crc);
+		} else if (o.slen) {
+			memcpy(dst + q + hk, val, o.slen);
 		}
-		r += ref;
-		pos += sizeof o + o.klen + o.slen;
+		q += hk + o.slen;
 	}
-	b->nrefs = 0;
 }
 
 static int batch_add(struct lfs_kv_batch *b, uint8_t type, uint8_t flags, const void *k, size_t kl,
@@ -2154,7 +2197,7 @@ size_t lfs_kv_batch_bytes(const struct lfs_kv_batch *b)
 }
 void lfs_kv_batch_clear(struct lfs_kv_batch *b)
 {
-	b->len = b->count = b->bytes = b->nrefs = 0;
+	b->len = b->reflen = b->count = b->bytes = b->nrefs = 0;
 }
 void lfs_kv_batch_free(struct lfs_kv_batch *b)
 {
@@ -2496,9 +2539,11 @@ static size_t seal_at(struct lfs_kv *kv, uint8_t *hdr, size_t plen, uint8_t type
 	return seal_at2(kv, hdr, plen, type, nops, synced, 0);
 }
 
-/* from_ops: the payload is operations with valid crc fields (payload_crc_from_ops). */
-static size_t seal_at2(struct lfs_kv *kv, uint8_t *hdr, size_t plen, uint8_t type, uint32_t nops,
-		       uint64_t synced, int from_ops)
+/* The record header at hdr for a payload of plen bytes with CRC pcrc (the
+ * payload itself need not follow it in memory).  Returns the padded record
+ * size. */
+static size_t seal_hdr(struct lfs_kv *kv, uint8_t *hdr, size_t plen, uint8_t type, uint32_t nops,
+		       uint64_t synced, uint32_t pcrc)
 {
 	struct kv_rhdr h;
 	memset(&h, 0, sizeof h);
@@ -2510,12 +2555,156 @@ static size_t seal_at2(struct lfs_kv *kv, uint8_t *hdr, size_t plen, uint8_t typ
 	h.nops = nops;
 	h.seq = kv->seq++;
 	h.synced = synced;
-	h.pcrc = from_ops ? payload_crc_from_ops(hdr + sizeof h, plen) : lfs_crc32c(0, hdr + sizeof h, plen);
+	h.pcrc = pcrc;
 	h.hcrc = lfs_crc32c(0, &h, offsetof(struct kv_rhdr, hcrc));
 	memcpy(hdr, &h, sizeof h);
-	size_t total = align8(sizeof h + plen);
-	memset(hdr + sizeof h + plen, 0, total - sizeof h - plen);
+	return align8(sizeof h + plen);
+}
+
+/* from_ops: the payload is operations with valid crc fields (payload_crc_from_ops). */
+static size_t seal_at2(struct lfs_kv *kv, uint8_t *hdr, size_t plen, uint8_t type, uint32_t nops,
+		       uint64_t synced, int from_ops)
+{
+	const uint8_t *pay = hdr + sizeof(struct kv_rhdr);
+	size_t total = seal_hdr(kv, hdr, plen, type, nops, synced,
+				from_ops ? payload_crc_from_ops(pay, plen) : lfs_crc32c(0, pay, plen));
+	memset(hdr + sizeof(struct kv_rhdr) + plen, 0, total - sizeof(struct kv_rhdr) - plen);
 	return total;
+}
+
+/* payload_crc_from_ops over a batch whose by-reference values are not in
+ * its buffer (the operations' crc fields set: batch_crcs). */
+static uint32_t batch_payload_crc(const struct lfs_kv_batch *b)
+{
+	const uint8_t *ops = b->buf + BHDR;
+	uint32_t c = 0;
+	size_t r = 0;
+	for (size_t pos = 0, next; pos < b->len; pos = next) {
+		struct kv_ophdr o;
+		batch_op(b, pos, &r, &o, &next);
+		size_t kvlen = (size_t)o.klen + o.slen;
+		uint32_t fix = lfs_crc32c(0, ops + pos, offsetof(struct kv_ophdr, crc)) ^
+			       lfs_crc32c(0, ops + pos, sizeof o);
+		uint32_t cy = o.crc ^ lfs_crc32c_combine(fix, 0, kvlen);
+		c = lfs_crc32c_combine(c, cy, sizeof o + kvlen);
+	}
+	return c;
+}
+
+/* After a BATCH record was written and applied: flush a half-full log
+ * buffer, sync, checkpoint or compact when due. */
+static int commit_done(struct lfs_kv *kv, int sync, struct lfs_err *err)
+{
+	struct wr *w = &kv->log;
+	int rc;
+	if (w->len >= w->cap / 2 && !sync && (rc = wr_flush(kv, w)) != 0) {
+		kv->broken = rc;
+		return lfs_seterr(err, rc, "write: %s", lfs_strerror(rc));
+	}
+	if (sync && (rc = lfs_kv_sync(kv, err)) != 0)
+		return rc;
+	if (kv->grp_depth)
+		return 0;   /* checkpoints and compaction wait for the group's commit */
+	if (kv->mt_bytes > kv->memtable_limit) {
+		rc = do_checkpoint2(kv, !sync, err);
+		if (rc)
+			return rc;
+	}
+	return maybe_auto(kv, err);
+}
+
+/* pwritev of n iovecs at off, all of them (a short write goes on). */
+static int pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
+{
+	while (n > 0) {
+		ssize_t r = pwritev(fd, iov, n, (off_t)off);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			return -EIO;
+		off += (uint64_t)r;
+		size_t left = (size_t)r;
+		while (n > 0 && left >= iov->iov_len) {
+			left -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + left;
+			iov->iov_len -= left;
+		}
+	}
+	return 0;
+}
+
+/* Write the sealed record of batch b (header in its room, then the payload,
+ * then pad zero bytes) at off: the buffer's runs between by-reference
+ * values, and the values from where they are. */
+#define WREF_IOV 256
+static int write_refs(struct lfs_kv *kv, const struct lfs_kv_batch *b, size_t pad, uint64_t off)
+{
+	static const uint8_t zeros[KV_REC_ALIGN];
+	struct iovec iov[WREF_IOV];
+	int n = 0, rc;
+	size_t from = 0;            /* buffer bytes [from, ...) not yet in an iovec */
+	for (size_t r = 0; r < b->nrefs; r++) {
+		struct kv_ophdr o;
+		size_t at = BHDR + b->refs[r].at;
+		memcpy(&o, b->buf + at, sizeof o);
+		size_t end = at + sizeof o + o.klen;
+		iov[n++] = (struct iovec){ b->buf + from, end - from };
+		iov[n++] = (struct iovec){ (void *)b->refs[r].val, o.slen };
+		from = end;
+		if (n + 2 > WREF_IOV) {
+			uint64_t len = 0;
+			for (int i = 0; i < n; i++)
+				len += iov[i].iov_len;
+			if ((rc = pwritev_all(kv->fd, iov, n, off)) != 0)
+				return rc;
+			off += len;
+			n = 0;
+		}
+	}
+	if (BHDR + b->len > from)
+		iov[n++] = (struct iovec){ b->buf + from, BHDR + b->len - from };
+	if (pad)
+		iov[n++] = (struct iovec){ (void *)zeros, pad };
+	return n ? pwritev_all(kv->fd, iov, n, off) : 0;
+}
+
+/* apply_payload for a batch whose by-reference values are not in its
+ * buffer: pay_off is the file offset of its payload. */
+static int apply_refs(struct lfs_kv *kv, const struct lfs_kv_batch *b, uint64_t pay_off)
+{
+	const uint8_t *ops = b->buf + BHDR;
+	size_t r = 0, fpos = 0;
+	for (size_t pos = 0, next; pos < b->len; pos = next) {
+		struct kv_ophdr o;
+		const uint8_t *v = batch_op(b, pos, &r, &o, &next);
+		const uint8_t *k = ops + pos + sizeof o;
+		int rc;
+		if (o.type == KV_OP_PUT) {
+			struct loc l = { pay_off + fpos, o.slen, o.vlen, o.flags, 0 };
+			rc = apply_set(kv, k, o.klen, &l, 0);
+			kv->st.puts++;
+			kv->st.bytes_put += o.klen + o.vlen;
+		} else if (o.type == KV_OP_DEL) {
+			rc = apply_set(kv, k, o.klen, NULL, 1);
+			kv->st.dels++;
+		} else if (o.type == KV_OP_DELRANGE) {
+			rc = apply_delrange(kv, k, o.klen, v, o.slen, o.flags & KV_OPF_HASHI);
+			kv->st.range_dels++;
+		} else {
+			rc = -EIO;                     /* a batch never holds a BLOCK */
+		}
+		if (rc)
+			return rc;
+		fpos += sizeof o + o.klen + o.slen;
+	}
+	return 0;
 }
 
 /* ops: the payload, with BHDR bytes of writable room before it and
@@ -2598,18 +2787,55 @@ static int commit_buf(struct lfs_kv *kv, uint8_t *ops, size_t len, size_t count,
 		kv->broken = rc;
 		return lfs_seterr(err, rc, "out of memory");
 	}
-	if (w->len >= w->cap / 2 && !sync && (rc = wr_flush(kv, w)) != 0)
-		goto werr;
-	if (sync && (rc = lfs_kv_sync(kv, err)) != 0)
+	return commit_done(kv, sync, err);
+werr:
+	kv->broken = rc;
+	return lfs_seterr(err, rc, "write: %s", lfs_strerror(rc));
+}
+
+/* A batch whose by-reference values (cache pages) are not in its buffer,
+ * large, for an uncompressed image file: written with pwritev straight from
+ * the buffer (record header, operation headers, keys, small values) and
+ * from the values where they are, each CRC computed in place; no copy of
+ * the values in user space.  Same record and same effects as commit_buf's
+ * large path. */
+static int commit_refs(struct lfs_kv *kv, struct lfs_kv_batch *b, int sync, struct lfs_err *err)
+{
+	int rc;
+	if (kv->rdonly)
+		return lfs_seterr(err, LFS_E_READONLY, "image is open read-only");
+	if (kv->broken)
+		return lfs_seterr(err, kv->broken, "image write failed earlier: %s", lfs_strerror(kv->broken));
+	size_t plen = b->len + b->reflen;
+	if (plen > UINT32_MAX - 64)
+		return lfs_seterr(err, LFS_E_TOOBIG, "batch too large");
+	kv->st.batches++;
+	struct wr *w = &kv->log;
+	if (kv->grp_depth && (rc = grp_prepare(kv, err)) != 0)
 		return rc;
-	if (kv->grp_depth)
-		return 0;   /* checkpoints and compaction wait for the group's commit */
-	if (kv->mt_bytes > kv->memtable_limit) {
-		rc = do_checkpoint2(kv, !sync, err);
-		if (rc)
-			return rc;
+	if ((rc = wr_flush(kv, w)) != 0)
+		goto werr;
+	batch_crcs(b);
+	size_t total = seal_hdr(kv, b->buf, plen, KV_REC_BATCH, (uint32_t)b->count, kv->synced_end,
+				batch_payload_crc(b));
+	if ((rc = write_refs(kv, b, total - BHDR - plen, w->off)) != 0)
+		goto werr;
+	kv->st.file_bytes_written += total;
+	uint64_t pay_off = w->off + BHDR;
+	if (kv->grp_depth) {
+		if (!kv->grp_start)
+			kv->grp_start = w->off;
+		kv->grp_batches++;
 	}
-	return maybe_auto(kv, err);
+	w->off += total;
+	wb_kick(kv, w);
+	kv->dirty = 1;
+	rc = apply_refs(kv, b, pay_off);
+	if (rc) {
+		kv->broken = rc;
+		return lfs_seterr(err, rc, "out of memory");
+	}
+	return commit_done(kv, sync, err);
 werr:
 	kv->broken = rc;
 	return lfs_seterr(err, rc, "write: %s", lfs_strerror(rc));
@@ -2775,7 +3001,7 @@ static void grp_seal(struct lfs_kv *kv)
 	uint32_t nops = kv->open_nops;
 	if (kv->compress == LFS_KV_COMPRESS_ZSTD)
 		grp_pack(kv, &plen, &nops);
-	/* an uncompressed image's operations all carry their CRC (batch_finish,
+	/* an uncompressed image's operations all carry their CRC (batch_crcs,
 	 * put_op): the record's payload CRC is combined from them */
 	w->len = kv->open_start + seal_at2(kv, w->buf + kv->open_start, plen, KV_REC_BATCH, nops,
 					   kv->synced_end, kv->compress == LFS_KV_COMPRESS_NONE);
@@ -2950,8 +3176,25 @@ int lfs_kv_commit(struct lfs_kv *kv, struct lfs_kv_batch *b, int sync, struct lf
 {
 	if (!b->count)
 		return commit_buf(kv, NULL, 0, 0, sync, err);
-	batch_finish(b, !kv->memory);
-	return commit_buf(kv, b->buf + BHDR, b->len, b->count, sync, err);
+	if (!b->nrefs) {
+		if (!kv->memory)
+			batch_crcs(b);
+		return commit_buf(kv, b->buf + BHDR, b->len, b->count, sync, err);
+	}
+	size_t plen = b->len + b->reflen;
+	if (kv->fops == &real_fops && !kv->memory && kv->compress == LFS_KV_COMPRESS_NONE &&
+	    plen >= (64u << 10))
+		return commit_refs(kv, b, sync, err);
+	/* elsewhere the payload is made contiguous (the values copied) */
+	if (BHDR + plen + KV_REC_ALIGN > kv->fcap) {
+		uint8_t *nb = realloc(kv->fbuf, BHDR + plen + KV_REC_ALIGN);
+		if (!nb)
+			return lfs_seterr(err, -ENOMEM, "out of memory");
+		kv->fbuf = nb;
+		kv->fcap = BHDR + plen + KV_REC_ALIGN;
+	}
+	batch_flatten(b, kv->fbuf + BHDR, !kv->memory);
+	return commit_buf(kv, kv->fbuf + BHDR, plen, b->count, sync, err);
 }
 
 /* A single operation is a one-op batch (an own atomic record). */

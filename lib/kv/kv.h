@@ -123,9 +123,11 @@ int lfs_kv_del_range(struct lfs_kv *kv, const void *lo, size_t lolen,
 struct lfs_kv_batch *lfs_kv_batch_new(void);
 int  lfs_kv_batch_put(struct lfs_kv_batch *b, const void *key, size_t klen,
 		      const void *val, size_t vlen);
-/* A put whose value is copied into the batch by the commit (checksummed in
- * the same pass), on the committing thread: val must stay unchanged until
- * the batch is committed or cleared (a page in writeback). */
+/* A put whose value the batch does not copy: the commit reads it where it
+ * is, on the committing thread (a large batch for an uncompressed image
+ * file is written with pwritev straight from it, checksummed in place;
+ * otherwise it is copied and checksummed in one pass).  val must stay
+ * unchanged until the batch is committed or cleared (a page in writeback). */
 int  lfs_kv_batch_put_ref(struct lfs_kv_batch *b, const void *key, size_t klen, const void *val,
 			  size_t vlen);
 int  lfs_kv_batch_del(struct lfs_kv_batch *b, const void *key, size_t klen);

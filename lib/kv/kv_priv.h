@@ -110,6 +110,9 @@ struct lfs_kv {
 	size_t block_bytes;        /* raw bytes per BLOCK (zstd images) */
 	uint8_t *gbuf;             /* raw operations of a group record being packed */
 	size_t gcap;
+	uint8_t *fbuf;             /* a batch with by-reference values made contiguous
+				    * (commits that cannot write it with pwritev) */
+	size_t fcap;
 	uint64_t moved;            /* bumped when values move (a group record packed) */
 	const uint8_t *map;        /* read-only mapping of [0, map_len) (real file I/O only) */
 	size_t map_len;
