@@ -1023,6 +1023,12 @@ static int copy_file(struct cpx *x, struct node *n, int ddfd, const char *dname)
 		}
 		times_set = 1;
 	}
+	if (x->d.im && out.fd >= 0 && !out.unnamed)
+		/* the copy is complete: its pages go to KV now, while they are
+		 * still in the CPU cache (with the times just set, in the one
+		 * inode record that writeback stores), and its frames are
+		 * reused by the next file instead of the cache filling up */
+		lfs_fadvise(x->d.im->proc, out.fd, 0, 0, POSIX_FADV_DONTNEED);
 	if (!x->d.stdio) {
 		rc = xf_close(&out);
 		if (rc < 0)
