@@ -1155,14 +1155,14 @@ static int setup(struct rp *r, struct ns_map *ns)
 			rc = lfs_seterr(r->err, fd, "set-up: create %s: %s", x->path, lfs_strerror(fd));
 			break;
 		}
-		struct lfs_stat st;
-		rc = lfs_fstat(p, fd, &st);
+		uint64_t ino = 0;
+		rc = lfs_fd_ident(p, fd, &ino, NULL, NULL);
 		uint64_t off = 0;
 		while (!rc && off < x->size) {
 			size_t n = x->size - off > (1u << 20) ? (1u << 20) : (size_t)(x->size - off);
 			if ((rc = ensure_buf(r, n)))
 				break;
-			pattern(r->buf, st.ino, off, n);
+			pattern(r->buf, ino, off, n);
 			ssize_t w = lfs_pwrite(p, fd, r->buf, n, (off_t)off);
 			if (w < 0)
 				rc = (int)w;
@@ -1170,7 +1170,7 @@ static int setup(struct rp *r, struct ns_map *ns)
 				off += (uint64_t)w;
 		}
 		if (!rc && r->o->verify) {
-			struct shadow *s = sh_get(&r->sh, st.ino);
+			struct shadow *s = sh_get(&r->sh, ino);
 			if (!s)
 				rc = -ENOMEM;
 			else {
@@ -1427,9 +1427,9 @@ static const uint8_t *write_bytes(struct rp *r, const struct lfs_trace_event *ev
 static off_t cur_pos(struct proc *p, int fd, struct ofd *o)
 {
 	if (o->append) {
-		struct lfs_stat st;
-		if (lfs_fstat(p->lp, fd, &st) == 0)
-			return (off_t)st.size;
+		uint64_t size;
+		if (lfs_fd_ident(p->lp, fd, NULL, NULL, &size) == 0)
+			return (off_t)size;
 	}
 	return lfs_lseek(p->lp, fd, 0, SEEK_CUR);
 }
@@ -1481,20 +1481,21 @@ static int do_event(struct rp *r, const struct lfs_trace_event *ev, struct call 
 			lfs_close(p->lp, got);
 			return 1;
 		}
-		struct lfs_stat st;
+		uint64_t ino, size;
+		uint32_t mode;
 		o = calloc(1, sizeof *o);
-		if (!o || lfs_fstat(p->lp, got, &st)) {
+		if (!o || lfs_fd_ident(p->lp, got, &ino, &mode, &size)) {
 			free(o);
 			lfs_close(p->lp, got);
 			c->got = -EIO;
 			return 1;
 		}
-		o->ino = st.ino;
-		o->isdir = S_ISDIR(st.mode);
+		o->ino = ino;
+		o->isdir = S_ISDIR(mode);
 		o->append = !!(fl & O_APPEND);
 		o->path = strdup(p1);
-		if (st.size == 0 && !o->isdir)
-			shadow_trunc(r, st.ino, 0);
+		if (size == 0 && !o->isdir)
+			shadow_trunc(r, ino, 0);
 		if (fd_install(p, got, o, !!(fl & O_CLOEXEC)))
 			c->got = -ENOMEM;
 		return 1;
@@ -1508,15 +1509,16 @@ static int do_event(struct rp *r, const struct lfs_trace_event *ev, struct call 
 		int got = lfs_open_fd(p->lp, fd, p1, fl, 0);
 		if (got < 0)
 			return 0;
-		struct lfs_stat st;
+		uint64_t ino;
+		uint32_t mode;
 		o = calloc(1, sizeof *o);
-		if (!o || lfs_fstat(p->lp, got, &st)) {
+		if (!o || lfs_fd_ident(p->lp, got, &ino, &mode, NULL)) {
 			free(o);
 			lfs_close(p->lp, got);
 			return 0;
 		}
-		o->ino = st.ino;
-		o->isdir = S_ISDIR(st.mode);
+		o->ino = ino;
+		o->isdir = S_ISDIR(mode);
 		o->append = !!(fl & O_APPEND);
 		o->path = strdup(p1);
 		if (ev->offset > 0)

@@ -145,6 +145,12 @@ struct lfs_stat {
 int lfs_stat(struct lfs_proc *p, const char *path, struct lfs_stat *st);
 int lfs_lstat(struct lfs_proc *p, const char *path, struct lfs_stat *st);
 int lfs_fstat(struct lfs_proc *p, int fd, struct lfs_stat *st);
+/* What an open file is, from the open file alone: inode number, mode as at
+ * open (type and permission bits) and size as the cache sees it.  No KV
+ * access (lfs_fstat reads the inode and counts the stored pages for
+ * st_blocks, a KV scan): for a caller's own bookkeeping (replay), which
+ * must not show up in the engine's counters.  NULL outputs are skipped. */
+int lfs_fd_ident(struct lfs_proc *p, int fd, uint64_t *ino, uint32_t *mode, uint64_t *size);
 
 struct lfs_dirent {
 	uint64_t ino;

@@ -86,7 +86,8 @@ struct file {
 	const struct lfs_file_ops *f_op;
 };
 
-#define VN_BUCKETS 1024
+#define VN_BUCKETS 1024        /* initial; doubled to keep one vnode a bucket at most */
+#define VN_GC_MIN  256
 
 struct lfs_mount {
 	struct lfs_kv *kv;
@@ -95,8 +96,9 @@ struct lfs_mount {
 	int ro;
 	uint32_t psz;
 	uint32_t txn_max_pages;
-	struct vnode *vtab[VN_BUCKETS];
-	uint64_t nvnodes, vn_created;
+	struct vnode **vtab;       /* hash of vnodes by ino: vbuckets (a power of two) chains */
+	size_t vbuckets;
+	uint64_t nvnodes, vn_gc_at;
 	uint8_t *pgbuf;
 	struct lfs_stats st;
 	void (*hook)(void *arg, const struct lfs_event *ev);
@@ -119,7 +121,7 @@ struct lfs_proc {
 
 static void vn_unhash(struct lfs_mount *m, struct vnode *vn)
 {
-	for (struct vnode **pp = &m->vtab[vn->ino % VN_BUCKETS]; *pp; pp = &(*pp)->next)
+	for (struct vnode **pp = &m->vtab[vn->ino & (m->vbuckets - 1)]; *pp; pp = &(*pp)->next)
 		if (*pp == vn) {
 			*pp = vn->next;
 			m->nvnodes--;
@@ -134,35 +136,60 @@ static void vn_free(struct lfs_mount *m, struct vnode *vn)
 	free(vn);
 }
 
-/* Free closed vnodes without pages (iput of unused inodes). */
+/* Free closed vnodes without pages (iput of unused inodes).  Run when the
+ * number of vnodes has doubled since the last run (at least VN_GC_MIN): a
+ * pass over every vnode each time as many were added, so O(1) a vnode
+ * made (before: every 256 vnodes made, a pass over all of them, which a
+ * cache holding pages of thousands of files made quadratic). */
 static void vn_gc(struct lfs_mount *m)
 {
-	for (int b = 0; b < VN_BUCKETS; b++)
+	for (size_t b = 0; b < m->vbuckets; b++)
 		for (struct vnode *v = m->vtab[b], *nx; v; v = nx) {
 			nx = v->next;
 			if (v->opens == 0 && v->map.nrpages == 0)
 				vn_free(m, v);
 		}
+	m->vn_gc_at = m->nvnodes * 2 > VN_GC_MIN ? m->nvnodes * 2 : VN_GC_MIN;
+}
+
+/* Double the hash (fine if there is no memory: chains get longer). */
+static void vn_grow(struct lfs_mount *m)
+{
+	size_t nb = m->vbuckets * 2;
+	struct vnode **t = calloc(nb, sizeof *t);
+	if (!t)
+		return;
+	for (size_t b = 0; b < m->vbuckets; b++)
+		for (struct vnode *v = m->vtab[b], *nx; v; v = nx) {
+			nx = v->next;
+			v->next = t[v->ino & (nb - 1)];
+			t[v->ino & (nb - 1)] = v;
+		}
+	free(m->vtab);
+	m->vtab = t;
+	m->vbuckets = nb;
 }
 
 /* The vnode of ino; create makes one with i_size = size. */
 static struct vnode *vn_get2(struct lfs_mount *m, uint64_t ino, int create, uint64_t size)
 {
-	for (struct vnode *v = m->vtab[ino % VN_BUCKETS]; v; v = v->next)
+	for (struct vnode *v = m->vtab[ino & (m->vbuckets - 1)]; v; v = v->next)
 		if (v->ino == ino)
 			return v;
 	if (!create)
 		return NULL;
-	if (++m->vn_created % 256 == 0 && m->nvnodes > 256)
+	if (m->nvnodes >= m->vn_gc_at)
 		vn_gc(m);
+	if (m->nvnodes >= m->vbuckets)
+		vn_grow(m);
 	struct vnode *v = calloc(1, sizeof *v);
 	if (!v)
 		return NULL;
 	v->ino = ino;
 	v->m = m;
 	lfs_mapping_init(&v->map, m->pc, &lightfs_aops, v, ino, size);
-	v->next = m->vtab[ino % VN_BUCKETS];
-	m->vtab[ino % VN_BUCKETS] = v;
+	v->next = m->vtab[ino & (m->vbuckets - 1)];
+	m->vtab[ino & (m->vbuckets - 1)] = v;
 	m->nvnodes++;
 	return v;
 }
@@ -538,8 +565,12 @@ int lfs_mount(const char *image, const struct lfs_mount_opts *o,
 		.writeback_interval_ns = o->writeback_interval_ns, .clock = o->clock,
 		.clock_arg = o->clock_arg };
 	m->pgbuf = malloc(m->psz);
-	rc = m->pgbuf ? lfs_pc_new(&po, &m->pc) : -ENOMEM;
+	m->vbuckets = VN_BUCKETS;
+	m->vn_gc_at = VN_GC_MIN;
+	m->vtab = calloc(m->vbuckets, sizeof *m->vtab);
+	rc = m->pgbuf && m->vtab ? lfs_pc_new(&po, &m->pc) : -ENOMEM;
 	if (rc < 0) {
+		free(m->vtab);
 		free(m->pgbuf);
 		lfs_fs_free(m->fs);
 		lfs_kv_close(kv);
@@ -556,7 +587,7 @@ int lfs_umount(struct lfs_mount *m, struct lfs_err *err)
 		return 0;
 	int rc = 0;
 	/* orphans (unlinked, still open) go without writing their pages */
-	for (int b = 0; b < VN_BUCKETS; b++)
+	for (size_t b = 0; b < m->vbuckets; b++)
 		for (struct vnode *v = m->vtab[b], *nx; v; v = nx) {
 			nx = v->next;
 			struct lfs_fs_inode in;
@@ -568,7 +599,7 @@ int lfs_umount(struct lfs_mount *m, struct lfs_err *err)
 		if (r < 0 && rc == 0)
 			rc = r;
 		/* a failed writeback nobody fsync'ed yet */
-		for (int b = 0; b < VN_BUCKETS && rc == 0; b++)
+		for (size_t b = 0; b < m->vbuckets && rc == 0; b++)
 			for (struct vnode *v = m->vtab[b]; v && rc == 0; v = v->next)
 				if (v->map.wb_err)
 					rc = v->map.wb_err;
@@ -576,7 +607,7 @@ int lfs_umount(struct lfs_mount *m, struct lfs_err *err)
 	/* the KV server may still be storing pages of a failed writeback
 	 * (ENOSPC): wait for it before the pages are freed */
 	lfs_fs_drain(m->fs);
-	for (int b = 0; b < VN_BUCKETS; b++)
+	for (size_t b = 0; b < m->vbuckets; b++)
 		while (m->vtab[b]) {
 			struct vnode *v = m->vtab[b];
 			uint64_t ino = v->ino;
@@ -605,6 +636,7 @@ int lfs_umount(struct lfs_mount *m, struct lfs_err *err)
 	if (r < 0 && rc == 0)
 		rc = r;
 	free(m->pgbuf);
+	free(m->vtab);
 	free(m);
 	if (rc < 0)
 		lfs_seterr(err, rc, "umount: %s", lfs_strerror(rc));
@@ -1941,6 +1973,20 @@ int lfs_fstat(struct lfs_proc *p, int fd, struct lfs_stat *st)
 	if (rc < 0)
 		return rc;
 	fill_stat(p->m, f->ino, &in, st);
+	return 0;
+}
+
+int lfs_fd_ident(struct lfs_proc *p, int fd, uint64_t *ino, uint32_t *mode, uint64_t *size)
+{
+	struct file *f = getf(p, fd);
+	if (!f)
+		return -EBADF;
+	if (ino)
+		*ino = f->ino;
+	if (mode)
+		*mode = f->mode;
+	if (size)
+		*size = f->vn ? f->vn->map.i_size : 0;
 	return 0;
 }
 

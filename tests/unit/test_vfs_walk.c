@@ -3,7 +3,8 @@
  * file, dangling, loops), a file in the middle (ENOTDIR, also before "."
  * or ".." as Linux), trailing slashes, renamed and replaced directories;
  * the same after a remount (cold caches); and a directory entry whose inode
- * record is gone (a damaged image) is an error below it, never a success. */
+ * record is gone (a damaged image) is an error below it, never a success.
+ * Also lfs_fd_ident (what an open file is, without KV). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -162,7 +163,54 @@ TEST(dir_entry_without_inode)
 	unlink(img);
 }
 
+/* lfs_fd_ident: what lfs_fstat says of an open file (ino, type, size as
+ * the cache sees it), without asking KV */
+TEST(fd_ident)
+{
+	char img[64];
+	snprintf(img, sizeof img, "walk-ident-%d.lfs", (int)getpid());
+	unlink(img);
+	struct lfs_err e = { 0 };
+	CHECK_MSG(lfs_mkfs(img, NULL, &e) == 0, "%s", e.msg);
+	struct lfs_mount *m;
+	CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);
+	struct lfs_proc *p = lfs_proc_new(m);
+	CHECK_EQ(lfs_mkdir(p, "/d", 0755), 0);
+	int fd = lfs_open(p, "/d/f", O_CREAT | O_RDWR | O_APPEND, 0640);
+	CHECK(fd >= 0);
+	char buf[10000];
+	memset(buf, 'x', sizeof buf);
+	CHECK_EQ(lfs_write(p, fd, buf, sizeof buf), (long long)sizeof buf);   /* dirty, not in KV */
+	struct lfs_stat st;
+	uint64_t ino = 0, size = 0;
+	uint32_t mode = 0;
+	struct lfs_stats a, b;
+	lfs_mount_stats(m, &a);
+	CHECK_EQ(lfs_fd_ident(p, fd, &ino, &mode, &size), 0);
+	lfs_mount_stats(m, &b);
+	CHECK_EQ(b.kv.gets + b.kv.scans, a.kv.gets + a.kv.scans);
+	CHECK_EQ(lfs_fstat(p, fd, &st), 0);
+	CHECK_EQ(ino, st.ino);
+	CHECK_EQ(mode, st.mode);
+	CHECK(S_ISREG(mode));
+	CHECK_EQ(size, 10000);
+	CHECK_EQ(size, st.size);
+	CHECK_EQ(lfs_fd_ident(p, fd, NULL, NULL, NULL), 0);
+	CHECK_EQ(lfs_close(p, fd), 0);
+	CHECK_EQ(lfs_fd_ident(p, fd, &ino, &mode, &size), -EBADF);
+	fd = lfs_open(p, "/d", O_RDONLY | O_DIRECTORY, 0);
+	CHECK(fd >= 0);
+	CHECK_EQ(lfs_fd_ident(p, fd, &ino, &mode, NULL), 0);
+	CHECK(S_ISDIR(mode));
+	CHECK_EQ(lfs_stat(p, "/d", &st), 0);
+	CHECK_EQ(ino, st.ino);
+	CHECK_EQ(lfs_close(p, fd), 0);
+	lfs_proc_free(p);
+	CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
+	unlink(img);
+}
+
 int main(int argc, char **argv)
 {
-	return RUN_TESTS(argc, argv, walks, dir_entry_without_inode);
+	return RUN_TESTS(argc, argv, walks, dir_entry_without_inode, fd_ident);
 }
