@@ -129,55 +129,100 @@ done
 fresh random.bin text.txt
 
 # ------------------------------------------------------------ a tree
+# Every command of this part runs CP_BENCH_ROUNDS times (default 3), the
+# tools taking turns within a round, and each reports its median: on a
+# shared 2-core machine one run of a 0.3-0.5 s command swings by 2x.
+R=${CP_BENCH_ROUNDS:-3}
 n=$(find "$TREE" | wc -l)
 echo
-echo "  $TREE ($n entries, $(du -sh "$TREE" | cut -f1)) in, durable (files/s):"
+echo "  $TREE ($n entries, $(du -sh "$TREE" | cut -f1)) in, durable (files/s; median of $R rounds):"
 tp=$(dirname "$TREE") tb=$(basename "$TREE")
-fresh t.lfs
-"$LF" mkfs t.lfs >/dev/null
-t=$(ms "'$LF' cp -r --no-progress $TREE t.lfs:/t && sync"); f_l=$(rate $n "$t")
+# med NAME: median of the times recorded for NAME (empty if one failed)
+rec() { eval "T_$1=\"\${T_$1:-} \${2:-x}\""; }
+med() {
+	eval "l=\${T_$1:-}"
+	case " $l " in *" x "*|"  ") echo ""; return ;; esac
+	echo $l | tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+}
+have zstd && HZ=1 || HZ=
+have sqlite3 && HS=1 || HS=
+have mcopy && have mkfs.vfat && HM=1 || HM=
+have mke2fs && HE=1 || HE=
+have mksquashfs && HQ=1 || HQ=
+for r in $(seq "$R"); do
+	fresh t.lfs; "$LF" mkfs t.lfs >/dev/null
+	rec lcp "$(ms "'$LF' cp -r --no-progress $TREE t.lfs:/t && sync")"
+	fresh t.lfs; "$LF" mkfs t.lfs >/dev/null
+	rec lcpp "$(ms "'$LF' cp -rp --no-progress $TREE t.lfs:/t && sync")"
+	fresh tz.lfs; "$LF" mkfs --compress zstd tz.lfs >/dev/null
+	rec lz "$(ms "'$LF' cp -rp --no-progress $TREE tz.lfs:/t && sync")"
+	fresh ct
+	rec cpr "$(ms "cp -r $TREE ct && sync")"
+	fresh ct t.tar
+	rec tar "$(ms "tar cf t.tar -C $tp $tb && sync")"
+	[ -n "$HZ" ] && { fresh t.tar.zst; rec tarz "$(ms "tar --zstd -cf t.tar.zst -C $tp $tb && sync")"; }
+	[ -n "$HS" ] && { fresh t.sqlar; rec sqlar "$(ms "cd $tp && sqlite3 $B/t.sqlar -Ac $tb && sync")"; }
+	if [ -n "$HM" ]; then
+		fresh tfat.img; mkfs.vfat -C tfat.img $((512 * 1024)) >/dev/null 2>&1; sync
+		# FAT has no symlinks: mcopy skips them and exits 1, the rest is copied
+		rec mcopy "$(ms "mcopy -s -i tfat.img $TREE ::/; sync")"
+	fi
+	[ -n "$HE" ] && { fresh t2.img; rec mke2fs "$(ms "mke2fs -q -F -t ext4 -d $TREE t2.img 512m && sync")"; }
+	[ -n "$HQ" ] && { fresh tsq.img; rec sq "$(ms "mksquashfs $TREE tsq.img -comp zstd -Xcompression-level 3 -noappend -quiet -no-progress && sync")"; }
+done
+f_l=$(rate $n "$(med lcp)")
+f_lp=$(rate $n "$(med lcpp)")
 row "lightfs cp -r" "$f_l" files/s
-fresh t.lfs
-"$LF" mkfs t.lfs >/dev/null
-t=$(ms "'$LF' cp -rp --no-progress $TREE t.lfs:/t && sync"); f_lp=$(rate $n "$t")
 row "lightfs cp -rp" "$f_lp" files/s
-fresh tz.lfs
-"$LF" mkfs --compress zstd tz.lfs >/dev/null
-t=$(ms "'$LF' cp -rp --no-progress $TREE tz.lfs:/t && sync"); row "lightfs cp -rp (--compress zstd)" "$(rate $n "$t")" files/s
+row "lightfs cp -rp (--compress zstd)" "$(rate $n "$(med lz)")" files/s
 best=""
 peer() {   # LABEL FILES/S: keep the fastest peer
 	row "$1" "$2" files/s "$f_lp"
 	[ -n "$2" ] && { [ -z "$best" ] || [ "$2" -gt "${best%% *}" ]; } && best="$2 $1"
 }
-t=$(ms "cp -r $TREE ct && sync"); peer "cp -r + sync" "$(rate $n "$t")"
-fresh ct
-t=$(ms "tar cf t.tar -C $tp $tb && sync"); peer "tar + sync" "$(rate $n "$t")"; f_tar=$(rate $n "$t")
-have zstd && { t=$(ms "tar --zstd -cf t.tar.zst -C $tp $tb && sync"); peer "tar --zstd + sync" "$(rate $n "$t")"; }
-have sqlite3 && { t=$(ms "cd $tp && sqlite3 $B/t.sqlar -Ac $tb && sync"); peer "sqlite3 -A + sync" "$(rate $n "$t")"; }
-if have mcopy && have mkfs.vfat; then
-	mkfs.vfat -C tfat.img $((512 * 1024)) >/dev/null 2>&1; sync
-	# FAT has no symlinks: mcopy skips them and exits 1, the rest is copied
-	t=$(ms "mcopy -s -i tfat.img $TREE ::/; sync"); peer "mcopy -s (FAT image) + sync" "$(rate $n "$t")"
-fi
-have mke2fs && { t=$(ms "mke2fs -q -F -t ext4 -d $TREE t2.img 512m && sync"); peer "mke2fs -d + sync" "$(rate $n "$t")"; }
-have mksquashfs && { t=$(ms "mksquashfs $TREE tsq.img -comp zstd -Xcompression-level 3 -noappend -quiet -no-progress && sync"); peer "mksquashfs -comp zstd (level 3) + sync" "$(rate $n "$t")"; }
+peer "cp -r + sync" "$(rate $n "$(med cpr)")"
+f_tar=$(rate $n "$(med tar)")
+peer "tar + sync" "$f_tar"
+[ -n "$HZ" ] && peer "tar --zstd + sync" "$(rate $n "$(med tarz)")"
+[ -n "$HS" ] && peer "sqlite3 -A + sync" "$(rate $n "$(med sqlar)")"
+[ -n "$HM" ] && peer "mcopy -s (FAT image) + sync" "$(rate $n "$(med mcopy)")"
+[ -n "$HE" ] && peer "mke2fs -d + sync" "$(rate $n "$(med mke2fs)")"
+[ -n "$HQ" ] && peer "mksquashfs -comp zstd (level 3) + sync" "$(rate $n "$(med sq)")"
 [ -n "$best" ] && echo "  target: ahead of every peer: lightfs cp -rp / best peer (${best#* }) = $(ratio "$f_lp" "${best%% *}")"
 [ -n "$f_tar" ] && echo "  lightfs cp -r / tar + sync = $(ratio "$f_l" "$f_tar")"
+pr=""
+set -- $T_tar
+for a in $T_lcpp; do
+	[ "$a" != x ] && [ "${1:-x}" != x ] && pr="$pr $(ratio "$1" "$a")"
+	shift
+done
+echo "    lightfs cp -rp / tar + sync, each round:$pr"
 
-echo "  $TREE out (extract), durable (files/s):"
-fresh o
-t=$(ms "'$LF' cp -rp --no-progress t.lfs:/t o && sync"); o_l=$(rate $n "$t")
+echo "  $TREE out (extract), durable (files/s; median of $R rounds):"
+for r in $(seq "$R"); do
+	fresh o
+	rec olcp "$(ms "'$LF' cp -rp --no-progress t.lfs:/t o && sync")"
+	fresh o
+	rec olz "$(ms "'$LF' cp -rp --no-progress tz.lfs:/t o && sync")"
+	fresh o; mkdir o
+	rec otar "$(ms "tar xf t.tar -C o && sync")"
+	fresh o; mkdir o
+	[ -f t.tar.zst ] && { rec otarz "$(ms "tar --zstd -xf t.tar.zst -C o && sync")"; fresh o; mkdir o; }
+	[ -f t.sqlar ] && { rec osqlar "$(ms "cd o && sqlite3 $B/t.sqlar -Ax && sync")"; fresh o; mkdir o; }
+	[ -f tfat.img ] && { rec omcopy "$(ms "mcopy -s -i tfat.img ::/$tb o/; sync")"; fresh o; mkdir o; }
+	[ -f t2.img ] && { rec odebugfs "$(ms "debugfs -R 'rdump / o' t2.img && sync")"; fresh o; }
+	[ -f tsq.img ] && { rec osq "$(ms "unsquashfs -d o -no-progress tsq.img && sync")"; fresh o; }
+done
+o_l=$(rate $n "$(med olcp)")
 row "lightfs cp -rp (out)" "$o_l" files/s
-fresh o
-t=$(ms "'$LF' cp -rp --no-progress tz.lfs:/t o && sync"); row "lightfs cp -rp (--compress zstd)" "$(rate $n "$t")" files/s
-fresh o; mkdir o
-t=$(ms "tar xf t.tar -C o && sync"); o_tar=$(rate $n "$t"); row "tar x + sync" "$o_tar" files/s "$o_l"
-fresh o; mkdir o
-[ -f t.tar.zst ] && { t=$(ms "tar --zstd -xf t.tar.zst -C o && sync"); row "tar --zstd x + sync" "$(rate $n "$t")" files/s "$o_l"; fresh o; mkdir o; }
-[ -f t.sqlar ] && { t=$(ms "cd o && sqlite3 $B/t.sqlar -Ax && sync"); row "sqlite3 -Ax + sync" "$(rate $n "$t")" files/s "$o_l"; fresh o; mkdir o; }
-[ -f tfat.img ] && { t=$(ms "mcopy -s -i tfat.img ::/$tb o/; sync"); row "mcopy -s out + sync" "$(rate $n "$t")" files/s "$o_l"; fresh o; mkdir o; }
-[ -f t2.img ] && { t=$(ms "debugfs -R 'rdump / o' t2.img && sync"); row "debugfs rdump + sync" "$(rate $n "$t")" files/s "$o_l"; fresh o; }
-[ -f tsq.img ] && { t=$(ms "unsquashfs -d o -no-progress tsq.img && sync"); row "unsquashfs + sync" "$(rate $n "$t")" files/s "$o_l"; fresh o; }
+row "lightfs cp -rp (--compress zstd)" "$(rate $n "$(med olz)")" files/s
+o_tar=$(rate $n "$(med otar)")
+row "tar x + sync" "$o_tar" files/s "$o_l"
+[ -f t.tar.zst ] && row "tar --zstd x + sync" "$(rate $n "$(med otarz)")" files/s "$o_l"
+[ -f t.sqlar ] && row "sqlite3 -Ax + sync" "$(rate $n "$(med osqlar)")" files/s "$o_l"
+[ -f tfat.img ] && row "mcopy -s out + sync" "$(rate $n "$(med omcopy)")" files/s "$o_l"
+[ -f t2.img ] && row "debugfs rdump + sync" "$(rate $n "$(med odebugfs)")" files/s "$o_l"
+[ -f tsq.img ] && row "unsquashfs + sync" "$(rate $n "$(med osq)")" files/s "$o_l"
 [ -n "$o_tar" ] && [ -n "$o_l" ] && echo "  target: >= 0.90 x tar x: $(ratio "$o_l" "$o_tar")"
 
 echo "  $TREE image sizes (bytes):"
