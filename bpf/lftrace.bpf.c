@@ -74,12 +74,9 @@ static __always_inline void trace_tid(__u32 tid, int on)
 		__sync_fetch_and_and(&pidbits[tid_word(tid)], ~(1ull << (tid & 63)));
 }
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, LFT_NR_MAX);
-	__type(key, __u32);
-	__type(value, struct lft_sysinfo);
-} systab SEC(".maps");
+/* per syscall number, filled by the recorder before the load (read-only
+ * data: no map update per entry at start-up, a plain load per event) */
+const volatile struct lft_sysinfo systab[LFT_NR_MAX] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -156,12 +153,16 @@ static __always_inline __u64 wake_flags(void)
 		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
-/* write this CPU's batch to the ring (its events are lost if it is full) */
-static __always_inline void batch_flush(struct lft_cpu *c)
+/* write this CPU's batch to the ring (its events are lost if it is full).
+ * A global function: the verifier checks it once, not at each of its
+ * call sites (shorter load, i.e. start-up). */
+__noinline int batch_flush(struct lft_cpu *c)
 {
+	if (!c)
+		return 0;
 	__u32 n = c->b.n;
 	if (n == 0)
-		return;
+		return 0;
 	if (n > LFT_BATCH)
 		n = LFT_BATCH;
 	c->b.h.kind = LFT_K_BATCH;
@@ -173,6 +174,7 @@ static __always_inline void batch_flush(struct lft_cpu *c)
 	if (bpf_ringbuf_output(&rb, &c->b, sz, wake_flags()))
 		count_lost_n(n);
 	c->b.n = 0;
+	return 0;
 }
 
 /* Run by the recorder on each CPU: 0 = flushed (or empty), 1 = busy. */
@@ -301,24 +303,51 @@ int BPF_PROG(lft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm
 
 /* ------------------------------------------------------------ syscalls */
 
-static __always_inline void stat_fd(struct lft_event *e, long fd)
+/* The opened file behind fd of the current task.  stat_fd and iov_sum
+ * are global functions: the verifier checks each once instead of on every
+ * path that reaches it (the load, i.e. `trace record`'s start-up, is
+ * mostly verification). */
+struct lft_stat {
+	__u64 size, ino;
+	__u32 dev, imode;
+};
+
+__noinline int stat_fd(long fd, struct lft_stat *st)
 {
+	if (!st)
+		return 0;
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct file **fds = BPF_CORE_READ(t, files, fdt, fd);
 	struct file *f = NULL;
 	if (bpf_probe_read_kernel(&f, sizeof f, &fds[fd]) || !f)
-		return;
+		return 0;
 	struct inode *ino = BPF_CORE_READ(f, f_inode);
 	if (!ino)
-		return;
-	e->ino = BPF_CORE_READ(ino, i_ino);
-	e->size = BPF_CORE_READ(ino, i_size);
-	e->dev = BPF_CORE_READ(ino, i_sb, s_dev);
-	e->imode = BPF_CORE_READ(ino, i_mode);
-	e->eflags |= LFT_F_STAT;
+		return 0;
+	st->ino = BPF_CORE_READ(ino, i_ino);
+	st->size = BPF_CORE_READ(ino, i_size);
+	st->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	st->imode = BPF_CORE_READ(ino, i_mode);
+	return 1;
 }
 
-static __always_inline void extras(struct lft_event *e, const struct lft_sysinfo *si)
+/* sum of iov_len over the first cnt (at most LFT_IOV_MAX) entries of the
+ * user iovec array at u */
+__noinline __u64 iov_sum(__u64 u, __u64 cnt)
+{
+	struct iovec iv;
+	__u64 sum = 0;
+	for (int i = 0; i < LFT_IOV_MAX; i++) {
+		if (i >= cnt)
+			break;
+		if (bpf_probe_read_user(&iv, sizeof iv, (const struct iovec *)u + i))
+			break;
+		sum += iv.iov_len;
+	}
+	return sum;
+}
+
+static __always_inline void extras(struct lft_event *e, const volatile struct lft_sysinfo *si)
 {
 	__u32 cls = si->cls;
 	if (cls & LFT_C_HOW) {
@@ -334,20 +363,18 @@ static __always_inline void extras(struct lft_event *e, const struct lft_sysinfo
 	} else if (cls & LFT_C_CLONE3) {
 		bpf_probe_read_user(&e->x[0], 8, (void *)e->a[0]);
 	} else if (cls & LFT_C_IOV) {
-		struct iovec iv;
-		__u64 sum = 0, cnt = e->a[2];
-		const struct iovec *u = (const struct iovec *)e->a[1];
-		for (int i = 0; i < LFT_IOV_MAX; i++) {
-			if (i >= cnt)
-				break;
-			if (bpf_probe_read_user(&iv, sizeof iv, &u[i]))
-				break;
-			sum += iv.iov_len;
-		}
-		e->x[0] = sum;
+		e->x[0] = iov_sum(e->a[1], e->a[2]);
 	}
-	if ((cls & LFT_C_OPEN) && e->ret >= 0)
-		stat_fd(e, e->ret);
+	if ((cls & LFT_C_OPEN) && e->ret >= 0) {
+		struct lft_stat st = {};
+		if (stat_fd(e->ret, &st)) {
+			e->size = st.size;
+			e->ino = st.ino;
+			e->dev = st.dev;
+			e->imode = st.imode;
+			e->eflags |= LFT_F_STAT;
+		}
+	}
 }
 
 /* --data: copy up to data_max bytes of what was written, in chunks ahead of
@@ -468,7 +495,7 @@ static __always_inline __u64 sys_arg(const struct pt_regs *r, __u32 i)
 /* One syscall event, inside the CPU's busy section (c NULL: nested, no
  * batching).  lft_small events go to the CPU's batch; any other record
  * first flushes it, so per CPU the ring stays in seq order. */
-static __always_inline void sys_record(struct lft_cpu *c, struct pt_regs *r, struct lft_sysinfo *si,
+static __always_inline void sys_record(struct lft_cpu *c, struct pt_regs *r, const volatile struct lft_sysinfo *si,
 				       __u64 id, long ret)
 {
 	__u32 cls = si->cls;
@@ -576,8 +603,8 @@ static __always_inline int sys_exit_common(struct pt_regs *r, long ret, __u64 id
 	__u32 nr = (__u32)r->orig_ax;
 	if (nr >= LFT_NR_MAX)
 		return 0;
-	struct lft_sysinfo *si = bpf_map_lookup_elem(&systab, &nr);
-	if (!si || !si->sys)
+	const volatile struct lft_sysinfo *si = &systab[nr];
+	if (!si->sys)
 		return 0;
 	__u32 cls = si->cls;
 	if ((cls & LFT_C_CHILD0) && ret == 0)
@@ -599,10 +626,11 @@ static __always_inline int sys_exit_common(struct pt_regs *r, long ret, __u64 id
 SEC("lfs_tp_btf/sys_exit")
 int BPF_PROG(lft_sys_exit_btf, struct pt_regs *regs, long ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	if (!traced((__u32)id))
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 tid = t->pid;
+	if (!traced(tid))
 		return 0;
-	return sys_exit_common(regs, ret, id);
+	return sys_exit_common(regs, ret, (__u64)(__u32)t->tgid << 32 | tid);
 }
 
 /* The same as a raw tracepoint (the fallback when the above cannot be

@@ -34,7 +34,7 @@ enum lft_kind {
  * for when a batch is flushed and how the recorder restores seq order. */
 #define LFT_BATCH 64
 
-/* Per syscall number (array map `systab`), filled by the recorder. */
+/* Per syscall number (read-only array `systab`), filled by the recorder. */
 enum lft_sysclass {
 	LFT_C_OPEN    = 1 << 0,  /* success: stat the returned fd */
 	LFT_C_DATA    = 1 << 1,  /* write payload: buf=a[1] (an iovec array with LFT_C_IOV), len=ret */

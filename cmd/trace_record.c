@@ -1174,6 +1174,7 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 	/* LFS_TRACE_DEBUG=stats: the kernel times every program run (while
 	 * this fd is open), printed per program at the end */
 	int stats_fd = dbg && !strcmp(getenv("LFS_TRACE_DEBUG"), "stats") ? bpf_enable_stats(BPF_STATS_RUN_TIME) : -1;
+	int vdbg = dbg && !strcmp(getenv("LFS_TRACE_DEBUG"), "verifier");
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 #define PHASE(what) do { if (dbg) fprintf(stderr, "lightfs: trace: %-8s %.1f ms\n", what, \
 	(now_ns(CLOCK_MONOTONIC) - t0) / 1e6); } while (0)
@@ -1209,6 +1210,21 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		}
 	}
 	PHASE("btf id");
+	/* the syscall table, set in the program's read-only data before each load */
+	static struct lft_sysinfo systab[LFT_NR_MAX];
+	memset(systab, 0, sizeof systab);
+	for (size_t i = 0; i < sizeof sysdefs / sizeof sysdefs[0]; i++) {
+		uint32_t nr = (uint32_t)sysdefs[i].nr;
+		int small = !!(sysdefs[i].cls & LFT_C_SMALL);
+		struct lft_sysinfo si = { sysdefs[i].sys, sysdefs[i].p1, sysdefs[i].p2, sysdefs[i].cls,
+					  small ? sysdefs[i].s1 : 0xff, small ? sysdefs[i].s2 : 0xff, 0 };
+		if (nr < LFT_NR_MAX)
+			systab[nr] = si;
+		if (sysdefs[i].sys < sizeof r.small_arg / sizeof r.small_arg[0]) {
+			r.small_arg[sysdefs[i].sys][0] = si.s1;
+			r.small_arg[sysdefs[i].sys][1] = si.s2;
+		}
+	}
 	for (int attempt = 0; attempt < 4; attempt++) {
 		LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btfpath[0] ? btfpath : NULL);
 		skel = lftrace_bpf__open_opts(&oo);
@@ -1217,10 +1233,36 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		PHASE("open");
 		skel->rodata->data_max = r.data_max;
 		skel->rodata->wakeup_bytes = ring / 8;
+		memcpy((void *)skel->rodata->systab, systab, sizeof systab);
 		bpf_map__set_max_entries(skel->maps.rb, (uint32_t)ring);
 		bpf_program__set_autoload(skel->progs.lft_sys_exit_btf, tpbtf_id > 0);
 		bpf_program__set_autoload(skel->progs.lft_sys_exit, tpbtf_id <= 0);
+		/* LFS_TRACE_DEBUG=verifier: the kernel's verification stats of
+		 * each program (its time and instructions processed: the load is
+		 * most of the start-up) */
+		static char vlog[8][256];
+		int nprog = 0;
+		struct bpf_program *pp;
+		if (vdbg)
+			bpf_object__for_each_program(pp, skel->obj) {
+				if (nprog < 8 && bpf_program__autoload(pp)) {
+					bpf_program__set_log_buf(pp, vlog[nprog], sizeof vlog[nprog]);
+					bpf_program__set_log_level(pp, 4);
+				}
+				nprog++;
+			}
 		lerr = lftrace_bpf__load(skel);
+		nprog = 0;
+		if (vdbg)
+			bpf_object__for_each_program(pp, skel->obj) {
+				if (nprog < 8 && bpf_program__autoload(pp)) {
+					for (char *q = vlog[nprog]; *q; q++)
+						if (*q == '\n')
+							*q = ' ';
+					fprintf(stderr, "lightfs: trace: %-16s %s\n", bpf_program__name(pp), vlog[nprog]);
+				}
+				nprog++;
+			}
 		PHASE(btfpath[0] ? "load/min" : "load/full");
 		if (!lerr && tpbtf_id > 0) {
 			struct bpf_link *l = bpf_program__attach(skel->progs.lft_sys_exit_btf);
@@ -1258,19 +1300,6 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		rc = lfs_error(c, NULL, "cannot load the BPF program: %s%s", strerror(-lerr),
 			       geteuid() ? " (run as root, e.g. with sudo)" : " (LFS_BPF_DEBUG=1 shows the verifier log)");
 		goto cleanup;
-	}
-	int systab_fd = bpf_map__fd(skel->maps.systab);
-	for (size_t i = 0; i < sizeof sysdefs / sizeof sysdefs[0]; i++) {
-		uint32_t nr = (uint32_t)sysdefs[i].nr;
-		int small = !!(sysdefs[i].cls & LFT_C_SMALL);
-		struct lft_sysinfo si = { sysdefs[i].sys, sysdefs[i].p1, sysdefs[i].p2, sysdefs[i].cls,
-					  small ? sysdefs[i].s1 : 0xff, small ? sysdefs[i].s2 : 0xff, 0 };
-		if (nr < LFT_NR_MAX)
-			bpf_map_update_elem(systab_fd, &nr, &si, BPF_ANY);
-		if (sysdefs[i].sys < sizeof r.small_arg / sizeof r.small_arg[0]) {
-			r.small_arg[sysdefs[i].sys][0] = si.s1;
-			r.small_arg[sysdefs[i].sys][1] = si.s2;
-		}
 	}
 	if (lfs_trace_paths_new(&r.paths)) {
 		rc = lfs_error(c, NULL, "out of memory");
