@@ -33,6 +33,10 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u32 data_max = 0;        /* --data=MAX, 0 = off */
 const volatile __u64 wakeup_bytes = 1 << 20; /* force a wakeup past this backlog */
+/* LFS_TRACE_FLOOR (benchmarks only): the syscall-exit program stops after
+ * the traced-thread check and records no syscall, which measures what
+ * having the tracepoint attached costs by itself */
+const volatile __u32 floor_only = 0;
 
 __u64 seq = 0;
 __u32 nobatch = 0;    /* set by the recorder when it cannot run lft_flush */
@@ -628,7 +632,7 @@ int BPF_PROG(lft_sys_exit_btf, struct pt_regs *regs, long ret)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u32 tid = t->pid;
-	if (!traced(tid))
+	if (!traced(tid) || floor_only)
 		return 0;
 	return sys_exit_common(regs, ret, (__u64)(__u32)t->tgid << 32 | tid);
 }
@@ -641,7 +645,7 @@ SEC("raw_tp/sys_exit")
 int BPF_PROG(lft_sys_exit, struct pt_regs *regs_raw, long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	if (!traced((__u32)id))
+	if (!traced((__u32)id) || floor_only)
 		return 0;
 	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	(void)regs_raw;

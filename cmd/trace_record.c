@@ -1165,6 +1165,9 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 	struct lfs_err err = { 0 };
 
 	libbpf_set_print(libbpf_quiet);
+	if (getenv("LFS_TRACE_FLOOR"))
+		fprintf(stderr, "lightfs: trace: LFS_TRACE_FLOOR is set: no syscall is recorded "
+			"(measures the attached tracepoint alone)\n");
 	if (!attach_pid) {
 		child = spawn_stopped(cmdv, &release_fd, &errpipe, &r.go_fd);
 		if (child < 0)
@@ -1233,6 +1236,7 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		PHASE("open");
 		skel->rodata->data_max = r.data_max;
 		skel->rodata->wakeup_bytes = ring / 8;
+		skel->rodata->floor_only = getenv("LFS_TRACE_FLOOR") != NULL;
 		memcpy((void *)skel->rodata->systab, systab, sizeof systab);
 		bpf_map__set_max_entries(skel->maps.rb, (uint32_t)ring);
 		bpf_program__set_autoload(skel->progs.lft_sys_exit_btf, tpbtf_id > 0);

@@ -52,15 +52,22 @@ run_peers() {
 	# (the command's own CPU time, user + sys, is also taken: on this
 	# shared 2-core machine it moves far less than wall time, and the
 	# probe cost is paid in the traced command's syscalls)
-	pl=""; ll=""; pc=""; lc=""
+	# (and a third run: the tracepoint attached with a program that records
+	# nothing, LFS_TRACE_FLOOR — the floor any syscall-tracepoint capture
+	# pays on this kernel)
+	pl=""; ll=""; pc=""; lc=""; fl=""; fc=""
 	for i in $(seq "$REPS"); do
 		pl="$pl $(timeit 1 $TIMECPU "$@")"; pc="$pc $(cpu_of)"
 		ll="$ll $(timeit 1 "$LF" trace record -q -o "$W/$name.trace" -- $TIMECPU "$@")"; lc="$lc $(cpu_of)"
+		fl="$fl $(timeit 1 env LFS_TRACE_FLOOR=1 "$LF" trace record -q -o "$W/$name.floor" -- $TIMECPU "$@")"; fc="$fc $(cpu_of)"
 	done
+	rm -f "$W/$name.floor"
 	plain=$(echo $pl | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}')
 	lt=$(echo $ll | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}')
 	pcm=$(echo $pc | tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {if (NR) printf "%.2f", a[int((NR+1)/2)]}')
 	lcm=$(echo $lc | tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {if (NR) printf "%.2f", a[int((NR+1)/2)]}')
+	ft=$(echo $fl | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}')
+	fcm=$(echo $fc | tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {if (NR) printf "%.2f", a[int((NR+1)/2)]}')
 	printf '%-22s %9s %9s %12s %10s %s\n' plain "$plain" 1.00x - - "runs:$pl"
 	js=$("$LF" trace stat --json "$W/$name.trace")
 	ev=$(echo "$js" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
@@ -70,7 +77,8 @@ run_peers() {
 	printf '%-22s %9s %9s %12s %10s %s\n' "lightfs trace record" "$lt" "$(ratio "$lt" "$plain")" "$ev" "$lo" "$bpe bytes/event, file $sz B, runs:$ll"
 	[ -n "$pcm" ] && [ -n "$lcm" ] &&
 		printf '%-22s %9s %9s %12s %10s %s\n' "  (command's CPU)" "$lcm" "$(ratio "$lcm" "$pcm")" - - "user+sys of $1 itself: plain $pcm s, traced $lcm s; runs:$lc vs$pc"
-	eval "LT_$name=\$lt; PLAIN_$name=\$plain; LOST_$name=\$lo; BPE_$name=\$bpe; CPUR_$name=\$(ratio \"\$lcm\" \"\$pcm\")"
+	printf '%-22s %9s %9s %12s %10s %s\n' "  (tracepoint floor)" "$ft" "$(ratio "$ft" "$plain")" - - "empty program attached (LFS_TRACE_FLOOR), command CPU $(ratio "$fcm" "$pcm"); runs:$fl"
+	eval "LT_$name=\$lt; PLAIN_$name=\$plain; LOST_$name=\$lo; BPE_$name=\$bpe; CPUR_$name=\$(ratio \"\$lcm\" \"\$pcm\"); FLOOR_$name=\$(ratio \"\$ft\" \"\$plain\")"
 	# strace -f, same syscall set, output to a file
 	st=$(timeit 1 strace -f -qq -ttt -T -y -e trace=$SET -o "$W/$name.strace" "$@")
 	printf '%-22s %9s %9s %12s %10s\n' "strace -f" "$st" "$(ratio "$st" "$plain")" "$(wc -l <"$W/$name.strace")" 0
@@ -124,6 +132,6 @@ pt=$(timeit 11 /bin/true)
 echo "start-up: lightfs trace record -- /bin/true: ${su} s (median of 11; /bin/true alone ${pt} s)"
 
 echo
-echo "summary (targets): dd $(ratio "$LT_dd" "$PLAIN_dd") (<= 1.3x; command CPU ${CPUR_dd:--}), tar $(ratio "$LT_tar" "$PLAIN_tar") (<= 1.1x; command CPU ${CPUR_tar:--})," \
+echo "summary (targets): dd $(ratio "$LT_dd" "$PLAIN_dd") (<= 1.3x; command CPU ${CPUR_dd:--}; floor $FLOOR_dd), tar $(ratio "$LT_tar" "$PLAIN_tar") (<= 1.1x; command CPU ${CPUR_tar:--}; floor $FLOOR_tar)," \
      "lost dd=$LOST_dd tar=$LOST_tar (0), dd $BPE_dd bytes/event (<= 4), start-up $su s (< 0.1)"
 rm -rf "$W"
