@@ -364,6 +364,7 @@ static int damage(int argc, char **argv)
 
 	/* the damage: ranges of bytes */
 	uint64_t lo[16], hi[16];
+	uint8_t orig[16];
 	int nr = 0;
 	int mode = (int)(rnd() % 4);
 	char what[256];
@@ -378,25 +379,49 @@ static int damage(int argc, char **argv)
 			uint8_t b;
 			if (pread(fd, &b, 1, (off_t)off) != 1)
 				die("pread", -EIO);
-			b ^= (uint8_t)(1u << (rnd() % 8));
+			unsigned bit = (unsigned)(rnd() % 8);
+			b ^= (uint8_t)(1u << bit);
 			if (pwrite(fd, &b, 1, (off_t)off) != 1)
 				die("pwrite", -EIO);
-			lo[nr] = off;
-			hi[nr++] = off + 1;
+			/* a byte flipped back to what it was is not damaged */
+			int seen = -1;
+			for (int j = 0; j < nr; j++)
+				if (lo[j] == off)
+					seen = j;
+			if (seen < 0) {
+				lo[nr] = off;
+				hi[nr] = off + 1;
+				orig[nr++] = b ^ (uint8_t)(1u << bit);
+			} else if (b == orig[seen]) {
+				lo[seen] = lo[nr - 1];
+				hi[seen] = hi[nr - 1];
+				orig[seen] = orig[nr - 1];
+				nr--;
+			}
 			size_t l = strlen(what);
 			snprintf(what + l, sizeof what - l, " %llu", (unsigned long long)off);
 		}
-	} else {           /* zeroed range */
+	} else {           /* zeroed range: only the bytes that were not zero change */
 		uint64_t len = mode == 2 ? 1 + rnd() % 64 : 1 + rnd() % 8192;
 		uint64_t off = rnd() % fsize;
 		if (off + len > fsize)
 			len = fsize - off;
-		uint8_t *z = calloc(1, len);
+		uint8_t *z = calloc(1, len), *old = malloc(len);
+		if (!z || !old || pread(fd, old, len, (off_t)off) != (ssize_t)len)
+			die("pread", -EIO);
 		if (pwrite(fd, z, len, (off_t)off) != (ssize_t)len)
 			die("pwrite", -EIO);
+		uint64_t a = 0, b = len;
+		while (a < len && !old[a])
+			a++;
+		while (b > a && !old[b - 1])
+			b--;
 		free(z);
-		lo[nr] = off;
-		hi[nr++] = off + len;
+		free(old);
+		if (a < b) {
+			lo[nr] = off + a;
+			hi[nr++] = off + b;
+		}
 		snprintf(what, sizeof what, "zeroed %llu bytes at %llu", (unsigned long long)len,
 			 (unsigned long long)off);
 	}
