@@ -5,6 +5,9 @@
 #        TMPDIR, CORRUPT_VERBOSE=1 (one line per case), CORRUPT_LIST=FILE
 #        ("SEED I" lines: cases to run first, e.g. failures to replay),
 #        CORRUPT_IMAGES="NAME..." (the images to damage, see SPECS),
+#        CORRUPT_SALVAGE=1 (each case also zeroes the newest index's record
+#        header: the store does not open, every repair is a salvage that
+#        replays the log, with the random damage in it, from an older index),
 #        CORRUPT_FAILDIR (default build/rel-fail/corrupt: each failed case's
 #        base and damaged image, manifest and outputs, as SEED-I.*; the
 #        images built through the API differ from run to run, so a seed
@@ -122,7 +125,7 @@ while read -r cseed i <&3; do
 	b=$(base "$cseed" "$n") || { fails=$((fails + 1)); continue; }
 	cp "$b" "$c"; cp "$b.manifest" "$c.manifest"
 	rm -f "$c.compact~"
-	what=$("$TOOL" damage "$c" "$cs" "$W/affected" 2>&1); rc=$?
+	what=$("$TOOL" damage "$c" "$cs" "$W/affected" ${CORRUPT_SALVAGE:+salvage} 2>&1); rc=$?
 	if [ $rc -ne 0 ]; then fail_case "damage tool: $what"; i=$((i + 1)); continue; fi
 	live=$(echo "$what" | sed -n 's/.*live \([0-9]*\).*/\1/p')
 	cp "$c" "$W/dmg.img"

@@ -7,7 +7,7 @@
  *       many sizes (empty, partial page, many pages), a hard link, a
  *       symlink, some history (rewritten, truncated and deleted files);
  *       writes IMG.manifest (the expected tree).
- *   corrupt_tool damage IMG SEED OUT_AFFECTED
+ *   corrupt_tool damage IMG SEED OUT_AFFECTED [salvage]
  *       flip random bits or zero a random range of IMG (seeded); before
  *       that, map every live KV value to its bytes in the file, and write
  *       to OUT_AFFECTED the paths whose records (own inode and pages, the
@@ -285,11 +285,14 @@ static int walk_cb(void *arg, const struct lfs_kv_rec *r)
 {
 	struct lmap *m = arg;
 	if (r->kind == LFS_KV_REC_INDEX) {
-		if (m->nidx < 64) {
-			m->idx_lo[m->nidx] = r->offset;
-			m->idx_hi[m->nidx] = r->offset + 40 + r->vlen;
-			m->nidx++;
+		if (m->nidx == 64) {   /* the newest 64 are kept */
+			memmove(m->idx_lo, m->idx_lo + 1, 63 * sizeof *m->idx_lo);
+			memmove(m->idx_hi, m->idx_hi + 1, 63 * sizeof *m->idx_hi);
+			m->nidx--;
 		}
+		m->idx_lo[m->nidx] = r->offset;
+		m->idx_hi[m->nidx] = r->offset + 40 + r->vlen;
+		m->nidx++;
 		return 0;
 	}
 	if (r->klen > LFS_FS_KEY_MAX)
@@ -425,6 +428,18 @@ static int damage(int argc, char **argv)
 		snprintf(what, sizeof what, "zeroed %llu bytes at %llu", (unsigned long long)len,
 			 (unsigned long long)off);
 	}
+	/* "salvage": the newest index's record header zeroed as well, so the
+	 * store does not open and fsck --repair rebuilds it from the older
+	 * index and the whole log after it, damage included */
+	int salvage = argc > 5 && !strcmp(argv[5], "salvage");
+	if (salvage && lm.nidx > 0) {
+		uint8_t z[40] = { 0 };
+		uint64_t at = lm.idx_lo[lm.nidx - 1];
+		if (pwrite(fd, z, sizeof z, (off_t)at) != (ssize_t)sizeof z)
+			die("pwrite", -EIO);
+		size_t l = strlen(what);
+		snprintf(what + l, sizeof what - l, ", index header at %llu zeroed", (unsigned long long)at);
+	}
 	fsync(fd);
 	close(fd);
 
@@ -484,7 +499,7 @@ static int damage(int argc, char **argv)
 		}
 	}
 	fclose(out);
-	printf("%s; live %d affected %d%s%s\n", what, live, affected, index_hit ? " index" : "",
+	printf("%s; live %d affected %d%s%s\n", what, live, affected, index_hit || salvage ? " index" : "",
 	       header_hit ? " header" : "");
 	free(lm.v);
 	free(mf);
