@@ -1924,15 +1924,62 @@ static int salv_headerless(struct salv *v, uint64_t pos, uint64_t *end)
 	return 0;
 }
 
+static int hdr_ok(const struct salv *v, uint64_t pos, const struct kv_rhdr *h)
+{
+	return h->magic == KV_REC_MAGIC && h->hcrc == lfs_crc32c(0, h, offsetof(struct kv_rhdr, hcrc)) &&
+	       h->len <= v->fsize - pos - sizeof *h &&
+	       (h->type == KV_REC_BATCH || h->type == KV_REC_INDEX || h->type == KV_REC_SYNC ||
+		h->type == KV_REC_COMMIT);
+}
+
+/* The record header at pos: 1 intact, 2 one flipped bit corrected (the
+ * header CRC pins a single-bit error down: CRC32C's Hamming distance over
+ * 36 bytes is well above 3, so no other one-bit change checks out), 0 not
+ * a header.  Tried only where the magic is at most one bit off. */
 static int salv_hdr(struct salv *v, uint64_t pos, struct kv_rhdr *h)
 {
 	if (pos + sizeof *h > v->fsize)
 		return 0;
 	memcpy(h, v->map + pos, sizeof *h);
-	return h->magic == KV_REC_MAGIC && h->hcrc == lfs_crc32c(0, h, offsetof(struct kv_rhdr, hcrc)) &&
-	       h->len <= v->fsize - pos - sizeof *h &&
-	       (h->type == KV_REC_BATCH || h->type == KV_REC_INDEX || h->type == KV_REC_SYNC ||
-		h->type == KV_REC_COMMIT);
+	if (hdr_ok(v, pos, h))
+		return 1;
+	uint32_t mx = h->magic ^ KV_REC_MAGIC;
+	if (mx & (mx - 1))
+		return 0;
+	uint8_t *b = (uint8_t *)h;
+	if (mx) {   /* the flip is in the magic */
+		h->magic = KV_REC_MAGIC;
+		return hdr_ok(v, pos, h) ? 2 : 0;
+	}
+	uint32_t c = lfs_crc32c(0, h, offsetof(struct kv_rhdr, hcrc)) ^ h->hcrc;
+	if (c && !(c & (c - 1))) {   /* the flip is in the stored CRC */
+		h->hcrc ^= c;
+		return hdr_ok(v, pos, h) ? 2 : 0;
+	}
+	for (size_t i = 4; i < offsetof(struct kv_rhdr, hcrc); i++)
+		for (int bit = 0; bit < 8; bit++) {
+			b[i] ^= (uint8_t)(1u << bit);
+			if (hdr_ok(v, pos, h))
+				return 2;
+			b[i] ^= (uint8_t)(1u << bit);
+		}
+	return 0;
+}
+
+/* Does the damaged record at pos look like the pending group's COMMIT: an
+ * 8-byte payload naming one of the group's batches (the first, or the
+ * second when the first was a headerless record that was a plain batch),
+ * then an intact record header or the end of the file? */
+static int salv_commit_like(struct salv *v, uint64_t pos)
+{
+	uint64_t end = pos + sizeof(struct kv_rhdr) + 8, first;
+	struct kv_rhdr h;
+	if (end > v->fsize)
+		return 0;
+	memcpy(&first, v->map + pos + sizeof h, sizeof first);
+	if (first != v->grp[0].pos && !(v->ngrp > 1 && v->grp[0].maybe && first == v->grp[1].pos))
+		return 0;
+	return end == v->fsize || salv_hdr(v, end, &h) == 1;
 }
 
 static uint64_t rec_end(uint64_t pos, const struct kv_rhdr *h)
@@ -2228,7 +2275,23 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 	uint64_t last_seq = idx_pos ? idx_seq : 0, gap_from = pos;
 	int in_damage = 0;
 	while (pos + sizeof h <= v.fsize) {
-		if (!salv_hdr(&v, pos, &h) || (last_seq && h.seq <= last_seq)) {
+		int hk = salv_hdr(&v, pos, &h);
+		if (hk == 2)
+			v.st.damaged++;   /* a header with one bit flipped, corrected */
+		if (!hk || (last_seq && h.seq <= last_seq)) {
+			if (!in_damage && v.ngrp && salv_commit_like(&v, pos)) {
+				/* a COMMIT whose header is damaged: its payload names
+				 * the pending group's first batch and a record (or the
+				 * end) follows where it ends */
+				v.st.damaged++;
+				if ((rc = salv_grp_apply(&v, nkv, err)) < 0)
+					goto out;
+				if (last_seq)
+					last_seq++;
+				pos += sizeof h + 8;
+				gap_from = pos;
+				continue;
+			}
 			if (!in_damage) {
 				v.st.damaged++;
 				/* a damaged record header over intact operations: take
