@@ -93,6 +93,32 @@ static void check_paths(struct lfs_proc *p)
 	CHECK_EQ(lfs_rename(p, "/a/b/e", "/a/b/c", 0), 0);
 	CHECK_EQ(ino_of(p, "/abs/f", 0), f);
 	/* a directory replaced by a file of the same name */
+	/* symlink targets around the inode cache's limit for a cached target
+	 * (47 bytes) and far past it: the walk and readlink see each whole */
+	static const size_t tls[] = { 1, 46, 47, 48, 49, 200, 1000 };
+	for (size_t i = 0; i < sizeof tls / sizeof tls[0]; i++) {
+		char t[1100], lp[64], rl[1100], via[1200];
+		size_t n = 0;
+		while (n + 5 < tls[i]) {                 /* "/a/b" followed by "/." runs */
+			memcpy(t + n, n ? "/." : "/a/b", n ? 2 : 4);
+			n += n ? 2 : 4;
+		}
+		while (n < tls[i])
+			t[n++] = '/';
+		t[n] = 0;
+		snprintf(lp, sizeof lp, "/ln%zu", tls[i]);
+		CHECK_EQ(lfs_symlink(p, t, lp), 0);
+		for (int k = 0; k < 2; k++) {            /* the second time from the cache */
+			ssize_t rn = lfs_readlink(p, lp, rl, sizeof rl);
+			CHECK_EQ(rn, (long long)n);
+			CHECK(!memcmp(rl, t, n));
+			if (n >= 4) {
+				snprintf(via, sizeof via, "%s/c/f", lp);
+				CHECK_EQ(ino_of(p, via, 1), f);
+			}
+		}
+		CHECK_EQ(lfs_unlink(p, lp), 0);
+	}
 	CHECK_EQ(lfs_rmdir(p, "/a/b/d"), 0);
 	fd = lfs_open(p, "/a/b/d", O_CREAT | O_WRONLY, 0644);
 	CHECK(fd >= 0);
