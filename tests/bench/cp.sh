@@ -42,6 +42,17 @@ row() {   # LABEL VALUE UNIT [REF_VALUE]
 	fi
 }
 fresh() { rm -rf "$@"; sync; }
+# rec NAME TIME: record a time of NAME (a failed run: x); med NAME: the
+# median of NAME's times (empty if one failed).  Commands that are timed
+# more than once run CP_BENCH_ROUNDS times (default 3), taking turns with
+# their peers: on a shared 2-core machine one run swings by up to 2x.
+R=${CP_BENCH_ROUNDS:-3}
+rec() { eval "T_$1=\"\${T_$1:-} \${2:-x}\""; }
+med() {
+	eval "l=\${T_$1:-}"
+	case " $l " in *" x "*|"  ") echo ""; return ;; esac
+	echo $l | tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+}
 
 LCAT="$LF cat"
 echo x >probe && "$LF" mkfs probe.lfs >/dev/null 2>&1 && "$LF" cp probe probe.lfs:/p >/dev/null 2>&1 &&
@@ -114,12 +125,17 @@ for f in random.bin text.txt; do
 	fi
 	[ -n "$r_cp" ] && [ -n "$r_l" ] && echo "  target: >= 0.80 x cp+sync: $(ratio "$r_l" "$r_cp")"
 
-	echo "  $f read back to /dev/null (MB/s):"
+	echo "  $f read back to /dev/null (MB/s; lightfs cat and cat: median of $R):"
 	cat $f >/dev/null
-	t=$(ms "$LCAT l.lfs:/f$LCATSUF >/dev/null"); r_lc=$(rate $MB "$t")
+	T_lc= T_cat=
+	for r in $(seq "$R"); do    # the target pair: median of R rounds, taking turns
+		rec lc "$(ms "$LCAT l.lfs:/f$LCATSUF >/dev/null")"
+		rec cat "$(ms "cat $f >/dev/null")"
+	done
+	r_lc=$(rate $MB "$(med lc)")
 	row "lightfs ${LCAT#"$LF" }" "$r_lc" MB/s
 	t=$(ms "$LCAT lz.lfs:/f$LCATSUF >/dev/null"); row "lightfs (--compress zstd)" "$(rate $MB "$t")" MB/s
-	t=$(ms "cat $f >/dev/null"); r_cat=$(rate $MB "$t"); row "cat (host file, OS cache)" "$r_cat" MB/s "$r_lc"
+	r_cat=$(rate $MB "$(med cat)"); row "cat (host file, OS cache)" "$r_cat" MB/s "$r_lc"
 	[ -f fat.img ] && { t=$(ms "mtype -i fat.img ::/f >/dev/null"); row "mtype (FAT image)" "$(rate $MB "$t")" MB/s "$r_lc"; }
 	[ -f e2.img ] && { t=$(ms "debugfs -R 'cat f' e2.img >/dev/null"); row "debugfs cat (ext4 image)" "$(rate $MB "$t")" MB/s "$r_lc"; }
 	[ -f sq.img ] && { t=$(ms "unsquashfs -cat sq.img f >/dev/null"); row "unsquashfs -cat" "$(rate $MB "$t")" MB/s "$r_lc"; }
@@ -129,21 +145,11 @@ done
 fresh random.bin text.txt
 
 # ------------------------------------------------------------ a tree
-# Every command of this part runs CP_BENCH_ROUNDS times (default 3), the
-# tools taking turns within a round, and each reports its median: on a
-# shared 2-core machine one run of a 0.3-0.5 s command swings by 2x.
-R=${CP_BENCH_ROUNDS:-3}
+# Every command of this part runs R times (see rec/med).
 n=$(find "$TREE" | wc -l)
 echo
 echo "  $TREE ($n entries, $(du -sh "$TREE" | cut -f1)) in, durable (files/s; median of $R rounds):"
 tp=$(dirname "$TREE") tb=$(basename "$TREE")
-# med NAME: median of the times recorded for NAME (empty if one failed)
-rec() { eval "T_$1=\"\${T_$1:-} \${2:-x}\""; }
-med() {
-	eval "l=\${T_$1:-}"
-	case " $l " in *" x "*|"  ") echo ""; return ;; esac
-	echo $l | tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
-}
 have zstd && HZ=1 || HZ=
 have sqlite3 && HS=1 || HS=
 have mcopy && have mkfs.vfat && HM=1 || HM=
