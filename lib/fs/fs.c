@@ -503,10 +503,12 @@ void lfs_fs_set_hook(struct lfs_fs *fs, void (*hook)(void *, const struct lfs_ev
 struct lfs_txn *lfs_fs_wb_begin(struct lfs_fs *fs) { return lfs_txn_begin(fs->tm); }
 
 int lfs_fs_wb_page(struct lfs_fs *fs, struct lfs_txn *t, uint64_t ino, uint64_t idx,
-		   const void *buf, size_t len)
+		   const void *buf, size_t len, const uint32_t *crc)
 {
 	uint8_t k[LFS_FS_DATA_KLEN];
 	size_t kl = lfs_fs_key_data(k, ino, idx);
+	if (crc)
+		return lfs_txn_put_page_crc(t, ino, idx, k, kl, buf, len, *crc);
 	return lfs_txn_put_page(t, ino, idx, k, kl, buf, len);
 }
 

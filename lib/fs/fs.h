@@ -71,8 +71,9 @@ void lfs_fs_set_hook(struct lfs_fs *fs, void (*hook)(void *, const struct lfs_ev
 /* Writeback txns (the page cache's writepages): pages are stable until the
  * commit completes; commits are async and complete in order. */
 struct lfs_txn *lfs_fs_wb_begin(struct lfs_fs *fs);
+/* crc: the page's CRC32C when the page cache knows it (PG_crc), else NULL */
 int lfs_fs_wb_page(struct lfs_fs *fs, struct lfs_txn *t, uint64_t ino, uint64_t idx,
-		   const void *buf, size_t len);
+		   const void *buf, size_t len, const uint32_t *crc);
 int lfs_fs_wb_inode(struct lfs_fs *fs, struct lfs_txn *t, uint64_t ino, struct lfs_fs_inode *in);
 int lfs_fs_wb_commit(struct lfs_fs *fs, struct lfs_txn *t, int sync, uint64_t *seq);
 int lfs_fs_wb_wait(struct lfs_fs *fs, uint64_t seq, int for_fsync);

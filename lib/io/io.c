@@ -659,7 +659,8 @@ uint64_t lfs_io_txn_begin(struct lfs_io *io)
  * that carries it is merged into the ring's tail when that is a
  * not-yet-dispatched page put of the same txn and inode ending at index-1. */
 static int submit_item(struct lfs_io *io, int op, uint64_t txn, uint64_t ino, uint64_t index,
-		       const void *key, size_t klen, const void *val, size_t vlen)
+		       const void *key, size_t klen, const void *val, size_t vlen,
+		       const uint32_t *vcrc)
 {
 	int rc = 0;
 	pthread_mutex_lock(&io->mu);
@@ -695,7 +696,10 @@ static int submit_item(struct lfs_io *io, int op, uint64_t txn, uint64_t ino, ui
 	pthread_mutex_unlock(&io->mu);
 	switch (op) {
 	case OP_PUT: rc = lfs_kv_batch_put(b, key, klen, val, vlen); break;
-	case OP_PUTPAGE: rc = lfs_kv_batch_put_ref(b, key, klen, val, vlen); break;
+	case OP_PUTPAGE:
+		rc = vcrc ? lfs_kv_batch_put_ref_crc(b, key, klen, val, vlen, *vcrc)
+			  : lfs_kv_batch_put_ref(b, key, klen, val, vlen);
+		break;
 	case OP_DEL: rc = lfs_kv_batch_del(b, key, klen); break;
 	default: rc = lfs_kv_batch_del_range(b, key, klen, vlen ? val : NULL, vlen); break;
 	}
@@ -718,24 +722,30 @@ static int submit_item(struct lfs_io *io, int op, uint64_t txn, uint64_t ino, ui
 int lfs_io_put_page(struct lfs_io *io, uint64_t txn, uint64_t ino, uint64_t index,
 		    const void *key, size_t klen, const void *val, size_t vlen)
 {
-	return submit_item(io, OP_PUTPAGE, txn, ino, index, key, klen, val, vlen);
+	return submit_item(io, OP_PUTPAGE, txn, ino, index, key, klen, val, vlen, NULL);
+}
+
+int lfs_io_put_page_crc(struct lfs_io *io, uint64_t txn, uint64_t ino, uint64_t index,
+			const void *key, size_t klen, const void *val, size_t vlen, uint32_t vcrc)
+{
+	return submit_item(io, OP_PUTPAGE, txn, ino, index, key, klen, val, vlen, &vcrc);
 }
 
 int lfs_io_put(struct lfs_io *io, uint64_t txn, const void *key, size_t klen,
 	       const void *val, size_t vlen)
 {
-	return submit_item(io, OP_PUT, txn, 0, 0, key, klen, val, vlen);
+	return submit_item(io, OP_PUT, txn, 0, 0, key, klen, val, vlen, NULL);
 }
 
 int lfs_io_del(struct lfs_io *io, uint64_t txn, const void *key, size_t klen)
 {
-	return submit_item(io, OP_DEL, txn, 0, 0, key, klen, NULL, 0);
+	return submit_item(io, OP_DEL, txn, 0, 0, key, klen, NULL, 0, NULL);
 }
 
 int lfs_io_del_range(struct lfs_io *io, uint64_t txn, const void *lo, size_t lolen,
 		     const void *hi, size_t hilen)
 {
-	return submit_item(io, OP_DELRANGE, txn, 0, 0, lo, lolen, hi, hi ? hilen : 0);
+	return submit_item(io, OP_DELRANGE, txn, 0, 0, lo, lolen, hi, hi ? hilen : 0, NULL);
 }
 
 int lfs_io_txn_commit_async(struct lfs_io *io, uint64_t txn, int sync, uint64_t *seq)

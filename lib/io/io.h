@@ -111,6 +111,9 @@ uint64_t lfs_io_txn_begin(struct lfs_io *io);
  * is read by the commit: unchanged until it completes. */
 int lfs_io_put_page(struct lfs_io *io, uint64_t txn, uint64_t ino, uint64_t index,
 		    const void *key, size_t klen, const void *val, size_t vlen);
+/* The same with the value's CRC32C known (lfs_kv_batch_put_ref_crc). */
+int lfs_io_put_page_crc(struct lfs_io *io, uint64_t txn, uint64_t ino, uint64_t index,
+			const void *key, size_t klen, const void *val, size_t vlen, uint32_t vcrc);
 int lfs_io_put(struct lfs_io *io, uint64_t txn, const void *key, size_t klen,
 	       const void *val, size_t vlen);
 int lfs_io_del(struct lfs_io *io, uint64_t txn, const void *key, size_t klen);

@@ -2039,7 +2039,12 @@ struct lfs_kv_batch {
 	size_t reflen;      /* value bytes of the by-reference puts (payload = len + reflen) */
 	size_t count;
 	size_t bytes;       /* key + value bytes */
-	struct bref { size_t at; const void *val; } *refs;   /* by-reference puts, in order */
+	struct bref {        /* by-reference puts, in order */
+		size_t at;
+		const void *val;
+		uint32_t crc;       /* has_crc: CRC32C of the value, given by the caller */
+		int has_crc;
+	} *refs;
 	size_t nrefs, caprefs;
 };
 
@@ -2063,8 +2068,8 @@ static int batch_room(struct lfs_kv_batch *b, size_t need)
 	return 0;
 }
 
-int lfs_kv_batch_put_ref(struct lfs_kv_batch *b, const void *key, size_t klen, const void *val,
-			 size_t vlen)
+static int put_ref(struct lfs_kv_batch *b, const void *key, size_t klen, const void *val,
+		   size_t vlen, const uint32_t *vcrc)
 {
 	if (klen > LFS_KV_MAX_KEY || vlen > LFS_KV_MAX_VALUE)
 		return LFS_E_TOOBIG;
@@ -2085,7 +2090,7 @@ int lfs_kv_batch_put_ref(struct lfs_kv_batch *b, const void *key, size_t klen, c
 	memcpy(dst, &o, sizeof o);
 	if (klen)
 		memcpy(dst + sizeof o, key, klen);
-	b->refs[b->nrefs++] = (struct bref){ b->len, val };
+	b->refs[b->nrefs++] = (struct bref){ b->len, val, vcrc ? *vcrc : 0, vcrc != NULL };
 	b->len += need;
 	b->reflen += vlen;
 	b->count++;
@@ -2093,18 +2098,32 @@ int lfs_kv_batch_put_ref(struct lfs_kv_batch *b, const void *key, size_t klen, c
 	return 0;
 }
 
+int lfs_kv_batch_put_ref(struct lfs_kv_batch *b, const void *key, size_t klen, const void *val,
+			 size_t vlen)
+{
+	return put_ref(b, key, klen, val, vlen, NULL);
+}
+
+int lfs_kv_batch_put_ref_crc(struct lfs_kv_batch *b, const void *key, size_t klen, const void *val,
+			     size_t vlen, uint32_t vcrc)
+{
+	return put_ref(b, key, klen, val, vlen, &vcrc);
+}
+
 /* Walking a batch buffer: the operation at buffer position pos, its value
- * (in the buffer, or the by-reference one: *r indexes b->refs) and the
- * buffer position of the next operation. */
+ * (in the buffer, or the by-reference one: *r indexes b->refs, *ref is set
+ * to it, else NULL) and the buffer position of the next operation. */
 static const uint8_t *batch_op(const struct lfs_kv_batch *b, size_t pos, size_t *r,
-			       struct kv_ophdr *o, size_t *next)
+			       struct kv_ophdr *o, size_t *next, const struct bref **ref)
 {
 	const uint8_t *ops = b->buf + BHDR;
 	memcpy(o, ops + pos, sizeof *o);
 	const uint8_t *val = ops + pos + sizeof *o + o->klen;
 	size_t adv = sizeof *o + o->klen + o->slen;
+	*ref = NULL;
 	if (*r < b->nrefs && b->refs[*r].at == pos) {
-		val = b->refs[(*r)++].val;
+		*ref = &b->refs[(*r)++];
+		val = (*ref)->val;
 		adv -= o->slen;
 	}
 	*next = pos + adv;
@@ -2112,17 +2131,19 @@ static const uint8_t *batch_op(const struct lfs_kv_batch *b, size_t pos, size_t 
 }
 
 /* Every operation's CRC, in its header in the buffer (values read where
- * they are). */
+ * they are; a value whose CRC the caller gave is not read at all). */
 static void batch_crcs(struct lfs_kv_batch *b)
 {
 	uint8_t *ops = b->buf + BHDR;
 	size_t r = 0;
 	for (size_t pos = 0, next; pos < b->len; pos = next) {
 		struct kv_ophdr o;
-		const uint8_t *val = batch_op(b, pos, &r, &o, &next);
+		const struct bref *ref;
+		const uint8_t *val = batch_op(b, pos, &r, &o, &next, &ref);
 		uint32_t c = lfs_crc32c(0, &o, offsetof(struct kv_ophdr, crc));
 		c = lfs_crc32c(c, ops + pos + sizeof o, o.klen);
-		o.crc = lfs_crc32c(c, val, o.slen);
+		o.crc = ref && ref->has_crc ? lfs_crc32c_combine(c, ref->crc, o.slen)
+					    : lfs_crc32c(c, val, o.slen);
 		memcpy(ops + pos + offsetof(struct kv_ophdr, crc), &o.crc, sizeof o.crc);
 	}
 }
@@ -2136,20 +2157,27 @@ static void batch_flatten(const struct lfs_kv_batch *b, uint8_t *dst, int crc)
 	size_t r = 0, q = 0;
 	for (size_t pos = 0, next; pos < b->len; pos = next) {
 		struct kv_ophdr o;
-		size_t r0 = r;
-		const uint8_t *val = batch_op(b, pos, &r, &o, &next);
+		const struct bref *ref;
+		const uint8_t *val = batch_op(b, pos, &r, &o, &next, &ref);
 		size_t hk = sizeof o + o.klen;
 		memcpy(dst + q, ops + pos, hk);
-		if (crc) {
+		if (crc && !(ref && ref->has_crc)) {
 			uint32_t c = lfs_crc32c(0, &o, offsetof(struct kv_ophdr, crc));
 			c = lfs_crc32c(c, ops + pos + sizeof o, o.klen);
-			o.crc = r != r0 ? lfs_crc32c_copy(c, dst + q + hk, val, o.slen)
-					: lfs_crc32c(c, val, o.slen);
-			if (r == r0)
+			o.crc = ref ? lfs_crc32c_copy(c, dst + q + hk, val, o.slen)
+				    : lfs_crc32c(c, val, o.slen);
+			if (!ref)
 				memcpy(dst + q + hk, val, o.slen);
 			memcpy(dst + q + offsetof(struct kv_ophdr, crc), &o.crc, sizeof o.crc);
-		} else if (o.slen) {
-			memcpy(dst + q + hk, val, o.slen);
+		} else {
+			if (crc) {
+				uint32_t c = lfs_crc32c(0, &o, offsetof(struct kv_ophdr, crc));
+				c = lfs_crc32c(c, ops + pos + sizeof o, o.klen);
+				o.crc = lfs_crc32c_combine(c, ref->crc, o.slen);
+				memcpy(dst + q + offsetof(struct kv_ophdr, crc), &o.crc, sizeof o.crc);
+			}
+			if (o.slen)
+				memcpy(dst + q + hk, val, o.slen);
 		}
 		q += hk + o.slen;
 	}
@@ -2581,7 +2609,8 @@ static uint32_t batch_payload_crc(const struct lfs_kv_batch *b)
 	size_t r = 0;
 	for (size_t pos = 0, next; pos < b->len; pos = next) {
 		struct kv_ophdr o;
-		batch_op(b, pos, &r, &o, &next);
+		const struct bref *ref;
+		batch_op(b, pos, &r, &o, &next, &ref);
 		size_t kvlen = (size_t)o.klen + o.slen;
 		uint32_t fix = lfs_crc32c(0, ops + pos, offsetof(struct kv_ophdr, crc)) ^
 			       lfs_crc32c(0, ops + pos, sizeof o);
@@ -2683,7 +2712,8 @@ static int apply_refs(struct lfs_kv *kv, const struct lfs_kv_batch *b, uint64_t 
 	size_t r = 0, fpos = 0;
 	for (size_t pos = 0, next; pos < b->len; pos = next) {
 		struct kv_ophdr o;
-		const uint8_t *v = batch_op(b, pos, &r, &o, &next);
+		const struct bref *ref;
+		const uint8_t *v = batch_op(b, pos, &r, &o, &next, &ref);
 		const uint8_t *k = ops + pos + sizeof o;
 		int rc;
 		if (o.type == KV_OP_PUT) {

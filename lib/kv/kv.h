@@ -130,6 +130,11 @@ int  lfs_kv_batch_put(struct lfs_kv_batch *b, const void *key, size_t klen,
  * unchanged until the batch is committed or cleared (a page in writeback). */
 int  lfs_kv_batch_put_ref(struct lfs_kv_batch *b, const void *key, size_t klen, const void *val,
 			  size_t vlen);
+/* The same with the value's CRC32C (lfs_crc32c(0, val, vlen)) known to the
+ * caller (a page checksummed while it was written): the commit need not
+ * read the value to checksum it. */
+int  lfs_kv_batch_put_ref_crc(struct lfs_kv_batch *b, const void *key, size_t klen,
+			      const void *val, size_t vlen, uint32_t vcrc);
 int  lfs_kv_batch_del(struct lfs_kv_batch *b, const void *key, size_t klen);
 int  lfs_kv_batch_del_range(struct lfs_kv_batch *b, const void *lo, size_t lolen,
 			    const void *hi, size_t hilen);

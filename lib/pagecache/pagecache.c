@@ -44,6 +44,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "common/crc32c.h"
+
 /* A slab of the frame pool: n page structs and their frames (one populated
  * anonymous mapping). */
 struct frame_chunk {
@@ -821,6 +823,7 @@ void lfs_pc_truncate(struct lfs_mapping *m, uint64_t from)
 			wait_on_page_writeback(pc, p);
 			size_t o = (size_t)(from % pc->psz);
 			memset(p->data + o, 0, pc->psz - o);
+			p->flags &= ~PG_crc;
 		}
 	}
 }
@@ -880,6 +883,8 @@ static void read_pages(struct lfs_mapping *m, struct lfs_page **batch, unsigned 
 	struct lfs_pc *pc = m->pc;
 	if (!n)
 		return;
+	for (unsigned i = 0; i < n; i++)
+		batch[i]->flags &= ~PG_crc;
 	int rc = m->a_ops->readahead(m, batch, n);
 	pc->st.readahead_calls++;
 	pc->st.ra_pages += n;
@@ -1031,7 +1036,7 @@ readit:
 static int readpage_sync(struct lfs_mapping *m, struct lfs_page *pg)
 {
 	struct lfs_pc *pc = m->pc;
-	pg->flags |= PG_locked;
+	pg->flags = (pg->flags & ~PG_crc) | PG_locked;
 	int rc = m->a_ops->readpage(m, pg);
 	pc->st.readpage++;
 	emit(pc, LFS_EV_READPAGE, m->ino, pg->index, 1, pc->psz, 0);
@@ -1140,6 +1145,7 @@ int lfs_pc_write_begin(struct lfs_mapping *m, uint64_t pos, unsigned len, struct
 	}
 	pg->flags |= PG_locked;
 	wait_on_page_writeback(pc, pg);             /* stable pages */
+	pg->flags &= ~PG_crc;                       /* the write changes it */
 	if (!(pg->flags & PG_uptodate) && !(off == 0 && len == pc->psz)) {
 		if (index * pc->psz < m->i_size) {
 			/* the page holds data: read it before the partial write */
@@ -1185,7 +1191,14 @@ ssize_t lfs_pc_perform_write(struct lfs_mapping *m, const void *buf, size_t n, u
 		int rc = m->a_ops->write_begin(m, p, bytes, &pg);
 		if (rc < 0)
 			return done ? (ssize_t)done : rc;
-		memcpy(pg->data + off, (const char *)buf + done, bytes);
+		if (bytes == pc->psz) {
+			/* a whole page: checksummed in the same pass as the copy
+			 * (as fast as memcpy), so writeback need not read it again */
+			pg->crc = lfs_crc32c_copy(0, pg->data, (const char *)buf + done, bytes);
+			pg->flags |= PG_crc;
+		} else {
+			memcpy(pg->data + off, (const char *)buf + done, bytes);
+		}
 		rc = m->a_ops->write_end(m, p, bytes, bytes, pg);
 		if (rc < 0)
 			return done ? (ssize_t)done : rc;

@@ -44,6 +44,9 @@
 #define PG_referenced (1u << 5)
 #define PG_active     (1u << 6)
 #define PG_ra_unused  (1u << 7)   /* brought in by readahead, not read yet */
+#define PG_crc        (1u << 8)   /* crc is the CRC32C of the whole page (set by a
+				   * write that copied the whole page in, checksummed
+				   * in the same pass; any other change clears it) */
 
 struct lfs_pc;
 struct lfs_mapping;
@@ -57,6 +60,7 @@ struct lfs_page {
 	struct lfs_page *wnext;          /* writeback FIFO */
 	struct lfs_page *dprev, *dnext;  /* the mapping's dirty pages */
 	uint64_t wb_seq;                 /* txn sequence holding it (PG_writeback) */
+	uint32_t crc;                    /* PG_crc: CRC32C of data (page size bytes) */
 	uint8_t *data;                   /* page size bytes */
 };
 

@@ -70,6 +70,13 @@ int lfs_txn_put_page(struct lfs_txn *t, uint64_t ino, uint64_t idx, const void *
 	return note(t, lfs_io_put_page(t->tm->io, t->id, ino, idx, key, klen, val, vlen));
 }
 
+int lfs_txn_put_page_crc(struct lfs_txn *t, uint64_t ino, uint64_t idx, const void *key,
+			 size_t klen, const void *val, size_t vlen, uint32_t vcrc)
+{
+	t->pages++;
+	return note(t, lfs_io_put_page_crc(t->tm->io, t->id, ino, idx, key, klen, val, vlen, vcrc));
+}
+
 int lfs_txn_put(struct lfs_txn *t, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	t->meta++;

@@ -56,6 +56,10 @@ struct lfs_txn *lfs_txn_begin(struct lfs_txn_mgr *tm);   /* NULL: out of memory 
 /* val stays unchanged until the commit completes (stable page). */
 int lfs_txn_put_page(struct lfs_txn *t, uint64_t ino, uint64_t idx, const void *key, size_t klen,
 		     const void *val, size_t vlen);
+/* The same with the value's CRC32C known (a page checksummed as it was
+ * written: the commit need not read it for that). */
+int lfs_txn_put_page_crc(struct lfs_txn *t, uint64_t ino, uint64_t idx, const void *key,
+			 size_t klen, const void *val, size_t vlen, uint32_t vcrc);
 int lfs_txn_put(struct lfs_txn *t, const void *key, size_t klen, const void *val, size_t vlen);
 int lfs_txn_del(struct lfs_txn *t, const void *key, size_t klen);
 int lfs_txn_del_range(struct lfs_txn *t, const void *lo, size_t lolen, const void *hi, size_t hilen);

@@ -1329,7 +1329,8 @@ static int lightfs_writepages(struct lfs_mapping *map, struct lfs_page **pages, 
 			if (start >= map->i_size)
 				continue;                  /* past EOF: nothing to store */
 			uint64_t len = map->i_size - start < psz ? map->i_size - start : psz;
-			rc = lfs_fs_wb_page(fs, t, vn->ino, p->index, p->data, (size_t)len);
+			rc = lfs_fs_wb_page(fs, t, vn->ino, p->index, p->data, (size_t)len,
+					    (p->flags & PG_crc) && len == psz ? &p->crc : NULL);
 			if (rc < 0)
 				break;
 			k++;

@@ -4,6 +4,7 @@
  * on an uncompressed image file is written with pwritev straight from the
  * values, anything else is made contiguous first.  Against a model, on a
  * plain image (in and out of a group), a zstd image and the in-memory one:
+ * some values with their CRC given (lfs_kv_batch_put_ref_crc), some not;
  * every value reads back after its commit even though the caller scribbles
  * over the referenced buffers right after it (nothing is kept by
  * reference), the image verifies (every record's CRC) and replays to the
@@ -15,6 +16,7 @@
 
 #include "harness.h"
 #include "test_kv_model.h"
+#include "common/crc32c.h"
 #include "kv/kv.h"
 
 #define NPAGES 48
@@ -96,7 +98,11 @@ static void run(int mode, const char *what)
 			size_t vl = t_rand(&s) % 8 ? PSZ : 1 + t_rand(&s) % PSZ;
 			for (size_t x = 0; x < vl; x++)
 				pages[p][x] = (uint8_t)(round * 31 + p * 7 + (int)(x >> 3));
-			CHECK_EQ(lfs_kv_batch_put_ref(b, k, (size_t)kl, pages[p], vl), 0);
+			if (t_rand(&s) % 2)          /* the CRC known, as a page cache's PG_crc */
+				CHECK_EQ(lfs_kv_batch_put_ref_crc(b, k, (size_t)kl, pages[p], vl,
+								  lfs_crc32c(0, pages[p], vl)), 0);
+			else
+				CHECK_EQ(lfs_kv_batch_put_ref(b, k, (size_t)kl, pages[p], vl), 0);
 			m_put(&m, k, (size_t)kl, pages[p], vl);
 			if (t_rand(&s) % 9 == 0) {     /* an inode record between pages */
 				int il = snprintf(k, sizeof k, "I%02" PRIu64, ino);

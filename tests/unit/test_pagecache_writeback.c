@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "common/crc32c.h"
 #include "pagecache/pagecache.h"
 
 #define PSZ 4096u
@@ -19,6 +20,7 @@
 static uint8_t store[NSTORE][PSZ];
 static uint64_t next_seq, done_seq, waits, writepages_calls;
 static int evict_release_checks;
+static uint64_t crc_pages, crc_bad;    /* PG_crc pages written back, of them wrong */
 
 static int t_readpage(struct lfs_mapping *m, struct lfs_page *pg)
 {
@@ -56,6 +58,10 @@ static int t_writepages(struct lfs_mapping *m, struct lfs_page **pages, unsigned
 	for (unsigned i = 0; i < n; i++) {
 		memcpy(store[pages[i]->index], pages[i]->data, PSZ);
 		pages[i]->wb_seq = seq;
+		if (pages[i]->flags & PG_crc) {
+			crc_pages++;
+			crc_bad += pages[i]->crc != lfs_crc32c(0, pages[i]->data, PSZ);
+		}
 	}
 	return 0;
 }
@@ -87,7 +93,7 @@ static const struct lfs_aops t_aops = {
 static void reset(void)
 {
 	memset(store, 0, sizeof store);
-	next_seq = done_seq = waits = writepages_calls = 0;
+	next_seq = done_seq = waits = writepages_calls = crc_pages = crc_bad = 0;
 	evict_release_checks = 0;
 }
 
@@ -208,8 +214,55 @@ TEST(stable_pages_and_truncate_wait)
 	lfs_pc_free(pc);
 }
 
+/* PG_crc: a page carries its CRC32C only while that is the CRC of its
+ * data.  Seeded random whole-page, partial and unaligned writes, truncates
+ * (zeroing a cached tail), reads through a small cache (eviction, re-read
+ * pages) and writebacks: every page handed to writepages with PG_crc has
+ * the CRC of its bytes, and whole-page writes do set it. */
+TEST(page_crc_follows_data)
+{
+	reset();
+	uint64_t s = seed_from_env("page_crc_follows_data");
+	struct lfs_pc_opts o = { .page_size = PSZ, .cache_bytes = 24 * PSZ };
+	struct lfs_pc *pc;
+	CHECK(lfs_pc_new(&o, &pc) == 0);
+	struct lfs_mapping m;
+	lfs_mapping_init(&m, pc, &t_aops, NULL, 1, 0);
+	static uint8_t buf[4 * PSZ];
+	struct lfs_ra_state ra;
+	lfs_ra_init(&ra);
+	for (int it = 0; it < 3000; it++) {
+		uint64_t q = t_rand(&s) % 10, page = t_rand(&s) % 64;
+		for (size_t x = 0; x < sizeof buf; x++)
+			buf[x] = (uint8_t)(it + x * 13);
+		if (q < 4) {                       /* whole pages */
+			size_t n = (1 + t_rand(&s) % 4) * PSZ;
+			CHECK_EQ(lfs_pc_perform_write(&m, buf, n, page * PSZ), (long long)n);
+		} else if (q < 7) {                /* partial, maybe across a boundary */
+			size_t off = t_rand(&s) % PSZ, n = 1 + t_rand(&s) % (2 * PSZ);
+			CHECK_EQ(lfs_pc_perform_write(&m, buf, n, page * PSZ + off), (long long)n);
+		} else if (q < 8) {
+			uint64_t to = t_rand(&s) % (64 * PSZ);
+			if (to < m.i_size) {
+				lfs_pc_truncate(&m, to);
+				m.i_size = to;
+			}
+		} else if (q < 9) {
+			uint8_t rb[PSZ];
+			lfs_pc_filemap_read(&m, &ra, rb, PSZ, page * PSZ);
+		} else {
+			lfs_pc_writeback(&m, LFS_WB_SYNC, 0, t_rand(&s) % 2);
+		}
+	}
+	lfs_pc_sync_all(pc, LFS_WB_SYNC);
+	CHECK(crc_pages > 0);
+	CHECK_EQ(crc_bad, 0);
+	lfs_mapping_destroy(&m);
+	lfs_pc_free(pc);
+}
+
 int main(int argc, char **argv)
 {
 	return RUN_TESTS(argc, argv, hard_threshold_throttles, reclaim_writes_dirty_first,
-			 stable_pages_and_truncate_wait);
+			 stable_pages_and_truncate_wait, page_crc_follows_data);
 }
