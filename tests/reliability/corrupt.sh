@@ -5,13 +5,16 @@
 #        TMPDIR, CORRUPT_VERBOSE=1 (one line per case), CORRUPT_LIST=FILE
 #        ("SEED I" lines: cases to run first, e.g. failures to replay),
 #        CORRUPT_IMAGES="NAME..." (the images to damage, see SPECS),
-#        CORRUPT_SALVAGE=1 (each case also zeroes the newest index's record
-#        header: the store does not open, every repair is a salvage that
-#        replays the log, with the random damage in it, from an older index),
+#        CORRUPT_SALVAGE=1 (each case also zeroes the record headers of the
+#        two newest indexes: the store does not open, every repair is a
+#        salvage that replays the log, with the random damage in it, from an
+#        older index or from the start),
 #        CORRUPT_FAILDIR (default build/rel-fail/corrupt: each failed case's
 #        base and damaged image, manifest and outputs, as SEED-I.*; the
 #        images built through the API differ from run to run, so a seed
 #        alone may not replay a failure)
+#        CORRUPT_KEEP_RELOCATED=1 (keep the images of cases where undamaged
+#        files were moved intact to lost+found, too: reloc-SEED-I.*)
 #
 # Images of several sizes and geometries are built through the API (a tree
 # of files of many sizes, a hard link, a symlink, history).  Each case copies
@@ -39,13 +42,15 @@ echo "corrupt: $CASES random cases, seed $SEED (replay: CORRUPT_SEED=$SEED)"
 # base images: name:nfiles:maxbytes:pagesize:compression; image n of seed S
 # is built (once, when a case needs it) with tree seed S + n - 1
 # (host: a real tree, /usr/include/x86_64-linux-gnu/bits, copied in with
-# `lightfs cp -r`, compared with the host files)
+# `lightfs cp -r`, compared with the host files; hostz: the same in a zstd
+# image, with history: the tree also copied to /u, a file of /t rewritten
+# through a second copy, then /u removed — four commands, four groups)
 # The first six are the default pool (case i of seed S damages image
 # (S + i) % 6 + 1, so seeds replay); CORRUPT_IMAGES="zstd zbig z16k" picks
 # the pool instead (e.g. only the zstd images, BLOCK records).
 SPECS="small:12:9000:4096:none medium:40:60000:4096:none big:90:400000:4096:none \
 zstd:40:60000:4096:zstd p512:30:20000:512:none host:0:0:4096:none \
-zbig:90:400000:4096:zstd z16k:60:200000:16384:zstd"
+zbig:90:400000:4096:zstd z16k:60:200000:16384:zstd hostz:0:0:4096:zstd"
 HOSTDIR=${CORRUPT_HOSTDIR:-/usr/include/x86_64-linux-gnu/bits}
 POOL="1 2 3 4 5 6"
 [ -d "$HOSTDIR" ] || POOL="1 2 3 4 5"
@@ -54,7 +59,7 @@ if [ -n "${CORRUPT_IMAGES:-}" ]; then
 	for want in $CORRUPT_IMAGES; do
 		n=$(echo $SPECS | tr ' ' '\n' | cut -d: -f1 | grep -nx "$want" | cut -d: -f1)
 		[ -n "$n" ] || { echo "corrupt: no image named $want" >&2; exit 2; }
-		[ "$want" = host ] && [ ! -d "$HOSTDIR" ] && continue
+		case $want in host*) [ -d "$HOSTDIR" ] || continue;; esac
 		POOL="$POOL $n"
 	done
 	echo "corrupt: images $CORRUPT_IMAGES"
@@ -62,16 +67,23 @@ fi
 NIMG=$(echo $POOL | wc -w)
 mkhost() {
 	rm -f "$1"
-	"$LF" mkfs "$1" && "$LF" cp -r "$HOSTDIR" "$1:/t" && "$TOOL" hostman "$1" "$HOSTDIR" /t
+	if [ "$2" = zstd ]; then
+		f1=$(cd "$HOSTDIR" && ls | head -1)
+		"$LF" mkfs --compress zstd "$1" && "$LF" cp -r "$HOSTDIR" "$1:/t" &&
+		"$LF" cp -r "$HOSTDIR" "$1:/u" && "$LF" cp "$HOSTDIR/$f1" "$1:/t/$f1" &&
+		"$LF" rm -r "$1:/u" && "$TOOL" hostman "$1" "$HOSTDIR" /t
+	else
+		"$LF" mkfs "$1" && "$LF" cp -r "$HOSTDIR" "$1:/t" && "$TOOL" hostman "$1" "$HOSTDIR" /t
+	fi
 }
 base() {
 	spec=$(echo $SPECS | tr ' ' '\n' | sed -n "$2p")
 	bname=${spec%%:*}; r=${spec#*:}
 	nf=${r%%:*}; r=${r#*:}; mb=${r%%:*}; r=${r#*:}; ps=${r%%:*}; comp=${r#*:}
 	b=$W/base-$1-$bname.img
-	[ "$bname" = host ] && b=$W/base-host.img
-	if [ "$bname" = host ] && [ ! -f "$b" ] && ! mkhost "$b" >"$W/mk.log" 2>&1; then
-		echo "FAIL corrupt: building image host: $(head -3 "$W/mk.log")" >&2
+	case $bname in host*) b=$W/base-$bname.img;; esac
+	if [ "$nf" = 0 ] && [ ! -f "$b" ] && ! mkhost "$b" "$comp" >"$W/mk.log" 2>&1; then
+		echo "FAIL corrupt: building image $bname: $(head -3 "$W/mk.log")" >&2
 		rm -f "$b"
 		return 1
 	fi
@@ -172,6 +184,14 @@ while read -r cseed i <&3; do
 	"$TOOL" verify "$c" "$W/affected" $stale >"$W/v2" 2>&1; rc=$?
 	set -- $(tail -1 "$W/v2")
 	if [ "${1:-}" = ok ]; then files_ok=$((files_ok + $2)); files_lost=$((files_lost + $8)); relocated=$((relocated + ${10})); fi
+	if [ "${1:-}" = ok ] && [ "${10}" -gt 0 ] && [ -n "${CORRUPT_KEEP_RELOCATED:-}" ] && mkdir -p "$FAILDIR"; then
+		# not a failure: undamaged files fsck moved to lost+found intact
+		f=$FAILDIR/reloc-$cseed-$i
+		cp "$b" "$f.base.img"; cp "$W/dmg.img" "$f.damaged.img"; cp "$b.manifest" "$f.base.img.manifest"
+		cp "$b.manifest" "$f.damaged.img.manifest"; cp "$W/affected" "$f.affected"
+		cat "$W/fsck1" "$W/fsck2" "$W/v2" >"$f.log" 2>/dev/null
+		echo "case $i of seed $cseed ($img): $what: ${10} undamaged files relocated (kept: $f.*)"
+	fi
 	if crashed $rc; then fail_case "read after repair crashed (exit $rc)"
 	elif [ $rc -eq 3 ]; then fail_case "wrong bytes after repair: $(grep -m3 WRONG "$W/v2" | tr '\n' ' ')"
 	elif [ $rc -eq 5 ]; then fail_case "undamaged files lost: $(grep -m3 LOST "$W/v2" | tr '\n' ' ')"

@@ -428,13 +428,14 @@ static int damage(int argc, char **argv)
 		snprintf(what, sizeof what, "zeroed %llu bytes at %llu", (unsigned long long)len,
 			 (unsigned long long)off);
 	}
-	/* "salvage": the newest index's record header zeroed as well, so the
-	 * store does not open and fsck --repair rebuilds it from the older
-	 * index and the whole log after it, damage included */
+	/* "salvage": the record headers of the two newest indexes (those the
+	 * header slots name) zeroed as well, so the store does not open and
+	 * fsck --repair rebuilds it from an older index (or none) and the
+	 * whole log after it, damage included */
 	int salvage = argc > 5 && !strcmp(argv[5], "salvage");
-	if (salvage && lm.nidx > 0) {
+	for (int i = lm.nidx - 1; salvage && i >= 0 && i >= lm.nidx - 2; i--) {
 		uint8_t z[40] = { 0 };
-		uint64_t at = lm.idx_lo[lm.nidx - 1];
+		uint64_t at = lm.idx_lo[i];
 		if (pwrite(fd, z, sizeof z, (off_t)at) != (ssize_t)sizeof z)
 			die("pwrite", -EIO);
 		size_t l = strlen(what);
