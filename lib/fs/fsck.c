@@ -1487,6 +1487,7 @@ struct salv {
 	uint64_t *taint;           /* suspect files */
 	size_t ntaint, ctaint;
 	uint64_t idx_offs[2];      /* index checkpoints the header slots name */
+	uint64_t idx_cnt[2], idx_replay[2];   /* their entries, the end of their record */
 	int nidx;
 	struct sgrp { uint64_t pos; uint32_t len, nops; uint8_t intact, headerless, maybe; } *grp;
 	size_t ngrp, cgrp;         /* records of a group whose COMMIT is not met yet */
@@ -2049,6 +2050,80 @@ static int salv_index(struct salv *v, struct lfs_kv *nkv, const uint8_t *p, size
 	return 0;
 }
 
+/* Entries of an INDEX payload at p (room bytes): the length of exactly
+ * count well-formed entries in strictly ascending key order, each naming an
+ * operation before the index at idx_off; 0 when they are not that. */
+static size_t idx_entries_len(const uint8_t *p, size_t room, uint64_t count, uint64_t idx_off)
+{
+	size_t pos = 0;
+	const uint8_t *prev = NULL;
+	size_t prevl = 0;
+	for (uint64_t i = 0; i < count; i++) {
+		struct kv_ient e;
+		if (room - pos < sizeof e)
+			return 0;
+		memcpy(&e, p + pos, sizeof e);
+		if (!e.klen || e.klen > LFS_KV_MAX_KEY || e.rsv || (e.flags & ~(KV_OPF_ZSTD | KV_OPF_BLOCK)) ||
+		    (e.flags & KV_OPF_ZSTD && e.flags & KV_OPF_BLOCK) || e.off < KV_LOG_START || e.off >= idx_off ||
+		    room - pos - sizeof e < e.klen)
+			return 0;
+		const uint8_t *k = p + pos + sizeof e;
+		if (prev) {
+			size_t m = prevl < e.klen ? prevl : e.klen;
+			int c = memcmp(prev, k, m);
+			if (c > 0 || (c == 0 && prevl >= e.klen))
+				return 0;
+		}
+		prev = k;
+		prevl = e.klen;
+		size_t step = (sizeof e + e.klen + KV_REC_ALIGN - 1) & ~(size_t)(KV_REC_ALIGN - 1);
+		if (step > room - pos)
+			step = room - pos;
+		pos += step;
+	}
+	return pos;
+}
+
+/* The index a header slot names at off, whose record header is damaged
+ * (the slot is intact: its entry count and the end of the record are
+ * known): its entries, when its payload is exactly count well-formed
+ * sorted entries (plain or, in a zstd image, one zstd frame of them).  A
+ * value an entry names is still checked where it lies (salv_index), so a
+ * damaged entry can only cost its own value.  1 and *raw (malloc'd), *len,
+ * or 0. */
+static int salv_index_headerless(struct salv *v, uint64_t off, uint64_t count, uint64_t replay, uint8_t **raw,
+				 size_t *len)
+{
+	uint64_t start = off + sizeof(struct kv_rhdr);
+	if (!count || off < KV_LOG_START || start + 8 > v->fsize || count > v->fsize / sizeof(struct kv_ient))
+		return 0;
+	size_t room = (size_t)(replay > start && replay <= v->fsize ? replay - start : v->fsize - start);
+	const uint8_t *p = v->map + start;
+	uint32_t rl, rsv;
+	memcpy(&rl, p, 4);
+	memcpy(&rsv, p + 4, 4);
+	if (!rsv && rl && rl <= count * (sizeof(struct kv_ient) + LFS_KV_MAX_KEY + 8)) {
+		/* compressed: [raw length][0][zstd frame] */
+		size_t fl = ZSTD_findFrameCompressedSize(p + 8, room - 8);
+		uint8_t *b = !ZSTD_isError(fl) ? malloc(rl) : NULL;
+		if (b && (v->dctx || (v->dctx = ZSTD_createDCtx()))) {
+			size_t r = ZSTD_decompressDCtx(v->dctx, b, rl, p + 8, fl);
+			if (!ZSTD_isError(r) && r == rl && idx_entries_len(b, rl, count, off) == rl) {
+				*raw = b;
+				*len = rl;
+				return 1;
+			}
+		}
+		free(b);
+	}
+	size_t l = idx_entries_len(p, room, count, off);
+	if (!l || !(*raw = malloc(l)))
+		return 0;
+	memcpy(*raw, p, l);
+	*len = l;
+	return 1;
+}
+
 /* Groups: a GROUP batch (or a damaged record between a group's batches) is
  * remembered, and staged only when the group's COMMIT record is met; a group
  * followed by a plain batch or an index, or open where the log ends, never
@@ -2198,8 +2273,11 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 		memcpy(&slot, v.map + (i ? KV_SLOT1 : KV_SLOT0), sizeof slot);
 		int ok = !memcmp(slot.magic, KV_MAGIC, 8) &&
 			 slot.crc == lfs_crc32c(0, &slot, offsetof(struct kv_slot, crc));
-		if (ok)
+		if (ok) {
+			v.idx_cnt[v.nidx] = slot.index_count;
+			v.idx_replay[v.nidx] = slot.replay_off;
 			v.idx_offs[v.nidx++] = slot.index_off;
+		}
 		if (ok && slot.compress <= LFS_KV_COMPRESS_ZSTD && (!have_slot || slot.gen > slot_gen)) {
 			comp = (enum lfs_kv_compress)slot.compress;
 			level = slot.level;
@@ -2246,7 +2324,36 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 			goto out;
 	}
 	pos = KV_LOG_START;
-	if (idx_pos) {
+	/* a newer index a header slot names whose record header is damaged,
+	 * its entries intact: the rebuild starts from it, where its record
+	 * ends (the slot says where) */
+	uint8_t *hraw = NULL;
+	size_t hlen = 0;
+	int hslot = -1;
+	for (int i = 0; i < v.nidx; i++) {
+		uint64_t o = v.idx_offs[i];
+		uint8_t *r = NULL;
+		size_t l = 0;
+		if (o <= idx_pos || (hslot >= 0 && o <= v.idx_offs[hslot]) || o >= v.fsize ||
+		    salv_hdr(&v, o, &h) || v.idx_replay[i] <= o || v.idx_replay[i] > v.fsize)
+			continue;
+		if (salv_index_headerless(&v, o, v.idx_cnt[i], v.idx_replay[i], &r, &l)) {
+			free(hraw);
+			hraw = r;
+			hlen = l;
+			hslot = i;
+		}
+	}
+	if (hslot >= 0) {
+		v.st.from_index = 1;
+		v.st.damaged++;
+		rc = nkv ? salv_index(&v, nkv, hraw, hlen, (uint32_t)v.idx_cnt[hslot], err) : 0;
+		free(hraw);
+		if (rc < 0)
+			goto out;
+		pos = v.idx_replay[hslot];
+		idx_pos = 0;   /* its sequence number is not known: no gap check before the next record */
+	} else if (idx_pos) {
 		salv_hdr(&v, idx_pos, &h);
 		v.st.from_index = 1;
 		const uint8_t *ip = v.map + idx_pos + sizeof h;

@@ -19,8 +19,10 @@ img0=$T/b0.img
 "$LF" cp "$T/v1" "$img0:/f" >/dev/null 2>&1 &&
 "$LF" cp "$T/keep" "$img0:/keep" >/dev/null 2>&1 &&
 "$LF" cp "$T/v2" "$img0:/f" >/dev/null 2>&1 || { fail fsck_block_build "building the image failed"; exit 0; }
-# the last BLOCK (v2's pages: offset, stored frame bytes) and the last index
-set -- $("$LF" kv dump "$img0" | awk '$3 == "block" { b = $1; s = $(NF-2) } $3 == "index" { x = $1 }
+# the last BLOCK holding data pages (v2's: offset, stored frame bytes) and
+# the last index
+set -- $("$LF" kv dump "$img0" | awk '$3 == "block" { cb = $1; cs = $(NF-2) }
+	$3 == "put" && / data / && /in block/ { b = cb; s = cs } $3 == "index" { x = $1 }
 	END { print b, s, x }')
 blk=$1; stored=$2; idx=$3
 [ -n "$idx" ] && [ "$stored" -gt 100 ] 2>/dev/null || { fail fsck_block_layout "no block/index found ($*)"; exit 0; }
@@ -29,16 +31,28 @@ flip() {   # flip(IMG, OFFSET): one bit
 f = open(sys.argv[1], 'r+b'); f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0x10]))" "$1" "$2"
 }
 # late: in the frame's checksum (every operation still decodes, for names);
-# early: inside the frame's only zstd block (nothing decodes)
-for where in late early; do
+# early: inside the frame's only zstd block (nothing decodes);
+# hdr: as early, but only the last index's 40-byte record header is zeroed,
+# its entries intact: salvage starts from that index (the header slot says
+# where it ends), whose entries name /f's values in the damaged block: they
+# are marked lost exactly, nothing older comes back and nothing else is lost
+# (before: salvage started from the older index, /f came back as v1)
+for where in late early hdr; do
 	img=$T/b_$where.img
 	cp "$img0" "$img"
 	if [ $where = late ]; then flip "$img" $((blk + 16 + stored - 2)); else flip "$img" $((blk + 16 + stored / 3)); fi
-	dd if=/dev/zero of="$img" bs=1 seek="$idx" count=48 conv=notrunc 2>/dev/null
+	dd if=/dev/zero of="$img" bs=1 seek="$idx" count=$([ $where = hdr ] && echo 40 || echo 48) conv=notrunc 2>/dev/null
 	expect_exit 4 fsck_block_unreadable_$where "$LF" fsck "$img"
 	"$LF" fsck --repair "$img" >"$T/rep" 2>&1; rc=$?
-	[ $rc -eq 4 ] && grep -q 'records lost entirely' "$T/rep" && pass fsck_block_loss_reported_$where ||
-		fail fsck_block_loss_reported_$where "exit $rc, want 4 and records lost entirely: $(head -4 "$T/rep" | tr '\n' ' ')"
+	if [ $where = hdr ]; then
+		[ $rc -eq 1 ] && ! grep -q 'records lost entirely' "$T/rep" && pass fsck_block_from_newest_index_$where ||
+			fail fsck_block_from_newest_index_$where "exit $rc, want 1 (nothing lost entirely): $(head -4 "$T/rep" | tr '\n' ' ')"
+		"$LF" cat "$img:/f" >"$T/f.out" 2>/dev/null && cmp -s "$T/f.out" "$T/v1" &&
+			fail fsck_block_no_stale_$where "/f reads its older contents (v1)" || pass fsck_block_no_stale_$where
+	else
+		[ $rc -eq 4 ] && grep -q 'records lost entirely' "$T/rep" && pass fsck_block_loss_reported_$where ||
+			fail fsck_block_loss_reported_$where "exit $rc, want 4 and records lost entirely: $(head -4 "$T/rep" | tr '\n' ' ')"
+	fi
 	expect_exit 0 fsck_block_clean_after_$where "$LF" fsck "$img"
 	"$LF" cat "$img:/keep" 2>/dev/null | cmp -s - "$T/keep" && pass fsck_block_keep_intact_$where ||
 		fail fsck_block_keep_intact_$where "/keep differs or is missing"

@@ -5,7 +5,7 @@
 #        TMPDIR, CORRUPT_VERBOSE=1 (one line per case), CORRUPT_LIST=FILE
 #        ("SEED I" lines: cases to run first, e.g. failures to replay),
 #        CORRUPT_IMAGES="NAME..." (the images to damage, see SPECS),
-#        CORRUPT_SALVAGE=1 (each case also zeroes the record headers of the
+#        CORRUPT_SALVAGE=1 (each case also zeroes the first 64 bytes of the
 #        two newest indexes: the store does not open, every repair is a
 #        salvage that replays the log, with the random damage in it, from an
 #        older index or from the start),

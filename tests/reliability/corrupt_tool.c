@@ -428,18 +428,19 @@ static int damage(int argc, char **argv)
 		snprintf(what, sizeof what, "zeroed %llu bytes at %llu", (unsigned long long)len,
 			 (unsigned long long)off);
 	}
-	/* "salvage": the record headers of the two newest indexes (those the
-	 * header slots name) zeroed as well, so the store does not open and
-	 * fsck --repair rebuilds it from an older index (or none) and the
-	 * whole log after it, damage included */
+	/* "salvage": the first 64 bytes of the two newest indexes (those the
+	 * header slots name: record header and first entry; salvage starts
+	 * from an index whose header alone is damaged) zeroed as well, so the
+	 * store does not open and fsck --repair rebuilds it from an older
+	 * index (or none) and the whole log after it, damage included */
 	int salvage = argc > 5 && !strcmp(argv[5], "salvage");
 	for (int i = lm.nidx - 1; salvage && i >= 0 && i >= lm.nidx - 2; i--) {
-		uint8_t z[40] = { 0 };
+		uint8_t z[64] = { 0 };
 		uint64_t at = lm.idx_lo[i];
 		if (pwrite(fd, z, sizeof z, (off_t)at) != (ssize_t)sizeof z)
 			die("pwrite", -EIO);
 		size_t l = strlen(what);
-		snprintf(what + l, sizeof what - l, ", index header at %llu zeroed", (unsigned long long)at);
+		snprintf(what + l, sizeof what - l, ", index at %llu zeroed", (unsigned long long)at);
 	}
 	fsync(fd);
 	close(fd);
