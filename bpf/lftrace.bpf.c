@@ -9,7 +9,7 @@
  * a BTF tracepoint, gets its attach id from the recorder (lfs_tp_btf/).
  *
  * Follows a set of threads (the bitmap `pidbits`, one bit per tid, seeded
- * by the recorder with the target's tids through the mmapped .bss): sched_process_fork adds every new task whose parent is
+ * by the recorder with the target's tids through its mapping): sched_process_fork adds every new task whose parent is
  * traced, sched_process_exit removes it.  Syscalls are taken at sys_exit,
  * where x86-64 still holds the arguments in pt_regs, so one record carries
  * arguments and return value, no per-call state is kept between entry and
@@ -46,36 +46,40 @@ struct {
 	__uint(max_entries, 32 << 20);
 } rb SEC(".maps");
 
-/* traced threads: bit (tid & 63) of pidbits[tid >> 6]; tids < 2^22
- * (PID_MAX_LIMIT).  An array lookup where a hash map cost ~50 ns on every
- * syscall of every process. */
-#define LFT_TID_LIMIT (1u << 22)
-__u64 pidbits[LFT_TID_LIMIT / 64] = {};
+/* traced threads: bit (tid & 63) of word tid >> 6 of the array `pidbits`
+ * (tids < LFT_TID_LIMIT), mmapped and seeded by the recorder.  An array
+ * lookup (inlined) where a hash map cost ~50 ns on every syscall of every
+ * process; a map of its own, which the kernel creates zeroed, where as
+ * global data (.bss) its 512 KiB were copied in at every load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, LFT_F_MMAPABLE);
+	__uint(max_entries, LFT_TID_LIMIT / 64);
+	__type(key, __u32);
+	__type(value, __u64);
+} pidbits SEC(".maps");
 
-/* word index of tid, bounded in a way clang cannot fold away (the
- * verifier must see the mask) */
-static __always_inline __u32 tid_word(__u32 tid)
+static __always_inline __u64 *tid_word(__u32 tid)
 {
 	__u32 w = tid >> 6;
-	asm volatile("" : "+r"(w));
-	return w & (LFT_TID_LIMIT / 64 - 1);
+	return bpf_map_lookup_elem(&pidbits, &w);
 }
 
 static __always_inline int traced(__u32 tid)
 {
-	if (tid >= LFT_TID_LIMIT)
-		return 0;
-	return (pidbits[tid_word(tid)] >> (tid & 63)) & 1;
+	__u64 *w = tid_word(tid);
+	return w && ((*w >> (tid & 63)) & 1);
 }
 
 static __always_inline void trace_tid(__u32 tid, int on)
 {
-	if (tid >= LFT_TID_LIMIT)
+	__u64 *w = tid_word(tid);
+	if (!w)
 		return;
 	if (on)
-		__sync_fetch_and_or(&pidbits[tid_word(tid)], 1ull << (tid & 63));
+		__sync_fetch_and_or(w, 1ull << (tid & 63));
 	else
-		__sync_fetch_and_and(&pidbits[tid_word(tid)], ~(1ull << (tid & 63)));
+		__sync_fetch_and_and(w, ~(1ull << (tid & 63)));
 }
 
 /* per syscall number, filled by the recorder before the load (read-only
@@ -320,8 +324,15 @@ __noinline int stat_fd(long fd, struct lft_stat *st)
 {
 	if (!st)
 		return 0;
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	struct file **fds = BPF_CORE_READ(t, files, fdt, fd);
+	/* task → files → fdt → fd: direct (BTF) loads, no helper calls */
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct files_struct *files = t->files;
+	if (!files)
+		return 0;
+	struct fdtable *fdt = files->fdt;
+	if (!fdt)
+		return 0;
+	struct file **fds = fdt->fd;
 	struct file *f = NULL;
 	if (bpf_probe_read_kernel(&f, sizeof f, &fds[fd]) || !f)
 		return 0;

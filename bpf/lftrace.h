@@ -15,6 +15,8 @@
 #define LFT_DATA_CHUNKS_MAX 256      /* --data MAX ≤ 1 MiB per event */
 #define LFT_IOV_MAX    16            /* iovecs summed for readv/writev */
 #define LFT_NR_MAX     512           /* syscall numbers in the table */
+#define LFT_TID_LIMIT  (1u << 22)    /* tids followed: PID_MAX_LIMIT */
+#define LFT_F_MMAPABLE (1u << 10)    /* BPF_F_MMAPABLE (not in every kernel header) */
 
 enum lft_kind {
 	LFT_K_SYS = 1,       /* struct lft_event */

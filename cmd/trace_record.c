@@ -705,11 +705,16 @@ static int on_record(void *ctx, void *data, size_t size)
 
 /* ------------------------------------------------------------ -p snapshot */
 
-/* Mark tid traced in the BPF side's bitmap (the mmapped .bss). */
+/* The BPF side's bitmap of traced tids (map `pidbits`), mapped here. */
+static uint64_t *pidbits;
+#define PIDBITS_BYTES ((size_t)LFT_TID_LIMIT / 8)
+
+/* Mark tid traced in it. */
 static void trace_tid(struct lftrace_bpf *skel, uint32_t tid)
 {
-	if (tid < sizeof skel->bss->pidbits * 8)
-		__atomic_fetch_or(&skel->bss->pidbits[tid >> 6], 1ull << (tid & 63), __ATOMIC_SEQ_CST);
+	(void)skel;
+	if (pidbits && tid < LFT_TID_LIMIT)
+		__atomic_fetch_or(&pidbits[tid >> 6], 1ull << (tid & 63), __ATOMIC_SEQ_CST);
 }
 
 static int add_tids(struct lftrace_bpf *skel, int32_t pid)
@@ -1333,6 +1338,12 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		rc = lfs_error(c, NULL, "cannot map the ring buffer: %s", strerror(-lerr));
 		goto cleanup;
 	}
+	pidbits = mmap(NULL, PIDBITS_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(skel->maps.pidbits), 0);
+	if (pidbits == MAP_FAILED) {
+		pidbits = NULL;
+		rc = lfs_error(c, NULL, "cannot map the traced-thread bitmap: %s", strerror(errno));
+		goto cleanup;
+	}
 	/* per-CPU batching needs lft_flush to run on each CPU (test run with
 	 * BPF_F_TEST_RUN_ON_CPU); without it (or with LFS_TRACE_NOBATCH set)
 	 * every record goes to the ring */
@@ -1538,6 +1549,9 @@ cleanup:
 	}
 	free(r.held);
 	ringpos_unmap(&rp);
+	if (pidbits)
+		munmap(pidbits, PIDBITS_BYTES);
+	pidbits = NULL;
 	free(r.maps);
 	if (release_fd >= 0)
 		close(release_fd);       /* the stopped child reads EOF and exits */
