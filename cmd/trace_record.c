@@ -412,7 +412,9 @@ static int process_record(struct rec *r, const void *data, size_t size)
 		if (size < sizeof *m || h->sys >= sizeof r->small_arg / sizeof r->small_arg[0])
 			return 0;
 		struct lft_event e;
-		memset(&e, 0, sizeof e);
+		size_t n = sizeof e;
+		__asm__("" : "+r"(n));      /* a library memset, not `rep stos` (see lfs_trace_event_init) */
+		memset(&e, 0, n);
 		e.h = m->h;
 		e.h.kind = LFT_K_SYS;
 		e.pid = m->pid;

@@ -88,7 +88,13 @@ int lfs_trace_sys_is_open(unsigned sys)
 
 void lfs_trace_event_init(struct lfs_trace_event *ev)
 {
-	memset(ev, 0, sizeof *ev);
+	/* The size hidden from the compiler: a constant 200-odd-byte memset
+	 * becomes `rep stos`, whose start-up cost made this a tenth of the
+	 * trace recorder's CPU time per event; the library memset uses
+	 * vector stores. */
+	size_t n = sizeof *ev;
+	__asm__("" : "+r"(n));
+	memset(ev, 0, n);
 	ev->fd = ev->fd2 = ev->dirfd = ev->dirfd2 = LFS_TR_NOFD;
 	ev->offset = ev->offset2 = -1;
 }
