@@ -104,6 +104,18 @@ struct lfs_mount {
 	void (*hook)(void *arg, const struct lfs_event *ev);
 	void *hook_arg;
 	int atomic;                /* lfs_atomic_begin depth */
+	/* namei cache: the directory holding the last name walked, by the
+	 * path that led to it (only a chain of plain directory names: no ".",
+	 * "..", symlink or doubled slash), so walking another name in the same
+	 * directory is one lookup instead of two KV reads per ancestor.  Valid
+	 * while nc_gen == ns_gen; ns_gen moves whenever an existing
+	 * directory's path can change or go (rename, rmdir) and when the KV
+	 * handle is lent out (lfs_mount_kv).  Creating names never changes
+	 * what an existing path of directories resolves to. */
+	uint64_t ns_gen, nc_gen;
+	uint64_t nc_ino;
+	size_t nc_len;             /* 0 with nc_ino set: "/" */
+	char nc_path[PATH_MAX];
 };
 
 static const struct lfs_aops lightfs_aops;
@@ -258,10 +270,14 @@ struct walk {
 	char canon[PATH_MAX];      /* canonical absolute path of ino (or of parent/name) */
 };
 
+static int walk_in(struct lfs_proc *p, const struct file *dir, const char *name, int follow,
+		   struct walk *w, int *rc);
+
 static int walk(struct lfs_proc *p, const char *base, const char *path, int follow,
 		struct walk *w)
 {
-	struct lfs_fs *fs = p->m->fs;
+	struct lfs_mount *m = p->m;
+	struct lfs_fs *fs = m->fs;
 	if (!path)
 		return -EFAULT;
 	if (!*path)
@@ -290,6 +306,18 @@ static int walk(struct lfs_proc *p, const char *base, const char *path, int foll
 	memset(&w->in, 0, offsetof(struct lfs_fs_inode, target) + 1);
 	size_t L = strlen(buf);
 	w->trailing_slash = L > 1 && buf[L - 1] == '/';
+	/* the namei cache: buf = PREFIX/NAME with NAME a plain name */
+	const char *ls = strrchr(buf, '/');
+	size_t plen = (size_t)(ls - buf);
+	const char *lname = ls + 1;
+	int plain = *lname && strcmp(lname, ".") && strcmp(lname, "..");
+	if (plain && m->nc_ino && m->nc_gen == m->ns_gen && plen == m->nc_len &&
+	    !memcmp(buf, m->nc_path, plen)) {
+		struct file dir = { .ino = m->nc_ino, .path = plen ? m->nc_path : "/" };
+		if (walk_in(p, &dir, lname, follow, w, &rc))
+			return rc;
+		rc = 0;                    /* a symlink to follow: the full walk */
+	}
 	stack[0] = LFS_FS_ROOT_INO;
 	nameoff[0] = 0;
 	names[0] = 0;
@@ -432,6 +460,17 @@ static int walk(struct lfs_proc *p, const char *base, const char *path, int foll
 			size_t cl = strlen(w->canon);
 			snprintf(w->canon + cl, sizeof w->canon - cl, "%s%s",
 				 cl > 1 ? "/" : "", w->name);
+		}
+		/* remember the directory if buf's prefix is its canonical path
+		 * (plain names only: no symlink followed, no dots, no "//") */
+		const char *cs = strrchr(w->canon, '/');
+		if (plain && loops == 0 && cs && (size_t)(cs - w->canon) == plen &&
+		    !memcmp(w->canon, buf, plen) && !strcmp(cs + 1, lname) && w->parent) {
+			memcpy(m->nc_path, buf, plen);
+			m->nc_path[plen] = 0;
+			m->nc_len = plen;
+			m->nc_ino = w->parent;
+			m->nc_gen = m->ns_gen;
 		}
 	}
 	return rc;
@@ -649,6 +688,7 @@ struct lfs_kv *lfs_mount_kv(struct lfs_mount *m)
 	 * caller may use the handle directly until its next lightfs call */
 	lfs_sync(m);
 	lfs_fs_drain(m->fs);
+	m->ns_gen++;               /* the caller may change anything (fsck --repair) */
 	return m->kv;
 }
 
@@ -1700,6 +1740,7 @@ int lfs_rmdir(struct lfs_proc *p, const char *path)
 		return -EINVAL;
 	if (p->m->ro)
 		return -EROFS;
+	p->m->ns_gen++;            /* a directory goes: its path leads nowhere */
 	return lfs_fs_unlink(p->m->fs, w.parent, w.name, strlen(w.name), 1, 0, NULL);
 }
 
@@ -1752,6 +1793,7 @@ int lfs_rename(struct lfs_proc *p, const char *from, const char *to, unsigned fl
 	}
 	uint64_t rep = 0;
 	int keep = b.ino && is_open(p->m, b.ino);
+	p->m->ns_gen++;            /* paths through a moved directory change */
 	rc = lfs_fs_rename(p->m->fs, a.parent, a.name, strlen(a.name), b.parent, b.name,
 			   strlen(b.name), flags, keep ? &rep : NULL);
 	if (rc == 0 && rep)

@@ -4,7 +4,9 @@
  * or ".." as Linux), trailing slashes, renamed and replaced directories;
  * the same after a remount (cold caches); and a directory entry whose inode
  * record is gone (a damaged image) is an error below it, never a success.
- * Also lfs_fd_ident (what an open file is, without KV). */
+ * The namei cache (the last walk's directory) follows renames, rmdir and
+ * KV changes made while the handle was lent.  Also lfs_fd_ident (what an
+ * open file is, without KV). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -236,7 +238,96 @@ TEST(fd_ident)
 	unlink(img);
 }
 
+static int put_dentry(struct lfs_kv *kv, uint64_t dir, const char *name, uint64_t ino, int dt)
+{
+	uint8_t k[LFS_FS_KEY_MAX], v[LFS_FS_DENTRY_VLEN];
+	int kl = lfs_fs_key_dentry(k, dir, name, strlen(name));
+	if (kl < 0)
+		return kl;
+	struct lfs_fs_dentry d = { .ino = ino, .type = (uint8_t)dt };
+	lfs_fs_dentry_encode(&d, v);
+	return lfs_kv_put(kv, k, (size_t)kl, v, sizeof v, NULL);
+}
+
+/* The namei cache (the directory of the last walk, by its path) follows
+ * every change of what a path of directories leads to: a renamed
+ * directory or ancestor, a removed one replaced by a file, an exchange, a
+ * dentry changed directly in KV while the handle was lent; a path through
+ * a symlink or with dots is resolved in full. */
+TEST(namei_cache)
+{
+	char img[64];
+	snprintf(img, sizeof img, "walk-nc-%d.lfs", (int)getpid());
+	unlink(img);
+	struct lfs_err e = { 0 };
+	CHECK_MSG(lfs_mkfs(img, NULL, &e) == 0, "%s", e.msg);
+	struct lfs_mount *m;
+	CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);
+	struct lfs_proc *p = lfs_proc_new(m);
+	CHECK_EQ(lfs_mkdir(p, "/p", 0755), 0);
+	CHECK_EQ(lfs_mkdir(p, "/p/q", 0755), 0);
+	CHECK_EQ(lfs_mkdir(p, "/p/e", 0755), 0);
+	int fd = lfs_open(p, "/p/q/f1", O_CREAT | O_WRONLY, 0644);
+	CHECK(fd >= 0);
+	CHECK_EQ(lfs_close(p, fd), 0);
+	uint64_t f1 = ino_of(p, "/p/q/f1", 0);
+	CHECK(f1 != 0);
+	/* (the changes below name their paths with "/./", which the cache
+	 * does not keep, so the directory remembered is still the one the
+	 * change affects) */
+	/* renamed directory */
+	CHECK_EQ(stat_rc(p, "/p/q/f2"), -ENOENT);          /* /p/q remembered */
+	CHECK_EQ(lfs_rename(p, "/p/./q", "/p/./r", 0), 0);
+	CHECK_EQ(stat_rc(p, "/p/q/f1"), -ENOENT);
+	CHECK_EQ(ino_of(p, "/p/r/f1", 0), f1);
+	/* renamed ancestor */
+	CHECK_EQ(lfs_rename(p, "/./p", "/./P", 0), 0);
+	CHECK_EQ(stat_rc(p, "/p/r/f1"), -ENOENT);
+	CHECK_EQ(ino_of(p, "/P/r/f1", 0), f1);
+	CHECK_EQ(lfs_rename(p, "/./P", "/./p", 0), 0);
+	CHECK_EQ(ino_of(p, "/p/r/f1", 0), f1);
+	/* removed directory replaced by a file */
+	CHECK_EQ(stat_rc(p, "/p/e/x"), -ENOENT);           /* /p/e remembered */
+	CHECK_EQ(lfs_rmdir(p, "/p/./e"), 0);
+	CHECK_EQ(stat_rc(p, "/p/e/x"), -ENOENT);
+	fd = lfs_open(p, "/p/./e", O_CREAT | O_WRONLY, 0644);
+	CHECK(fd >= 0);
+	CHECK_EQ(lfs_close(p, fd), 0);
+	CHECK_EQ(stat_rc(p, "/p/e/x"), -ENOTDIR);
+	CHECK_EQ(lfs_open(p, "/p/e/x", O_CREAT | O_WRONLY, 0644), -ENOTDIR);
+	/* exchange of a directory and a file */
+	CHECK_EQ(ino_of(p, "/p/r/f1", 0), f1);             /* /p/r remembered */
+	CHECK_EQ(lfs_rename(p, "/p/./r", "/p/./e", LFS_RENAME_EXCHANGE), 0);
+	CHECK_EQ(stat_rc(p, "/p/r/f1"), -ENOTDIR);
+	CHECK_EQ(ino_of(p, "/p/e/f1", 0), f1);
+	/* symlink and dots in the prefix: resolved in full each time */
+	CHECK_EQ(lfs_symlink(p, "/p/e", "/lnk"), 0);
+	CHECK_EQ(ino_of(p, "/lnk/f1", 0), f1);
+	CHECK_EQ(ino_of(p, "/p/./e/f1", 0), f1);
+	CHECK_EQ(ino_of(p, "/p//e/f1", 0), f1);
+	CHECK_EQ(lfs_unlink(p, "/lnk"), 0);
+	CHECK_EQ(lfs_symlink(p, "/p", "/lnk"), 0);
+	CHECK_EQ(stat_rc(p, "/lnk/f1"), -ENOENT);
+	CHECK_EQ(ino_of(p, "/lnk/e/f1", 0), f1);
+	/* a name created after the directory was remembered */
+	CHECK_EQ(stat_rc(p, "/p/e/new"), -ENOENT);
+	CHECK_EQ(lfs_mkdir(p, "/p/e/new", 0755), 0);
+	CHECK(ino_of(p, "/p/e/new", 0) != 0);
+	CHECK_EQ(stat_rc(p, "/p/e/new/x"), -ENOENT);
+	/* a dentry changed in KV while the handle is lent: /p/e -> the file
+	 * /p/r's inode */
+	uint64_t p_ino = ino_of(p, "/p", 0), r_ino = ino_of(p, "/p/r", 0);
+	CHECK(p_ino && r_ino);
+	CHECK_EQ(ino_of(p, "/p/e/f1", 0), f1);             /* /p/e remembered */
+	struct lfs_kv *kv = lfs_mount_kv(m);
+	CHECK_EQ(put_dentry(kv, p_ino, "e", r_ino, 8 /* DT_REG */), 0);
+	CHECK_EQ(stat_rc(p, "/p/e/f1"), -ENOTDIR);
+	lfs_proc_free(p);
+	CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
+	unlink(img);
+}
+
 int main(int argc, char **argv)
 {
-	return RUN_TESTS(argc, argv, walks, dir_entry_without_inode, fd_ident);
+	return RUN_TESTS(argc, argv, walks, dir_entry_without_inode, fd_ident, namei_cache);
 }
