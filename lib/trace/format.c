@@ -198,9 +198,14 @@ static inline uint8_t *put_var(uint8_t *p, uint64_t v)
 
 /* ---------------------------------------------------------------- writer */
 
+struct strent {
+	char *key;                /* NULL: free slot */
+	uint32_t id;
+	uint32_t hash;            /* str_hash of key: compared before the key */
+};
+
 struct strtab {               /* string → id, open addressing */
-	char **keys;
-	uint32_t *ids;
+	struct strent *ent;
 	size_t cap, n;
 };
 
@@ -232,37 +237,46 @@ struct lfs_trace_writer {
 	int have_pending, flush_req, stop;
 };
 
-static uint64_t str_hash(const char *s)
+/* Hash of the len bytes at s, eight at a time.  Each slot keeps its key's
+ * hash, so a probe touches a key's bytes only when the hashes are equal
+ * (with paths of a tar x, chasing each probed key was most of intern). */
+static uint32_t str_hash(const char *s, size_t len)
 {
-	uint64_t h = 1469598103934665603ull;
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 1099511628211ull;
-	return h;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+	while (len >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+		s += 8;
+		len -= 8;
+	}
+	if (len) {
+		uint64_t w = 0;
+		memcpy(&w, s, len);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+	}
+	h *= 0x94d049bb133111ebull;
+	return (uint32_t)(h >> 32);
 }
 
 static int strtab_grow(struct strtab *t)
 {
 	size_t ncap = t->cap ? t->cap * 2 : 1024;
-	char **nk = calloc(ncap, sizeof *nk);
-	uint32_t *ni = calloc(ncap, sizeof *ni);
-	if (!nk || !ni) {
-		free(nk);
-		free(ni);
+	struct strent *ne = calloc(ncap, sizeof *ne);
+	if (!ne)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < t->cap; i++) {
-		if (!t->keys[i])
+		if (!t->ent[i].key)
 			continue;
-		size_t j = str_hash(t->keys[i]) & (ncap - 1);
-		while (nk[j])
+		size_t j = t->ent[i].hash & (ncap - 1);
+		while (ne[j].key)
 			j = (j + 1) & (ncap - 1);
-		nk[j] = t->keys[i];
-		ni[j] = t->ids[i];
+		ne[j] = t->ent[i];
 	}
-	free(t->keys);
-	free(t->ids);
-	t->keys = nk;
-	t->ids = ni;
+	free(t->ent);
+	t->ent = ne;
 	t->cap = ncap;
 	return 0;
 }
@@ -425,13 +439,14 @@ static uint32_t intern(struct lfs_trace_writer *w, const char *s)
 		w->err = -ENOMEM;
 		return 0;
 	}
-	size_t j = str_hash(s) & (t->cap - 1);
-	while (t->keys[j]) {
-		if (!strcmp(t->keys[j], s))
-			return t->ids[j];
+	size_t len = strlen(s);
+	uint32_t hv = str_hash(s, len);
+	size_t j = hv & (t->cap - 1);
+	while (t->ent[j].key) {
+		if (t->ent[j].hash == hv && !strcmp(t->ent[j].key, s))
+			return t->ent[j].id;
 		j = (j + 1) & (t->cap - 1);
 	}
-	size_t len = strlen(s);
 	if (len >= MAX_STR_LEN)
 		len = MAX_STR_LEN - 1;
 	char *k = malloc(len + 1);
@@ -442,8 +457,9 @@ static uint32_t intern(struct lfs_trace_writer *w, const char *s)
 	}
 	memcpy(k, s, len);
 	k[len] = 0;
-	t->keys[j] = k;
-	t->ids[j] = w->next_id;
+	t->ent[j].key = k;
+	t->ent[j].id = w->next_id;
+	t->ent[j].hash = hv;
 	t->n++;
 	uint8_t *p = w->cur.buf + w->cur.len;
 	*p++ = REC_STR;
@@ -605,9 +621,8 @@ int lfs_trace_finish(struct lfs_trace_writer *w, const struct lfs_trace_header *
 	if (close(w->fd) && !rc)
 		rc = -errno;
 	for (size_t i = 0; i < w->st.cap; i++)
-		free(w->st.keys[i]);
-	free(w->st.keys);
-	free(w->st.ids);
+		free(w->st.ent[i].key);
+	free(w->st.ent);
 	free(w->cur.buf);
 	free(w->pending.buf);
 	free(w->zout);
