@@ -1877,11 +1877,27 @@ static int salv_headerless(struct salv *v, uint64_t pos, uint64_t *end)
 	lfs_kv_batch_clear(v->b);
 	v->ninos = 0;
 	int unknown = 0, lost = 0;
-	while (q < v->fsize && op_sane(v->map + q, v->fsize - q, &o, &tot)) {
-		if (!op_crc_ok(v->map + q, &o)) {
-			if (o.type != KV_OP_BLOCK || !n)
+	while (q < v->fsize) {
+		if (!op_sane(v->map + q, v->fsize - q, &o, &tot) ||
+		    (!op_crc_ok(v->map + q, &o) && o.type != KV_OP_BLOCK)) {
+			/* damaged operations (the header's damage reached into the
+			 * payload): the next intact one, before the next record */
+			uint64_t r = q + 1;
+			struct kv_rhdr nh;
+			for (; r < v->fsize; r++) {
+				if (!(r & (KV_REC_ALIGN - 1)) && salv_hdr(v, r, &nh) == 1)
+					break;
+				if (op_sane(v->map + r, v->fsize - r, &o, &tot) && op_crc_ok(v->map + r, &o))
+					break;
+			}
+			if (r >= v->fsize || !op_sane(v->map + r, v->fsize - r, &o, &tot) || !op_crc_ok(v->map + r, &o))
 				break;
-			/* a damaged block after intact operations (see salv_batch) */
+			unknown = 1;
+			q = r;
+			continue;
+		}
+		if (!op_crc_ok(v->map + q, &o)) {
+			/* a damaged block (see salv_batch) */
 			if ((rc = salv_block_names(v, v->map + q, &o)) < 0)
 				return rc;
 			unknown = lost = 1;
