@@ -136,6 +136,7 @@ while read -r cseed i <&3; do
 	c=$W/case.img
 	b=$(base "$cseed" "$n") || { fails=$((fails + 1)); continue; }
 	cp "$b" "$c"; cp "$b.manifest" "$c.manifest"
+	echo "$img" >>"$W/imgs"
 	rm -f "$c.compact~"
 	what=$("$TOOL" damage "$c" "$cs" "$W/affected" ${CORRUPT_SALVAGE:+salvage} 2>&1); rc=$?
 	if [ $rc -ne 0 ]; then fail_case "damage tool: $what"; i=$((i + 1)); continue; fi
@@ -198,5 +199,6 @@ while read -r cseed i <&3; do
 	elif [ $rc -ne 0 ]; then fail_case "verify after repair exit $rc: $(tail -2 "$W/v2")"
 	else recovered=$((recovered + 1)); fi
 done 3<"$W/cases"
+[ -f "$W/imgs" ] && echo "corrupt: cases per image$( [ -n "${CORRUPT_SALVAGE:-}" ] && echo ' (salvage mode)'): $(sort "$W/imgs" | uniq -c | awk '{ printf "%s%s %d", (NR > 1 ? ", " : ""), $2, $1 }')"
 echo "corrupt: $NCASES cases ($live_cases hit live records, $detected reported by fsck; $unopen unopenable, $lostrec with log records lost entirely), $recovered fully recovered, files read back intact $files_ok, undamaged files relocated intact to lost+found $relocated, undamaged files lost $files_lost, cat checks $cats$( [ $CAT = 1 ] || echo ' (cat command not available)'), failures $fails (seed $SEED)"
 [ $fails -eq 0 ]
