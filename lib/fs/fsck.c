@@ -1491,7 +1491,8 @@ struct salv {
 	int nidx;
 	struct sgrp { uint64_t pos; uint32_t len, nops; uint8_t intact, headerless, maybe; } *grp;
 	size_t ngrp, cgrp;         /* records of a group whose COMMIT is not met yet */
-	int grp_damage;            /* damaged bytes met since the pending group began */
+	int grp_damage;            /* since the pending group began: 2 damaged bytes met,
+	                              1 and an intact record after them (so not a torn tail) */
 	struct lfs_fsck_salvage st;
 };
 
@@ -2448,7 +2449,7 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 					 * of its batches; else maybe a plain batch */
 					int maybe = !v.ngrp || salv_grp_all_maybe(&v);
 					if (v.ngrp)
-						v.grp_damage = 1;
+						v.grp_damage = v.grp_damage ? v.grp_damage : 2;
 					if ((r = salv_grp_push(&v, pos, 0, 0, 0, 1, maybe)) < 0) {
 						rc = lfs_seterr(err, r, "out of memory");
 						goto out;
@@ -2462,12 +2463,14 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 			}
 			in_damage = 1;
 			if (v.ngrp)
-				v.grp_damage = 1;
+				v.grp_damage = v.grp_damage ? v.grp_damage : 2;
 			v.st.skipped_bytes += KV_REC_ALIGN;
 			pos += KV_REC_ALIGN;
 			continue;
 		}
 		in_damage = 0;
+		if (v.grp_damage == 2)
+			v.grp_damage = 1;   /* damage inside the group, not at the log's torn end */
 		if (last_seq && h.seq > last_seq + 1 && !salv_gap_benign(&v, gap_from, h.seq - last_seq - 1))
 			v.st.lost_records += h.seq - last_seq - 1;   /* whole records gone */
 		uint64_t next = rec_end(pos, &h);
@@ -2522,9 +2525,10 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 	    !salv_gap_benign(&v, gap_from, slot_next_seq - last_seq - 1))
 		v.st.lost_records += slot_next_seq - last_seq - 1;   /* the end of the log is gone */
 	/* a group still open where the log ends did not happen; when damage
-	 * followed it (its COMMIT?) or a record of it may have been a plain
-	 * batch, its files are suspect */
-	int r = salv_grp_drop(&v, v.grp_damage || (v.ngrp && v.grp[0].maybe));
+	 * followed by an intact record met it (its COMMIT?) or a record of it
+	 * may have been a plain batch, its files are suspect (damage only at
+	 * the very end is a torn write, as lfs_kv_open takes it) */
+	int r = salv_grp_drop(&v, v.grp_damage == 1 || (v.ngrp && v.grp[0].maybe));
 	if (r < 0) {
 		rc = lfs_seterr(err, r, "out of memory");
 		goto out;
