@@ -2119,7 +2119,7 @@ static int salv_index_headerless(struct salv *v, uint64_t off, uint64_t count, u
 	uint32_t rl, rsv;
 	memcpy(&rl, p, 4);
 	memcpy(&rsv, p + 4, 4);
-	if (!rsv && rl && rl <= count * (sizeof(struct kv_ient) + LFS_KV_MAX_KEY + 8)) {
+	if (room > 8 && !rsv && rl && rl <= count * (sizeof(struct kv_ient) + LFS_KV_MAX_KEY + 8)) {
 		/* compressed: [raw length][0][zstd frame] */
 		size_t fl = ZSTD_findFrameCompressedSize(p + 8, room - 8);
 		uint8_t *b = !ZSTD_isError(fl) ? malloc(rl) : NULL;
