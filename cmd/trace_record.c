@@ -955,6 +955,7 @@ static void fill_header(struct lfs_trace_header *h, int argc, char **argv)
 struct ringpos {
 	const volatile unsigned long *cons, *prod;
 	size_t pg;
+	unsigned long max_backlog;   /* most bytes found waiting at a drain */
 };
 
 static int ringpos_map(struct ringpos *rp, int fd)
@@ -1015,6 +1016,9 @@ static int drain(struct rec *r, struct ring_buffer *rb, struct lftrace_bpf *skel
 	uint64_t s = __atomic_load_n(&skel->bss->seq, __ATOMIC_ACQUIRE);
 	int clean = batching ? flush_cpus(bpf_program__fd(skel->progs.lft_flush), ncpu) : 1;
 	unsigned long p = __atomic_load_n(rp->prod, __ATOMIC_ACQUIRE);
+	unsigned long c0 = __atomic_load_n(rp->cons, __ATOMIC_ACQUIRE);
+	if (p - c0 > rp->max_backlog)
+		rp->max_backlog = p - c0;
 	int n = ring_buffer__consume(rb);
 	if (n < 0 && n != -EINTR)
 		return n;
@@ -1450,6 +1454,9 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		}
 	}
 	PHASE("ended");
+	if (dbg)
+		fprintf(stderr, "lightfs: trace: ring %u KiB, at most %lu KiB waiting at a drain\n",
+			(unsigned)(ring >> 10), rp.max_backlog >> 10);
 	if (stats_fd >= 0) {
 		struct bpf_program *p;
 		bpf_object__for_each_program(p, skel->obj) {
