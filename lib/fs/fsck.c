@@ -2177,10 +2177,22 @@ static int salv_grp_all_maybe(const struct salv *v)
  * marked suspect: damage says its COMMIT may have been there (a group
  * followed by other records, or damaged bytes after it), or a record of it
  * may have been a plain batch. */
-static int salv_grp_drop(struct salv *v, int taint)
+static int salv_grp_apply(struct salv *v, struct lfs_kv *nkv, struct lfs_err *err);
+
+static int salv_grp_drop(struct salv *v, struct lfs_kv *nkv, struct lfs_err *err, int taint)
 {
 	int rc = 0;
-	v->st.uncommitted += v->ngrp;
+	/* an index checkpoint a header slot names lies after the group: the
+	 * group was committed (no checkpoint is written while a group holds
+	 * writes, and a writer cuts an unterminated group off, overwriting
+	 * it), its COMMIT and maybe its last batches are what damage took */
+	int committed = 0;
+	for (int i = 0; i < v->nidx && v->ngrp; i++)
+		committed |= v->idx_offs[i] > v->grp[0].pos;
+	if (committed)
+		taint = 1;
+	else
+		v->st.uncommitted += v->ngrp;
 	if (taint && v->ngrp) {
 		/* staged into the scratch batch only to learn the files: the
 		 * statistics and suspect list of that staging are put back */
@@ -2189,7 +2201,7 @@ static int salv_grp_drop(struct salv *v, int taint)
 		size_t nt0 = v->ntaint, nf = 0, cf = 0;
 		uint64_t *files = NULL;
 		if (v->ntaint && !t0)
-			return -ENOMEM;
+			return lfs_seterr(err, -ENOMEM, "out of memory");
 		if (t0)
 			memcpy(t0, v->taint, nt0 * sizeof *t0);
 		for (size_t i = 0; i < v->ngrp && rc >= 0; i++) {
@@ -2214,9 +2226,20 @@ static int salv_grp_drop(struct salv *v, int taint)
 			memcpy(v->taint, t0, nt0 * sizeof *t0);
 		v->ntaint = nt0;
 		free(t0);
+		if (committed && rc >= 0) {
+			/* applied, its files suspect (operations of it may be
+			 * gone with its end) and the loss reported */
+			v->st.lost_records++;
+			if ((rc = salv_grp_apply(v, nkv, err)) < 0) {
+				free(files);
+				return rc;
+			}
+		}
 		for (size_t j = 0; j < nf && rc >= 0; j++)
 			rc = salv_taint(v, files[j]);
 		free(files);
+		if (rc < 0)
+			rc = lfs_seterr(err, rc, "out of memory");
 	}
 	v->ngrp = 0;
 	v->grp_damage = 0;
@@ -2499,11 +2522,8 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 			/* a group without its COMMIT, then other records: a writer
 			 * cuts an unterminated group off before it writes on, so
 			 * damage took its COMMIT (or its end) */
-			int r = salv_grp_drop(&v, 1);
-			if (r < 0) {
-				rc = lfs_seterr(err, r, "out of memory");
+			if ((rc = salv_grp_drop(&v, nkv, err, 1)) < 0)
 				goto out;
-			}
 		}
 		if (h.type == KV_REC_BATCH && !(h.flags & KV_RF_GROUP)) {
 			lfs_kv_batch_clear(v.b);
@@ -2528,11 +2548,8 @@ int lfs_fsck_salvage(const char *path, int dry_run, struct lfs_fsck_salvage *out
 	 * followed by an intact record met it (its COMMIT?) or a record of it
 	 * may have been a plain batch, its files are suspect (damage only at
 	 * the very end is a torn write, as lfs_kv_open takes it) */
-	int r = salv_grp_drop(&v, v.grp_damage == 1 || (v.ngrp && v.grp[0].maybe));
-	if (r < 0) {
-		rc = lfs_seterr(err, r, "out of memory");
+	if ((rc = salv_grp_drop(&v, nkv, err, v.grp_damage == 1 || (v.ngrp && v.grp[0].maybe))) < 0)
 		goto out;
-	}
 	if ((rc = salv_put_taints(&v, nkv, err)) < 0)
 		goto out;
 	if (nkv) {
