@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +70,15 @@
 #define RP_FALLOC_PUNCH    0x02
 #define RP_FALLOC_ZERO     0x10
 #define RP_MAX_IO          (64u << 20)
+
+/* user and system CPU time of the process, ns */
+static void cpu_ns(uint64_t *user, uint64_t *sys)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	*user = (uint64_t)ru.ru_utime.tv_sec * 1000000000ull + (uint64_t)ru.ru_utime.tv_usec * 1000ull;
+	*sys = (uint64_t)ru.ru_stime.tv_sec * 1000000000ull + (uint64_t)ru.ru_stime.tv_usec * 1000ull;
+}
 
 static uint64_t now_ns(void)
 {
@@ -1961,7 +1971,8 @@ static int replay_pass(struct rp *r, const char *path)
 	uint64_t span = r->last_ts > r->first_ts ? r->last_ts - r->first_ts : 0;
 	r->sample_step = span / iv ? span / iv : 1;
 	r->next_sample_ts = r->first_ts + r->sample_step;
-	uint64_t wall0 = now_ns();
+	uint64_t wall0 = now_ns(), u0, s0;
+	cpu_ns(&u0, &s0);
 	double scale = r->o->timing == LFS_TIMING_SCALE && r->o->scale > 0 ? r->o->scale : 1.0;
 	take_sample(r, 0);
 	r->ev_no = 0;
@@ -2042,6 +2053,10 @@ static int replay_pass(struct rp *r, const char *path)
 		return lfs_seterr(r->err, src, "final sync: %s", lfs_strerror(src));
 	take_sample(r, span);
 	res->wall_ns = now_ns() - wall0;
+	uint64_t u1, s1;
+	cpu_ns(&u1, &s1);
+	res->cpu_user_ns = u1 - u0;
+	res->cpu_sys_ns = s1 - s0;
 	res->events_per_sec = res->wall_ns ? (double)res->trace_events * 1e9 / (double)res->wall_ns : 0;
 	return 0;
 }

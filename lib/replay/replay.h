@@ -173,6 +173,8 @@ struct lfs_replay_result {
 	/* measured */
 	uint64_t wall_ns;
 	double   events_per_sec;
+	uint64_t cpu_user_ns;      /* CPU time of the replay pass, every thread of */
+	uint64_t cpu_sys_ns;       /* the process (the KV channel's server too) */
 
 	struct lfs_replay_sample *samples;
 	size_t   nsamples;

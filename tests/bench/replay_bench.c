@@ -7,7 +7,10 @@
  *   replay_bench floor BYTES EVENTS        the byte work alone: what the
  *                                          pipeline must do with BYTES
  *                                          written, with no per-event work
- * Each mode prints one line `key=value ...` with peak RSS (ru_maxrss).
+ * Each mode prints one line `key=value ...` with peak RSS (ru_maxrss); a
+ * replay also the user and system CPU time of its pass (all threads): user
+ * CPU is the engine's work, system CPU mostly the kernel clearing fresh
+ * memory, which varies 10x between runs on this machine.
  *
  * The floor: a replayed write's bytes are generated (pattern), copied into
  * page-cache frames (a 64 MiB ring, the default cache), copied with a CRC
@@ -134,11 +137,14 @@ int main(int argc, char **argv)
 		printf("mode=%s events=%" PRIu64 " replayed=%" PRIu64 " replay_seconds=%.3f "
 		       "events_per_sec=%.0f total_seconds=%.3f total_events_per_sec=%.0f mismatches=%" PRIu64
 		       " cache_mib=%" PRIu64 " app_written_mib=%.1f app_written=%" PRIu64 " peak_rss_kib=%ld"
-		       " peak_anon_kib=%ld peak_file_kib=%ld\n",
+		       " peak_anon_kib=%ld peak_file_kib=%ld user_seconds=%.3f sys_seconds=%.3f"
+		       " user_events_per_sec=%.0f\n",
 		       o.image ? "replay-image" : "replay-memory", res->trace_events, res->replayed,
 		       res->wall_ns / 1e9, res->events_per_sec, dt / 1e9,
 		       res->trace_events * 1e9 / (double)dt, res->mismatches, res->opt.cache_bytes >> 20,
-		       res->app_written / 1048576.0, res->app_written, rss_kib(), peak_anon, peak_file);
+		       res->app_written / 1048576.0, res->app_written, rss_kib(), peak_anon, peak_file,
+		       res->cpu_user_ns / 1e9, res->cpu_sys_ns / 1e9,
+		       res->trace_events * 1e9 / (double)(res->cpu_user_ns ? res->cpu_user_ns : 1));
 		lfs_replay_result_free(res);
 		free(res);
 		return 0;
