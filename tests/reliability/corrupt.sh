@@ -107,7 +107,12 @@ NCASES=$(wc -l <"$W/cases")
 
 # does `lightfs cat` exist yet (the image CLI)?
 CAT=0
-small=$(base "$SEED" $(echo $POOL | cut -d' ' -f1)) || exit 1
+# (on a generated image of the pool: a host image's manifest has no sizes)
+catimg=1
+for n in $POOL; do
+	case $(echo $SPECS | tr ' ' '\n' | sed -n "${n}p") in host*) ;; *) catimg=$n; break;; esac
+done
+small=$(base "$SEED" $catimg) || exit 1
 first=$(sed -n 2p "$small.manifest" | cut -d' ' -f5-)
 if [ -n "$first" ] && "$LF" cat "$small:$first" >"$W/cat.out" 2>/dev/null &&
    "$TOOL" expect "$small" "$first" | cmp -s - "$W/cat.out"; then
