@@ -129,6 +129,14 @@ struct {
 	__type(value, struct lft_cpu);
 } cpub SEC(".maps");
 
+/* where a syscall record with paths is built (struct lft_event_paths) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lft_event_paths);
+} pathbuf SEC(".maps");
+
 /* Enter the busy section of this CPU; NULL when already inside one (a
  * program nested in another, or an unexpected preemption): then the caller
  * writes straight to the ring and the flush round sees `busy`. */
@@ -358,6 +366,48 @@ __noinline __u64 iov_sum(__u64 u, __u64 cnt)
 	return sum;
 }
 
+/* Path 1 (user string at u1, if has & 1) and path 2 (u2, has & 2) into
+ * ep->p, packed, each NUL-terminated (empty if absent or unreadable).
+ * Returns their length with the NULs | LFT_F_* flags << 16; 0 if ep is
+ * NULL.  Global, so verified once. */
+__noinline __u32 read_paths(struct lft_event_paths *ep, __u64 u1, __u64 u2, __u32 has)
+{
+	if (!ep)
+		return 0;
+	__u32 fl = 0;
+	long n1 = 1, n2 = 1;
+	ep->p[0] = 0;
+	if (has & 1) {
+		n1 = bpf_probe_read_user_str(ep->p, LFT_PATH_MAX, (void *)u1);
+		if (n1 <= 0) {
+			fl |= LFT_F_BAD1;
+			ep->p[0] = 0;
+			n1 = 1;
+		} else if (n1 >= LFT_PATH_MAX) {
+			fl |= LFT_F_TRUNC1;
+			n1 = LFT_PATH_MAX;
+		}
+	}
+	if (n1 < 1 || n1 > LFT_PATH_MAX)
+		return 0;
+	char *q2 = ep->p + n1;
+	*q2 = 0;
+	if (has & 2) {
+		n2 = bpf_probe_read_user_str(q2, LFT_PATH_MAX, (void *)u2);
+		if (n2 <= 0) {
+			fl |= LFT_F_BAD2;
+			*q2 = 0;
+			n2 = 1;
+		} else if (n2 >= LFT_PATH_MAX) {
+			fl |= LFT_F_TRUNC2;
+			n2 = LFT_PATH_MAX;
+		}
+	}
+	if (n2 < 1 || n2 > LFT_PATH_MAX)
+		return 0;
+	return (__u32)(n1 + n2) | fl << 16;
+}
+
 static __always_inline void extras(struct lft_event *e, const volatile struct lft_sysinfo *si)
 {
 	__u32 cls = si->cls;
@@ -562,9 +612,10 @@ static __always_inline void sys_record(struct lft_cpu *c, struct pt_regs *r, con
 		p1 = p2 = 0xff;               /* old image gone: sched_process_exec has the path */
 	__u64 s = __sync_fetch_and_add(&seq, 1);
 	struct lft_event *e;
-	struct lft_event_path *ep = NULL;
+	struct lft_event_paths *ep = NULL;
 	if (p1 < 6 || p2 < 6) {
-		ep = bpf_ringbuf_reserve(&rb, sizeof *ep, 0);
+		__u32 z = 0;
+		ep = bpf_map_lookup_elem(&pathbuf, &z);
 		e = ep ? &ep->e : NULL;
 	} else {
 		e = bpf_ringbuf_reserve(&rb, sizeof *e, 0);
@@ -588,24 +639,19 @@ static __always_inline void sys_record(struct lft_cpu *c, struct pt_regs *r, con
 	if (datalost)
 		e->eflags |= LFT_F_DATALOST;
 	extras(e, si);
-	if (ep) {
-		ep->p1[0] = ep->p2[0] = 0;
-		if (p1 < 6) {
-			long n = bpf_probe_read_user_str(ep->p1, sizeof ep->p1, (void *)e->a[p1]);
-			if (n < 0)
-				e->eflags |= LFT_F_BAD1;
-			else if (n == sizeof ep->p1)
-				e->eflags |= LFT_F_TRUNC1;
-		}
-		if (p2 < 6) {
-			long n = bpf_probe_read_user_str(ep->p2, sizeof ep->p2, (void *)e->a[p2]);
-			if (n < 0)
-				e->eflags |= LFT_F_BAD2;
-			else if (n == sizeof ep->p2)
-				e->eflags |= LFT_F_TRUNC2;
-		}
+	if (!ep) {
+		bpf_ringbuf_submit(e, wake_flags());
+		return;
 	}
-	bpf_ringbuf_submit(e, wake_flags());
+	/* the paths, packed; then the record, at its length, to the ring */
+	__u32 rp = read_paths(ep, p1 < 6 ? e->a[p1] : 0, p2 < 6 ? e->a[p2] : 0,
+			      (p1 < 6) | (p2 < 6) << 1);
+	e->eflags |= rp >> 16;
+	__u64 len = sizeof(struct lft_event) + (rp & 0xffff);
+	if ((rp & 0xffff) < 2 || len > sizeof *ep)
+		return;
+	if (bpf_ringbuf_output(&rb, ep, len, wake_flags()))
+		count_lost();
 }
 
 /* Everything after the registers: which syscall, then its record. */

@@ -432,21 +432,26 @@ static int process_record(struct rec *r, const void *data, size_t size)
 	case LFT_K_SYS:
 	case LFT_K_SYS_PATH: {
 		const struct lft_event *e = data;
-		const struct lft_event_path *ep = data;
 		const char *p1 = NULL, *p2 = NULL;
+		if (size < sizeof *e)
+			return 0;
 		if (h->kind == LFT_K_SYS_PATH) {
-			if (size < sizeof *ep)
-				return 0;
-			/* the ring is mapped read-only: copy, NUL-terminated */
-			size_t l1 = strnlen(ep->p1, LFT_PATH_MAX - 1), l2 = strnlen(ep->p2, LFT_PATH_MAX - 1);
-			memcpy(r->p1, ep->p1, l1);
+			/* two packed NUL-terminated paths after the event (struct
+			 * lft_event_paths); the ring is mapped read-only: copy */
+			const char *q = (const char *)data + sizeof *e;
+			size_t room = size - sizeof *e;
+			size_t l1 = strnlen(q, room < LFT_PATH_MAX ? room : LFT_PATH_MAX - 1);
+			memcpy(r->p1, q, l1);
 			r->p1[l1] = 0;
-			memcpy(r->p2, ep->p2, l2);
+			size_t l2 = 0;
+			if (l1 + 1 < room) {
+				room -= l1 + 1;
+				l2 = strnlen(q + l1 + 1, room < LFT_PATH_MAX ? room : LFT_PATH_MAX - 1);
+				memcpy(r->p2, q + l1 + 1, l2);
+			}
 			r->p2[l2] = 0;
 			p1 = r->p1;
 			p2 = r->p2;
-		} else if (size < sizeof *e) {
-			return 0;
 		}
 		if (!decode_sys(r, e, p1, p2, &ev))
 			return 0;
