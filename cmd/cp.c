@@ -47,7 +47,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CP_BUF      (1u << 20)     /* I/O size: 1 MiB per read/write */
+/* I/O size per read/write: 256 KiB stays in the CPU's L2 cache between
+ * the read and the copy into the image's cache (1 MiB did not: ~5% more
+ * CPU copying a 512 MiB file) */
+#define CP_BUF      (256u << 10)
 #define CP_MAXIMG   16
 #define CP_MAXTOPS  256
 
