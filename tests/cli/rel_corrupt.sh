@@ -10,8 +10,8 @@
 tool=$TOP/build/asan/tests/corrupt_tool
 [ -x "$tool" ] || { skip rel_corrupt "corrupt_tool not built"; exit 0; }
 # a fixed seed here (CORRUPT_SEED overrides): the random exploration is
-# `make check-corrupt`; known open failures of that exploration are listed
-# in README.md (FSCK AND CORRUPTION), not left to fail CI at random
+# `make check-corrupt` (README.md, FSCK AND CORRUPTION: its figures, the
+# failures it found, each fixed with an exact test, and the known limits)
 out=$(LIGHTFS=$LF CORRUPT_TOOL=$tool CORRUPT_LIST=$TOP/tests/reliability/corrupt.list sh "$TOP/tests/reliability/corrupt.sh" "${CORRUPT_TEST_CASES:-20}" \
 	"${CORRUPT_SEED:-777}" 2>&1)
 rc=$?
