@@ -111,8 +111,10 @@ void lfs_fsck_report_free(struct lfs_fsck_report *rep);
 
 /* When the KV store cannot be opened at all (both header slots or both
  * index checkpoints damaged, damage before a synced record): rebuild it
- * into PATH.salvage~ from the newest intact index checkpoint and every log
- * record after it (each operation checked on its own), then rename that
+ * into PATH.salvage~ from the newest intact index checkpoint (or the newest
+ * one a header slot names whose record header alone is damaged) and every
+ * log record after it (each operation checked on its own; a group's
+ * batches only when it committed), then rename that
  * over PATH (takes the writer lock).  A value that cannot be recovered gets
  * a value the fs decoders reject, so lfs_fsck --repair, run next, treats
  * it as a broken record (never a stale or silently zero page).  dry_run
@@ -126,8 +128,10 @@ struct lfs_fsck_salvage {
 	uint64_t skipped_bytes;    /* bytes skipped resynchronising */
 	uint64_t lost_values;      /* keys whose value was lost (marked broken) */
 	uint64_t tainted_files;    /* files marked damaged (unattributable damage) */
-	uint64_t lost_records;     /* records gone entirely (sequence gaps): the
-	                              files they changed may show older contents */
+	uint64_t lost_records;     /* records gone entirely (sequence gaps), or
+	                              operations lost with their keys unknown (a
+	                              damaged block): the files they changed may
+	                              show older contents */
 	uint64_t uncommitted;      /* records of groups (commands) whose COMMIT never
 	                              came: ignored, as opening the image does */
 };
