@@ -3202,6 +3202,46 @@ werr:
 	return lfs_seterr(err, rc, "write: %s", lfs_strerror(rc));
 }
 
+/* An in-memory image: a batch with by-reference values is applied from
+ * where its values are, each copied once into the value pool (as
+ * apply_payload does from a contiguous payload, without making one). */
+static int apply_batch_mem(struct lfs_kv *kv, const struct lfs_kv_batch *b)
+{
+	const uint8_t *ops = b->buf + BHDR;
+	size_t r = 0;
+	for (size_t pos = 0, next; pos < b->len; pos = next) {
+		struct kv_ophdr o;
+		const struct bref *ref;
+		const uint8_t *v = batch_op(b, pos, &r, &o, &next, &ref);
+		const uint8_t *k = ops + pos + sizeof o;
+		int rc;
+		if (o.type == KV_OP_PUT) {
+			void *copy = lfs_memval_alloc(kv->mval, o.vlen);
+			if (!copy)
+				return -ENOMEM;
+			if (o.vlen)
+				memcpy(copy, v, o.vlen);
+			struct loc l = { (uint64_t)(uintptr_t)copy, o.slen, o.vlen, 0, 0 };
+			rc = apply_set(kv, k, o.klen, &l, 0);
+			if (rc)
+				lfs_memval_free(kv->mval, copy, o.vlen);
+			kv->st.puts++;
+			kv->st.bytes_put += o.klen + o.vlen;
+		} else if (o.type == KV_OP_DEL) {
+			rc = apply_set(kv, k, o.klen, NULL, 1);
+			kv->st.dels++;
+		} else if (o.type == KV_OP_DELRANGE) {
+			rc = apply_delrange(kv, k, o.klen, v, o.slen, o.flags & KV_OPF_HASHI);
+			kv->st.range_dels++;
+		} else {
+			rc = -EIO;                     /* a batch never holds a BLOCK */
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int lfs_kv_commit(struct lfs_kv *kv, struct lfs_kv_batch *b, int sync, struct lfs_err *err)
 {
 	if (!b->count)
@@ -3212,6 +3252,23 @@ int lfs_kv_commit(struct lfs_kv *kv, struct lfs_kv_batch *b, int sync, struct lf
 		return commit_buf(kv, b->buf + BHDR, b->len, b->count, sync, err);
 	}
 	size_t plen = b->len + b->reflen;
+	if (kv->memory) {
+		/* the checks and effects of commit_buf's in-memory path */
+		if (kv->rdonly)
+			return lfs_seterr(err, LFS_E_READONLY, "image is open read-only");
+		if (kv->broken)
+			return lfs_seterr(err, kv->broken, "image write failed earlier: %s",
+					  lfs_strerror(kv->broken));
+		if (plen > UINT32_MAX - 64)
+			return lfs_seterr(err, LFS_E_TOOBIG, "batch too large");
+		kv->st.batches++;
+		int rc = apply_batch_mem(kv, b);
+		if (rc)
+			return lfs_seterr(err, rc, "out of memory");
+		if (kv->mt_bytes > kv->memtable_limit)
+			return do_checkpoint(kv, err);
+		return 0;
+	}
 	if (kv->fops == &real_fops && !kv->memory && kv->compress == LFS_KV_COMPRESS_NONE &&
 	    plen >= (64u << 10))
 		return commit_refs(kv, b, sync, err);
