@@ -29,7 +29,7 @@ int lfs_txn_mgr_new(struct lfs_io *io, const struct lfs_txn_opts *o, struct lfs_
 	if (!tm->o.max_pages)
 		tm->o.max_pages = 310;
 	if (!tm->o.max_inflight)
-		tm->o.max_inflight = 2;
+		tm->o.max_inflight = 8;
 	*out = tm;
 	return 0;
 }

@@ -12,7 +12,10 @@
  * Commits are served in submission order by the io server, so "txn with
  * sequence s is durable" implies every earlier one is too; fsync waits for
  * the sequence of the txn holding its data (lfs_txn_wait).  Async commits
- * in flight are bounded (max_inflight) so the batches they hold stay small.
+ * in flight are bounded (max_inflight): each holds its pages in writeback
+ * (the batch itself holds references to them and the keys, not copies), and
+ * 8 let a background writeback round (about 6 txns with a 64 MiB cache) go
+ * without the writer waiting for the first of them.
  *
  * Reads (get, mget, scan) pass through to io unchanged: io orders them
  * after every commit submitted before them.
@@ -32,7 +35,7 @@ struct lfs_txn;
 
 struct lfs_txn_opts {
 	uint32_t max_pages;        /* 0 = 310 */
-	uint32_t max_inflight;     /* async commits in flight, 0 = 2 */
+	uint32_t max_inflight;     /* async commits in flight, 0 = 8 */
 	void (*hook)(void *arg, const struct lfs_event *ev);
 	void *hook_arg;
 };
