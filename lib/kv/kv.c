@@ -193,6 +193,7 @@ static void mt_free_all(struct lfs_kv *kv)
 		free(a);
 	}
 	kv->root = NULL;
+	kv->mt_max = NULL;
 	kv->mt_bytes = 0;
 	kv->mt_count = 0;
 }
@@ -276,6 +277,10 @@ static void rot_right(struct lfs_kv *kv, struct mnode *x)
 static struct mnode *mt_upsert(struct lfs_kv *kv, const void *key, size_t klen, int *created)
 {
 	struct mnode **link = &kv->root, *parent = NULL;
+	if (kv->mt_max && keycmp(key, klen, kv->mt_max->key, kv->mt_max->klen) > 0) {
+		parent = kv->mt_max;             /* past the largest key: its right child */
+		link = &parent->r;
+	}
 	while (*link) {
 		int c = keycmp(key, klen, (*link)->key, (*link)->klen);
 		if (!c) {
@@ -293,6 +298,8 @@ static struct mnode *mt_upsert(struct lfs_kv *kv, const void *key, size_t klen, 
 	memcpy(z->key, key, klen);
 	z->p = parent;
 	z->red = 1;
+	if (!parent || (parent == kv->mt_max && link == &parent->r))
+		kv->mt_max = z;                  /* the first node, or a new largest key */
 	*link = z;
 	*created = 1;
 	kv->mt_count++;
@@ -546,6 +553,11 @@ static int base_get(struct lfs_kv *kv, const void *key, size_t klen, struct loc 
 {
 	/* a scan in key order (readahead, a file written in order) finds its
 	 * key right after the previous one: try that before the binary search */
+	if (!kv->base.n)
+		return 0;
+	const struct kv_ient *l = base_ent(&kv->base, kv->base.n - 1);
+	if (keycmp(key, klen, ient_key(l), l->klen) > 0)
+		return 0;                        /* past the largest key (appends in order) */
 	size_t i = kv->base_hint + 1;
 	const struct kv_ient *h = i < kv->base.n ? base_ent(&kv->base, i) : NULL;
 	if (!h || keycmp(ient_key(h), h->klen, key, klen))

@@ -79,6 +79,7 @@ struct lfs_kv {
 	uint64_t seq;              /* next record sequence number */
 	struct base base;
 	struct mnode *root;        /* memtable */
+	struct mnode *mt_max;      /* its rightmost node (appends in key order skip the descent) */
 	struct arena *arena;
 	size_t mt_bytes, mt_count, memtable_limit;
 	double compact_ratio;

@@ -30,7 +30,10 @@
  *  - mm/page-writeback.c balance_dirty_pages (per page written):
  *    dirty > background threshold starts background writeback of the
  *    oldest dirty inodes; dirty + writeback > hard threshold throttles the
- *    writer until its writeback completed.  wb_check_old_data_flush: every
+ *    writer: everything dirty goes to writeback and the writer waits for
+ *    the oldest txns until dirty + writeback is under the threshold again
+ *    (Linux pauses the writer in proportion rather than waiting for a
+ *    count; not waiting for all of it keeps the io side busy meanwhile).  wb_check_old_data_flush: every
  *    writeback_interval the inodes dirtied more than dirty_expire ago are
  *    written (on the mount's clock).  write_cache_pages gathers an inode's
  *    dirty pages in index order, so contiguous runs reach the txn and io
@@ -636,7 +639,19 @@ static void balance_dirty_pages(struct lfs_pc *pc)
 	if (pc->nrdirty + pc->nrwb > pc->hard_thresh) {
 		pc->st.hard_writeback++;
 		writeback_oldest(pc, LFS_WB_HARD, 0);
-		lfs_pc_reap(pc, 1);                 /* the writer is throttled */
+		/* the writer is throttled until dirty + writeback is back under
+		 * the threshold: it waits for the oldest txns, one at a time (as
+		 * balance_dirty_pages pauses in proportion), not for all of them
+		 * (that drained the pipeline: the io thread idled while the
+		 * writer refilled it) */
+		while (pc->wb_head && pc->nrdirty + pc->nrwb > pc->hard_thresh) {
+			struct lfs_page *pg = pc->wb_head;
+			struct lfs_mapping *m = pg->mapping;
+			int rc = m->a_ops->wb_wait(m, pg->wb_seq);
+			if (rc < 0 && !m->wb_err)
+				m->wb_err = rc;
+			lfs_pc_reap(pc, 0);
+		}
 	} else if (pc->nrdirty > pc->bg_thresh) {
 		pc->st.bg_writeback++;
 		writeback_oldest(pc, LFS_WB_BACKGROUND, pc->bg_thresh / 2);
