@@ -22,6 +22,7 @@
  * its COMMIT is queued, to the server after; the pool of buffers is under mu.
  */
 #include "io/io.h"
+#include "common/tsc.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -45,7 +46,7 @@ struct req {
 	uint64_t txn, ino, last;     /* merge key for OP_PUTPAGE */
 	uint64_t seq;                /* OP_COMMIT */
 	int sync;
-	uint64_t t_submit;
+	uint64_t t_submit;         /* lfs_ticks() */
 	int nitems;                  /* items carried (merged page puts) */
 	/* sync reads */
 	const void *key; size_t klen;
@@ -85,12 +86,6 @@ struct lfs_io {
 	struct lfs_io_stats st;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void hist_add(struct lfs_hist *h, uint64_t v)
 {
@@ -163,7 +158,7 @@ static uint32_t sched_pick(struct lfs_io *io)
 	if (io->o.sched != LFS_SCHED_DEADLINE)
 		return 0;                               /* noop: FIFO */
 	struct req *first = &io->slot[ring_at(io, 0)];
-	if (!is_read(first->op) && now_ns() - first->t_submit > io->o.write_expire_ns)
+	if (!is_read(first->op) && lfs_ticks_ns(first->t_submit, lfs_ticks()) > io->o.write_expire_ns)
 		return 0;                               /* expired write goes first */
 	for (uint32_t i = 0; i < io->h->queued; i++) {
 		struct req *r = &io->slot[ring_at(io, i)];
@@ -375,7 +370,7 @@ static void *server(void *arg)
 		io->serving = 1;
 		pthread_mutex_unlock(&io->mu);
 		serve(io, r);
-		uint64_t lat = now_ns() - r->t_submit;
+		uint64_t lat = lfs_ticks_ns(r->t_submit, lfs_ticks());
 		pthread_mutex_lock(&io->mu);
 		io->serving = 0;
 		complete_req(io, r, tag, lat);
@@ -406,7 +401,7 @@ static uint32_t get_tag(struct lfs_io *io)
 	io->h->busy++;
 	if (io->h->busy > io->st.max_depth)
 		io->st.max_depth = io->h->busy;
-	r->t_submit = now_ns();
+	r->t_submit = lfs_ticks();
 	return tag;
 }
 
@@ -437,7 +432,7 @@ static void serve_queued(struct lfs_io *io, volatile int *done, const uint64_t *
 		io->st.direct++;
 		pthread_mutex_unlock(&io->mu);
 		serve(io, q);
-		uint64_t lat = now_ns() - q->t_submit;
+		uint64_t lat = lfs_ticks_ns(q->t_submit, lfs_ticks());
 		pthread_mutex_lock(&io->mu);
 		complete_req(io, q, tag, lat);
 	}
@@ -463,7 +458,7 @@ static void submit_wait(struct lfs_io *io, uint32_t tag)
 		io->st.direct++;
 		pthread_mutex_unlock(&io->mu);
 		serve(io, r);
-		uint64_t lat = now_ns() - r->t_submit;
+		uint64_t lat = lfs_ticks_ns(r->t_submit, lfs_ticks());
 		pthread_mutex_lock(&io->mu);
 		io->serving = 0;
 		complete_req(io, r, tag, lat);
@@ -945,6 +940,7 @@ int lfs_io_start(struct lfs_kv *kv, const struct lfs_io_opts *o, struct lfs_io *
 {
 	struct lfs_io_opts def = { 0 };
 	*out = NULL;
+	lfs_tsc_init();                  /* request latencies (t_submit) */
 	struct lfs_io *io = calloc(1, sizeof *io);
 	if (!io)
 		return lfs_seterr(err, -ENOMEM, "io: out of memory");
