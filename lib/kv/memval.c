@@ -21,7 +21,11 @@
 #endif
 
 #define MV_CHUNK   (4u << 20)           /* bytes mapped at a time */
-#define MV_ALIGN   (2u << 20)           /* a transparent huge page */
+#ifdef MADV_POPULATE_WRITE
+#define MV_POPULATE_WRITE MADV_POPULATE_WRITE
+#else
+#define MV_POPULATE_WRITE 23                 /* Linux 5.14 */
+#endif
 #define MV_MAX     (64u << 10)          /* largest pooled block */
 #define MV_CLASSES 48
 
@@ -61,25 +65,24 @@ struct lfs_memval *lfs_memval_new(void)
 
 static int grow(struct lfs_memval *m)
 {
-	/* map one alignment unit more and keep the aligned middle in use (the
-	 * slack stays mapped but is never touched, so it costs no memory) */
-	size_t len = MV_CHUNK + MV_ALIGN;
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = mmap(NULL, MV_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
-	uintptr_t a = ((uintptr_t)p + MV_ALIGN - 1) & ~(uintptr_t)(MV_ALIGN - 1);
-#ifdef MADV_HUGEPAGE
-	madvise((void *)a, MV_CHUNK, MADV_HUGEPAGE);   /* advice only: fine if refused */
+#ifdef MADV_NOHUGEPAGE
+	madvise(p, MV_CHUNK, MADV_NOHUGEPAGE);         /* advice only: fine if refused */
 #endif
+	/* populated now, one call per chunk, not one fault per page (a kernel
+	 * without MADV_POPULATE_WRITE, 5.14, faults them in as they are used) */
+	madvise(p, MV_CHUNK, MV_POPULATE_WRITE);
 	/* the chunk's own record lives at its start */
-	struct chunk *c = (struct chunk *)a;
+	struct chunk *c = (struct chunk *)p;
 	c->next = m->chunks;
 	c->map = p;
-	c->map_len = len;
+	c->map_len = MV_CHUNK;
 	m->chunks = c;
-	m->mapped += len;
-	m->cur = (uint8_t *)a + ((sizeof *c + 15) & ~(size_t)15);
-	m->end = (uint8_t *)a + MV_CHUNK;
+	m->mapped += MV_CHUNK;
+	m->cur = (uint8_t *)p + ((sizeof *c + 15) & ~(size_t)15);
+	m->end = (uint8_t *)p + MV_CHUNK;
 	POISON(m->cur, (size_t)(m->end - m->cur));
 	return 0;
 }
