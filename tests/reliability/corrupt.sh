@@ -13,6 +13,7 @@
 #        base and damaged image, manifest and outputs, as SEED-I.*; the
 #        images built through the API differ from run to run, so a seed
 #        alone may not replay a failure)
+#        CORRUPT_MAXZERO=BYTES (the largest zeroed range, default 8192),
 #        CORRUPT_KEEP_RELOCATED=1 (keep the images of cases where undamaged
 #        files were moved intact to lost+found, too: reloc-SEED-I.*)
 #

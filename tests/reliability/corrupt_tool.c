@@ -405,7 +405,10 @@ static int damage(int argc, char **argv)
 			snprintf(what + l, sizeof what - l, " %llu", (unsigned long long)off);
 		}
 	} else {           /* zeroed range: only the bytes that were not zero change */
-		uint64_t len = mode == 2 ? 1 + rnd() % 64 : 1 + rnd() % 8192;
+		/* CORRUPT_MAXZERO: the largest range (default 8 KiB) */
+		const char *mz = getenv("CORRUPT_MAXZERO");
+		uint64_t maxz = mz && strtoull(mz, NULL, 0) ? strtoull(mz, NULL, 0) : 8192;
+		uint64_t len = mode == 2 ? 1 + rnd() % 64 : 1 + rnd() % maxz;
 		uint64_t off = rnd() % fsize;
 		if (off + len > fsize)
 			len = fsize - off;
