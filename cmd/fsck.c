@@ -190,6 +190,9 @@ static int cmd_fsck_fn(struct lfs_ctx *c, int argc, char **argv)
 			struct lfs_err e2;
 			memset(&e2, 0, sizeof e2);
 			int src = lfs_fsck_salvage(image, !repair, &sv, &e2);
+			if (src == LFS_E_BADMAGIC && rc != LFS_E_BADMAGIC)
+				snprintf(why + strlen(why), sizeof why - strlen(why), "; %s",
+					 "no intact log record left to rebuild it from");
 			if (src == LFS_E_BADMAGIC)
 				return op_error(c, image, "%s", rc == LFS_E_BADMAGIC ? "not a lightfs image" : why);
 			if (src < 0)

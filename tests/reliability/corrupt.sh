@@ -121,7 +121,7 @@ if [ -n "$first" ] && "$LF" cat "$small:$first" >"$W/cat.out" 2>/dev/null &&
 fi
 
 fails=0; live_cases=0; detected=0; files_ok=0; files_lost=0; recovered=0; unopen=0
-cats=0; lostrec=0; relocated=0
+cats=0; lostrec=0; relocated=0; destroyed=0
 FAILDIR=${CORRUPT_FAILDIR:-build/rel-fail/corrupt}
 fail_case() {
 	fails=$((fails + 1))
@@ -182,7 +182,9 @@ while read -r cseed i <&3; do
 	if [ $rc -eq 4 ] && grep -q 'records lost entirely' "$W/fsck2"; then
 		lostrec=$((lostrec + 1)); stale=--stale-ok; rc=1   # said so: older contents possible
 	fi
-	if crashed $rc; then fail_case "fsck --repair crashed (exit $rc): $(grep -m2 -E 'ERROR|runtime error' "$W/fsck2")"
+	if [ $rc -eq 8 ] && grep -q 'no intact log record left' "$W/fsck2"; then
+		destroyed=$((destroyed + 1))   # nothing left to rebuild from: said so; reads must still fail
+	elif crashed $rc; then fail_case "fsck --repair crashed (exit $rc): $(grep -m2 -E 'ERROR|runtime error' "$W/fsck2")"
 	elif [ $rc -ne 0 ] && [ $rc -ne 1 ]; then fail_case "fsck --repair exit $rc: $(grep -v '^\(nlink\|size\)' "$W/fsck2" | tail -3 | tr '\n' ' ')"
 	else
 		"$LF" fsck "$c" >"$W/fsck3" 2>&1; rc=$?
@@ -206,5 +208,5 @@ while read -r cseed i <&3; do
 	else recovered=$((recovered + 1)); fi
 done 3<"$W/cases"
 [ -f "$W/imgs" ] && echo "corrupt: cases per image$( [ -n "${CORRUPT_SALVAGE:-}" ] && echo ' (salvage mode)'): $(sort "$W/imgs" | uniq -c | awk '{ printf "%s%s %d", (NR > 1 ? ", " : ""), $2, $1 }')"
-echo "corrupt: $NCASES cases ($live_cases hit live records, $detected reported by fsck; $unopen unopenable, $lostrec with log records lost entirely), $recovered fully recovered, files read back intact $files_ok, undamaged files relocated intact to lost+found $relocated, undamaged files lost $files_lost, cat checks $cats$( [ $CAT = 1 ] || echo ' (cat command not available)'), failures $fails (seed $SEED)"
+echo "corrupt: $NCASES cases ($live_cases hit live records, $detected reported by fsck; $unopen unopenable, $lostrec with log records lost entirely$( [ $destroyed = 0 ] || echo ", $destroyed with no intact record left")), $recovered fully recovered, files read back intact $files_ok, undamaged files relocated intact to lost+found $relocated, undamaged files lost $files_lost, cat checks $cats$( [ $CAT = 1 ] || echo ' (cat command not available)'), failures $fails (seed $SEED)"
 [ $fails -eq 0 ]
