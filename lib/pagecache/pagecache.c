@@ -1172,7 +1172,11 @@ int lfs_pc_write_begin(struct lfs_mapping *m, uint64_t pos, unsigned len, struct
 				return rc;
 			}
 		} else {
-			memset(pg->data, 0, pc->psz);
+			/* past the end: only what the write will not cover is
+			 * zeroed (zero_user_segments of block_write_begin) */
+			size_t end = off + len < pc->psz ? off + len : pc->psz;
+			memset(pg->data, 0, off);
+			memset(pg->data + end, 0, pc->psz - end);
 		}
 		pg->flags |= PG_uptodate;
 	}

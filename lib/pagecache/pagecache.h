@@ -158,7 +158,9 @@ ssize_t lfs_pc_perform_write(struct lfs_mapping *m, const void *buf, size_t n, u
 
 /* ---- helpers for the filesystem's aops */
 /* grab_cache_page_write_begin + read-modify-write of a partly written
- * page that holds data (ceph_write_begin); waits for writeback. */
+ * page that holds data (ceph_write_begin); waits for writeback.  A new
+ * page past the end is zeroed outside [pos, pos + len) only: the caller
+ * writes all len bytes before write_end. */
 int  lfs_pc_write_begin(struct lfs_mapping *m, uint64_t pos, unsigned len, struct lfs_page **pagep);
 /* generic_write_end: uptodate, dirty, unlock, i_size. */
 int  lfs_pc_write_end(struct lfs_mapping *m, uint64_t pos, unsigned len, unsigned copied,
