@@ -25,6 +25,7 @@
 #include "common/tsc.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,7 +396,10 @@ static uint32_t get_tag(struct lfs_io *io)
 	struct req *r = &io->slot[tag];
 	uint8_t *out = r->out;
 	size_t outcap = r->outcap;
-	memset(r, 0, sizeof *r);
+	/* all but the 512-byte message, which a failure sets (with its NUL) */
+	memset(r, 0, offsetof(struct req, err));
+	r->err.code = 0;
+	r->err.msg[0] = 0;
 	r->out = out;
 	r->outcap = outcap;
 	io->h->busy++;
