@@ -13,9 +13,11 @@
  * memory, which varies 10x between runs on this machine.
  *
  * The floor: a replayed write's bytes are generated (pattern), copied into
- * page-cache frames (a 64 MiB ring, the default cache), copied with a CRC
- * into a KV batch (put_op), and copied into the in-memory image, which
- * must hold all of them (fresh memory).  Those four passes over BYTES,
+ * page-cache frames (a 64 MiB ring, the default cache) and checksummed
+ * there (a whole page), and copied once into the in-memory image (the
+ * by-reference page of a writeback batch goes straight into the value
+ * pool), which must hold all of them (fresh memory, populated 4 MiB at a
+ * time as lib/kv/memval.c does).  Those passes over BYTES,
  * done here in 64 KiB writes and 4 KiB pages with nothing else, bound the
  * replay speed from above: EVENTS / floor seconds.
  */
@@ -151,25 +153,26 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 4 && !strcmp(argv[1], "floor")) {
 		uint64_t bytes = strtoull(argv[2], NULL, 0), events = strtoull(argv[3], NULL, 0);
-		const size_t W = 64 << 10, P = 4096, CACHE = 64u << 20, BATCH = 1u << 20;
-		uint8_t *wbuf = malloc(W), *cache = malloc(CACHE), *batch = malloc(BATCH + 64);
-		/* the image's memory as lib/kv/memval.c takes it: fresh, 2 MiB
-		 * aligned, transparent huge pages advised */
-		size_t ilen = (size_t)bytes + W + (2u << 20);
+		const size_t W = 64 << 10, P = 4096, CACHE = 64u << 20;
+		uint8_t *wbuf = malloc(W), *cache = malloc(CACHE);
+		/* the image's memory as lib/kv/memval.c takes it: fresh 4 KiB
+		 * pages, populated one 4 MiB chunk at a time as it is reached */
+		const size_t CHUNK = 4u << 20;
+		size_t ilen = ((size_t)bytes + W + CHUNK - 1) / CHUNK * CHUNK, ipop = 0;
 		uint8_t *imap = mmap(NULL, ilen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		uint8_t *image = imap == MAP_FAILED ? NULL
-			: (uint8_t *)(((uintptr_t)imap + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1));
+		uint8_t *image = imap == MAP_FAILED ? NULL : imap;
+#ifdef MADV_NOHUGEPAGE
 		if (image)
-			madvise(image, (size_t)bytes + W, MADV_HUGEPAGE);
+			madvise(image, ilen, MADV_NOHUGEPAGE);
+#endif
 		uint64_t tpat = 0, tcopy = 0;
-		if (!wbuf || !cache || !batch || !image) {
+		if (!wbuf || !cache || !image) {
 			fprintf(stderr, "replay_bench: out of memory\n");
 			return 1;
 		}
 		memset(cache, 0, CACHE);               /* the cache is warm memory after a while */
-		memset(batch, 0, BATCH + 64);
 		uint32_t crc = 0;
-		size_t cpos = 0, bpos = 0;
+		size_t cpos = 0;
 		uint64_t t0 = now_ns();
 		for (uint64_t off = 0; off < bytes; off += W) {
 			size_t n = bytes - off < W ? (size_t)(bytes - off) : W;
@@ -179,12 +182,12 @@ int main(int argc, char **argv)
 			for (size_t o = 0; o < n; o += P) {
 				size_t k = n - o < P ? n - o : P;
 				memcpy(cache + cpos, wbuf + o, k);           /* copy into a frame */
-				if (bpos + k > BATCH)
-					bpos = 0;
-				crc ^= lfs_crc32c(0, cache + cpos, k);       /* put_op: CRC + copy */
-				memcpy(batch + bpos, cache + cpos, k);
-				memcpy(image + off + o, batch + bpos, k);    /* into the image */
-				bpos += k;
+				crc ^= lfs_crc32c(0, cache + cpos, k);       /* the page's CRC */
+				if (off + o + k > ipop) {                    /* memval grow() */
+					madvise(image + ipop, CHUNK, 23 /* MADV_POPULATE_WRITE */);
+					ipop += CHUNK;
+				}
+				memcpy(image + off + o, cache + cpos, k);    /* into the image */
 				cpos = (cpos + P) % CACHE;
 			}
 		}
@@ -203,7 +206,6 @@ int main(int argc, char **argv)
 		       tcopy / 1e9, crc, rss_kib());
 		free(wbuf);
 		free(cache);
-		free(batch);
 		munmap(imap, ilen);
 		return 0;
 	}

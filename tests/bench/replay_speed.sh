@@ -9,8 +9,8 @@
 # build machine is shared and its memory is handed back to the host when
 # freed, so fresh memory costs 10x more on some runs than on others).  The
 # "byte floor" is replay_bench floor: the passes the pipeline must make over
-# the bytes the trace writes (generate, copy into the cache, CRC + copy into
-# a KV batch, copy into the in-memory image), with no per-event work — an
+# the bytes the trace writes (generate, copy into the cache and CRC, copy
+# into the in-memory image's fresh memory), with no per-event work — an
 # upper bound of events/s for this trace on this machine.
 B=${BENCHBIN:?run through make bench}/replay_bench
 T=$TOP/traces
