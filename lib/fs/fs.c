@@ -94,15 +94,22 @@ struct dc_ent {
 
 struct dc_stats { uint64_t hits, neg_hits, misses; };
 
-static uint32_t dc_hash(uint64_t dir, const char *name, size_t nlen)
+/* FNV-1a over (directory, name), then a 64-bit finaliser */
+static uint64_t dn_hash(uint64_t dir, const char *name, size_t nlen)
 {
 	uint64_t h = 1469598103934665603ull ^ (dir * 0x9e3779b97f4a7c15ull);
 	for (size_t i = 0; i < nlen; i++) {
 		h ^= (uint8_t)name[i];
 		h *= 1099511628211ull;
 	}
-	h ^= h >> 29;
-	return (uint32_t)(h % DC_SLOTS);
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 29);
+}
+
+static uint32_t dc_hash(uint64_t dir, const char *name, size_t nlen)
+{
+	return (uint32_t)(dn_hash(dir, name, nlen) % DC_SLOTS);
 }
 
 /* Complete directories: a bounded, direct-mapped set of directories made
@@ -123,17 +130,6 @@ struct cdirs {
 	uint64_t bloom[CD_BLOOM_BITS / 64];
 };
 
-static uint64_t cd_hash(uint64_t dir, const char *name, size_t nlen)
-{
-	uint64_t h = 1469598103934665603ull ^ (dir * 0x9e3779b97f4a7c15ull);
-	for (size_t i = 0; i < nlen; i++) {
-		h ^= (uint8_t)name[i];
-		h *= 1099511628211ull;
-	}
-	h ^= h >> 31;
-	h *= 0xbf58476d1ce4e5b9ull;
-	return h ^ (h >> 29);
-}
 
 static void cd_add(struct lfs_fs *fs, uint64_t dir)
 {
@@ -147,7 +143,7 @@ static void cd_name(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nl
 	struct cdirs *c = fs->cd;
 	if (!c)
 		return;
-	uint64_t h = cd_hash(dir, name, nlen);
+	uint64_t h = dn_hash(dir, name, nlen);
 	uint32_t a = (uint32_t)h % CD_BLOOM_BITS, b = (uint32_t)(h >> 32) % CD_BLOOM_BITS;
 	c->bloom[a / 64] |= 1ull << (a % 64);
 	c->bloom[b / 64] |= 1ull << (b % 64);
@@ -159,7 +155,7 @@ static int cd_absent(const struct lfs_fs *fs, uint64_t dir, const char *name, si
 	const struct cdirs *c = fs->cd;
 	if (!c || !dir || c->dir[dir % CD_SLOTS] != dir)
 		return 0;
-	uint64_t h = cd_hash(dir, name, nlen);
+	uint64_t h = dn_hash(dir, name, nlen);
 	uint32_t a = (uint32_t)h % CD_BLOOM_BITS, b = (uint32_t)(h >> 32) % CD_BLOOM_BITS;
 	return !(c->bloom[a / 64] >> (a % 64) & 1) || !(c->bloom[b / 64] >> (b % 64) & 1);
 }

@@ -273,6 +273,16 @@ struct walk {
 static int walk_in(struct lfs_proc *p, const struct file *dir, const char *name, int follow,
 		   struct walk *w, int *rc);
 
+/* 0 when inode ino is a directory, -ENOTDIR when it is not, or iget's error */
+static int walk_isdir(struct lfs_fs *fs, uint64_t ino)
+{
+	struct lfs_fs_inode din;
+	int rc = lfs_fs_iget(fs, ino, &din);
+	if (rc < 0)
+		return rc;
+	return S_ISDIR(din.mode) ? 0 : -ENOTDIR;
+}
+
 static int walk(struct lfs_proc *p, const char *base, const char *path, int follow,
 		struct walk *w)
 {
@@ -349,14 +359,8 @@ static int walk(struct lfs_proc *p, const char *base, const char *path, int foll
 		int dot = cl == 1 && s[0] == '.', dotdot = cl == 2 && s[0] == '.' && s[1] == '.';
 		if ((dot || dotdot) && !cur_dir) {
 			/* "f/." and "f/.." are ENOTDIR when f is not a directory */
-			struct lfs_fs_inode din;
-			rc = lfs_fs_iget(fs, cur, &din);
-			if (rc < 0)
+			if ((rc = walk_isdir(fs, cur)) < 0)
 				break;
-			if (!S_ISDIR(din.mode)) {
-				rc = -ENOTDIR;
-				break;
-			}
 			cur_dir = 1;
 		}
 		if (dot) {
@@ -372,16 +376,8 @@ static int walk(struct lfs_proc *p, const char *base, const char *path, int foll
 			s = e;
 			continue;
 		}
-		if (!cur_dir) {
-			struct lfs_fs_inode din;
-			rc = lfs_fs_iget(fs, cur, &din);
-			if (rc < 0)
-				break;
-			if (!S_ISDIR(din.mode)) {
-				rc = -ENOTDIR;
-				break;
-			}
-		}
+		if (!cur_dir && (rc = walk_isdir(fs, cur)) < 0)
+			break;
 		cur_dir = 0;
 		struct lfs_fs_dentry d;
 		rc = lfs_fs_lookup(fs, cur, s, cl, &d);
