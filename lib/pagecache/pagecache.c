@@ -1211,7 +1211,7 @@ ssize_t lfs_pc_perform_write(struct lfs_mapping *m, const void *buf, size_t n, u
 		if (rc < 0)
 			return done ? (ssize_t)done : rc;
 		memcpy(pg->data + off, (const char *)buf + done, bytes);
-		if (bytes == pc->psz) {
+		if (bytes == pc->psz && !pc->o.no_page_crc) {
 			/* a whole page: checksummed while it is hot in the cache, so
 			 * writeback need not read it again (memcpy + crc32c over the
 			 * frame costs about the memcpy alone; a fused crc-copy was

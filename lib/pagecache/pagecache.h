@@ -117,6 +117,8 @@ struct lfs_pc_opts {
 	uint64_t writeback_interval_ns;  /* 0 = 5 s */
 	uint64_t (*clock)(void *arg);    /* NULL = CLOCK_MONOTONIC */
 	void    *clock_arg;
+	int      no_page_crc;            /* 1: whole-page writes are not checksummed
+					  * (the backend needs no CRC: an in-memory image) */
 };
 
 struct lfs_pc_stats {

@@ -598,7 +598,8 @@ int lfs_mount(const char *image, const struct lfs_mount_opts *o,
 		.readahead_max = o->readahead_max, .dirty_background_ratio = o->dirty_background_ratio,
 		.dirty_ratio = o->dirty_ratio, .dirty_expire_ns = o->dirty_expire_ns,
 		.writeback_interval_ns = o->writeback_interval_ns, .clock = o->clock,
-		.clock_arg = o->clock_arg };
+		.clock_arg = o->clock_arg,
+		.no_page_crc = o->in_memory };   /* the in-memory image keeps no CRCs */
 	m->pgbuf = malloc(m->psz);
 	m->vbuckets = VN_BUCKETS;
 	m->vn_gc_at = VN_GC_MIN;
