@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "test_vfs_img.h"
 #include "fs/schema.h"
 #include "kv/kv.h"
 #include "vfs/lightfs.h"
@@ -76,13 +77,10 @@ TEST(random_namespace_ops)
 {
 	uint64_t seed = seed_from_env("dcache");
 	char img[64];
-	snprintf(img, sizeof img, "dcache-%d.lfs", (int)getpid());
-	unlink(img);
 	struct lfs_err e = { 0 };
-	CHECK_MSG(lfs_mkfs(img, NULL, &e) == 0, "%s", e.msg);
 	struct lfs_mount *m;
-	CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);
-	struct lfs_proc *p = lfs_proc_new(m);
+	struct lfs_proc *p;
+	FRESH_MOUNT("dcache", img, m, p);
 	make_paths();
 	CHECK(lfs_mkdir(p, "/a", 0755) == 0);
 	CHECK(lfs_mkdir(p, "/b", 0755) == 0);
@@ -193,9 +191,7 @@ TEST(random_namespace_ops)
 	check_all(p, model, steps);
 	if (t_cur.failed)
 		return;
-	lfs_proc_free(p);
-	CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
-	unlink(img);
+	UMOUNT_RM(img, m, p);
 }
 
 /* The simple cases spelled out: each op right after the names involved
@@ -203,13 +199,9 @@ TEST(random_namespace_ops)
 TEST(each_op_over_cached_names)
 {
 	char img[64];
-	snprintf(img, sizeof img, "dcache-ops-%d.lfs", (int)getpid());
-	unlink(img);
-	struct lfs_err e = { 0 };
-	CHECK_MSG(lfs_mkfs(img, NULL, &e) == 0, "%s", e.msg);
 	struct lfs_mount *m;
-	CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);
-	struct lfs_proc *p = lfs_proc_new(m);
+	struct lfs_proc *p;
+	FRESH_MOUNT("dcache-ops", img, m, p);
 	struct lfs_stat st;
 	CHECK_EQ(lfs_lstat(p, "/f", &st), -ENOENT);        /* negative entry */
 	int fd = lfs_open(p, "/f", O_CREAT | O_WRONLY, 0644);
@@ -244,9 +236,7 @@ TEST(each_op_over_cached_names)
 	CHECK_EQ(lfs_lstat(p, "/d", &st), -ENOENT);
 	CHECK_EQ(lfs_lstat(p, "/f", &st), 0);
 	CHECK_EQ(st.ino, f);
-	lfs_proc_free(p);
-	CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
-	unlink(img);
+	UMOUNT_RM(img, m, p);
 }
 
 /* More names than the cache has slots: evictions and collisions between
@@ -254,13 +244,9 @@ TEST(each_op_over_cached_names)
 TEST(more_names_than_slots)
 {
 	char img[64], path[64];
-	snprintf(img, sizeof img, "dcache-big-%d.lfs", (int)getpid());
-	unlink(img);
-	struct lfs_err e = { 0 };
-	CHECK_MSG(lfs_mkfs(img, NULL, &e) == 0, "%s", e.msg);
 	struct lfs_mount *m;
-	CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);
-	struct lfs_proc *p = lfs_proc_new(m);
+	struct lfs_proc *p;
+	FRESH_MOUNT("dcache-big", img, m, p);
 	CHECK(lfs_mkdir(p, "/d", 0755) == 0);
 	enum { N = 10000 };
 	struct lfs_stat st;
@@ -292,9 +278,7 @@ TEST(more_names_than_slots)
 		int rc = lfs_lstat(p, path, &st);
 		CHECK_MSG(rc == (i % 4 == 3 ? 0 : -ENOENT), "%s: %d", path, rc);
 	}
-	lfs_proc_free(p);
-	CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
-	unlink(img);
+	UMOUNT_RM(img, m, p);
 }
 
 static int put_dentry(struct lfs_kv *kv, uint64_t dir, const char *name, uint64_t ino, int del)
@@ -325,13 +309,9 @@ static int put_dentry(struct lfs_kv *kv, uint64_t dir, const char *name, uint64_
 TEST(direct_kv_writes_while_lent)
 {
 	char img[64];
-	snprintf(img, sizeof img, "dcache-lent-%d.lfs", (int)getpid());
-	unlink(img);
-	struct lfs_err e = { 0 };
-	CHECK_MSG(lfs_mkfs(img, NULL, &e) == 0, "%s", e.msg);
 	struct lfs_mount *m;
-	CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);
-	struct lfs_proc *p = lfs_proc_new(m);
+	struct lfs_proc *p;
+	FRESH_MOUNT("dcache-lent", img, m, p);
 	int fd = lfs_open(p, "/x", O_CREAT | O_WRONLY, 0644);
 	CHECK(fd >= 0);
 	lfs_close(p, fd);
@@ -346,9 +326,7 @@ TEST(direct_kv_writes_while_lent)
 	CHECK_EQ(lfs_lstat(p, "/x", &st), -ENOENT);
 	CHECK_EQ(lfs_lstat(p, "/y", &st), 0);
 	CHECK_EQ(st.ino, ino);
-	lfs_proc_free(p);
-	CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
-	unlink(img);
+	UMOUNT_RM(img, m, p);
 }
 
 static uint64_t kv_reads(struct lfs_mount *m)
@@ -364,13 +342,9 @@ static uint64_t kv_reads(struct lfs_mount *m)
 TEST(new_directory_asks_kv_nothing)
 {
 	char img[64], path[64];
-	snprintf(img, sizeof img, "dcache-new-%d.lfs", (int)getpid());
-	unlink(img);
-	struct lfs_err e = { 0 };
-	CHECK_MSG(lfs_mkfs(img, NULL, &e) == 0, "%s", e.msg);
 	struct lfs_mount *m;
-	CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);
-	struct lfs_proc *p = lfs_proc_new(m);
+	struct lfs_proc *p;
+	FRESH_MOUNT("dcache-new", img, m, p);
 	CHECK(lfs_mkdir(p, "/c", 0755) == 0);
 	CHECK(lfs_mkdir(p, "/c/sub", 0755) == 0);
 	struct lfs_stat st;
@@ -397,9 +371,7 @@ TEST(new_directory_asks_kv_nothing)
 	CHECK(put_dentry(kv, st.ino, "behind", ino, 0) == 0);
 	CHECK_EQ(lfs_lstat(p, "/c/sub/behind", &st), 0);
 	CHECK_EQ(st.ino, ino);
-	lfs_proc_free(p);
-	CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
-	unlink(img);
+	UMOUNT_RM(img, m, p);
 }
 
 struct unlink_cb { struct lfs_proc *p; int calls, unlinked; };

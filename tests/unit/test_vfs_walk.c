@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "test_vfs_img.h"
 #include "fs/schema.h"
 #include "kv/kv.h"
 #include "vfs/lightfs.h"
@@ -133,13 +134,10 @@ static void check_paths(struct lfs_proc *p)
 TEST(walks)
 {
 	char img[64];
-	snprintf(img, sizeof img, "walk-%d.lfs", (int)getpid());
-	unlink(img);
 	struct lfs_err e = { 0 };
-	CHECK_MSG(lfs_mkfs(img, NULL, &e) == 0, "%s", e.msg);
 	struct lfs_mount *m;
-	CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);
-	struct lfs_proc *p = lfs_proc_new(m);
+	struct lfs_proc *p;
+	FRESH_MOUNT("walk", img, m, p);
 	build(p);
 	if (t_cur.failed)
 		return;
@@ -151,9 +149,7 @@ TEST(walks)
 	CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);   /* cold caches */
 	p = lfs_proc_new(m);
 	check_paths(p);
-	lfs_proc_free(p);
-	CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
-	unlink(img);
+	UMOUNT_RM(img, m, p);
 }
 
 /* A directory entry whose inode record is missing: walking through it is
@@ -161,13 +157,9 @@ TEST(walks)
 TEST(dir_entry_without_inode)
 {
 	char img[64];
-	snprintf(img, sizeof img, "walk-dang-%d.lfs", (int)getpid());
-	unlink(img);
-	struct lfs_err e = { 0 };
-	CHECK_MSG(lfs_mkfs(img, NULL, &e) == 0, "%s", e.msg);
 	struct lfs_mount *m;
-	CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);
-	struct lfs_proc *p = lfs_proc_new(m);
+	struct lfs_proc *p;
+	FRESH_MOUNT("walk-dang", img, m, p);
 	CHECK_EQ(lfs_mkdir(p, "/d", 0755), 0);
 	CHECK_EQ(lfs_mkdir(p, "/d/e", 0755), 0);
 	int fd = lfs_open(p, "/d/e/f", O_CREAT | O_WRONLY, 0644);
@@ -186,9 +178,7 @@ TEST(dir_entry_without_inode)
 	CHECK(lfs_open(p, "/d/e/g", O_CREAT | O_WRONLY, 0644) < 0);
 	CHECK(lfs_mkdir(p, "/d/e/h", 0755) < 0);
 	CHECK_EQ(lfs_stat(p, "/d", &st), 0);
-	lfs_proc_free(p);
-	CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
-	unlink(img);
+	UMOUNT_RM(img, m, p);
 }
 
 /* lfs_fd_ident: what lfs_fstat says of an open file (ino, type, size as
@@ -196,13 +186,9 @@ TEST(dir_entry_without_inode)
 TEST(fd_ident)
 {
 	char img[64];
-	snprintf(img, sizeof img, "walk-ident-%d.lfs", (int)getpid());
-	unlink(img);
-	struct lfs_err e = { 0 };
-	CHECK_MSG(lfs_mkfs(img, NULL, &e) == 0, "%s", e.msg);
 	struct lfs_mount *m;
-	CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);
-	struct lfs_proc *p = lfs_proc_new(m);
+	struct lfs_proc *p;
+	FRESH_MOUNT("walk-ident", img, m, p);
 	CHECK_EQ(lfs_mkdir(p, "/d", 0755), 0);
 	int fd = lfs_open(p, "/d/f", O_CREAT | O_RDWR | O_APPEND, 0640);
 	CHECK(fd >= 0);
@@ -233,9 +219,7 @@ TEST(fd_ident)
 	CHECK_EQ(lfs_stat(p, "/d", &st), 0);
 	CHECK_EQ(ino, st.ino);
 	CHECK_EQ(lfs_close(p, fd), 0);
-	lfs_proc_free(p);
-	CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
-	unlink(img);
+	UMOUNT_RM(img, m, p);
 }
 
 static int put_dentry(struct lfs_kv *kv, uint64_t dir, const char *name, uint64_t ino, int dt)
@@ -257,13 +241,9 @@ static int put_dentry(struct lfs_kv *kv, uint64_t dir, const char *name, uint64_
 TEST(namei_cache)
 {
 	char img[64];
-	snprintf(img, sizeof img, "walk-nc-%d.lfs", (int)getpid());
-	unlink(img);
-	struct lfs_err e = { 0 };
-	CHECK_MSG(lfs_mkfs(img, NULL, &e) == 0, "%s", e.msg);
 	struct lfs_mount *m;
-	CHECK_MSG(lfs_mount(img, NULL, &m, &e) == 0, "%s", e.msg);
-	struct lfs_proc *p = lfs_proc_new(m);
+	struct lfs_proc *p;
+	FRESH_MOUNT("walk-nc", img, m, p);
 	CHECK_EQ(lfs_mkdir(p, "/p", 0755), 0);
 	CHECK_EQ(lfs_mkdir(p, "/p/q", 0755), 0);
 	CHECK_EQ(lfs_mkdir(p, "/p/e", 0755), 0);
@@ -322,9 +302,7 @@ TEST(namei_cache)
 	struct lfs_kv *kv = lfs_mount_kv(m);
 	CHECK_EQ(put_dentry(kv, p_ino, "e", r_ino, 8 /* DT_REG */), 0);
 	CHECK_EQ(stat_rc(p, "/p/e/f1"), -ENOTDIR);
-	lfs_proc_free(p);
-	CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
-	unlink(img);
+	UMOUNT_RM(img, m, p);
 }
 
 int main(int argc, char **argv)

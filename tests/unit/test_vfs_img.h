@@ -1,0 +1,42 @@
+/* Shared by the VFS unit tests: a fresh image file named after the test
+ * and the pid, made and mounted, with one process on it. */
+#ifndef TEST_VFS_IMG_H
+#define TEST_VFS_IMG_H
+#include <stdio.h>
+#include <unistd.h>
+#include "harness.h"
+#include "vfs/lightfs.h"
+
+static void t_fresh_mount(const char *tag, char *img, size_t cap, struct lfs_mount **m,
+			  struct lfs_proc **p)
+{
+	struct lfs_err e = { 0 };
+	*m = NULL;
+	*p = NULL;
+	snprintf(img, cap, "%s-%d.lfs", tag, (int)getpid());
+	unlink(img);
+	CHECK_MSG(lfs_mkfs(img, NULL, &e) == 0, "%s", e.msg);
+	CHECK_MSG(lfs_mount(img, NULL, m, &e) == 0, "%s", e.msg);
+	*p = lfs_proc_new(*m);
+	CHECK(*p != NULL);
+}
+
+/* in a TEST: IMG is a char array; returns from the test when it fails */
+#define FRESH_MOUNT(tag, img, m, p) do { \
+	t_fresh_mount(tag, img, sizeof img, &(m), &(p)); \
+	if (t_cur.failed) \
+		return; \
+} while (0)
+
+static void t_umount_rm(const char *img, struct lfs_mount *m, struct lfs_proc *p)
+{
+	struct lfs_err e = { 0 };
+	lfs_proc_free(p);
+	CHECK_MSG(lfs_umount(m, &e) == 0, "%s", e.msg);
+	unlink(img);
+}
+
+/* the end of a test made with FRESH_MOUNT: the process, the mount, the file */
+#define UMOUNT_RM(img, m, p) t_umount_rm(img, m, p)
+
+#endif
