@@ -2499,6 +2499,42 @@ static int maybe_auto(struct lfs_kv *kv, struct lfs_err *err);
 static int grp_prepare(struct lfs_kv *kv, struct lfs_err *err);
 static int grp_append(struct lfs_kv *kv, const uint8_t *ops, size_t len, size_t count);
 
+/* One PUT, DEL or DELRANGE of a batch applied to the memtable and counted.
+ * A PUT's value is where *l says (a file image) or, in memory mode, copied
+ * from v into the value pool (l is then set to the copy). */
+static int apply_op(struct lfs_kv *kv, const struct kv_ophdr *o, const uint8_t *k,
+		    const uint8_t *v, struct loc *l)
+{
+	int rc;
+	switch (o->type) {
+	case KV_OP_PUT:
+		if (kv->memory) {
+			void *copy = lfs_memval_alloc(kv->mval, o->vlen);
+			if (!copy)
+				return -ENOMEM;
+			if (o->vlen)
+				memcpy(copy, v, o->vlen);
+			*l = (struct loc){ (uint64_t)(uintptr_t)copy, o->slen, o->vlen, 0, 0 };
+			rc = apply_set(kv, k, o->klen, l, 0);
+			if (rc)
+				lfs_memval_free(kv->mval, copy, o->vlen);
+		} else {
+			rc = apply_set(kv, k, o->klen, l, 0);
+		}
+		kv->st.puts++;
+		kv->st.bytes_put += o->klen + o->vlen;
+		return rc;
+	case KV_OP_DEL:
+		kv->st.dels++;
+		return apply_set(kv, k, o->klen, NULL, 1);
+	case KV_OP_DELRANGE:
+		kv->st.range_dels++;
+		return apply_delrange(kv, k, o->klen, v, o->slen, o->flags & KV_OPF_HASHI);
+	default:
+		return -EIO;               /* a BLOCK is not applied op by op */
+	}
+}
+
 /* Apply the operations of a payload (as written at file offset pay_off;
  * ignored in memory mode) to the memtable. */
 static int apply_payload(struct lfs_kv *kv, const uint8_t *pay, size_t len, uint64_t pay_off)
@@ -2508,28 +2544,10 @@ static int apply_payload(struct lfs_kv *kv, const uint8_t *pay, size_t len, uint
 		memcpy(&o, pay + pos, sizeof o);
 		const uint8_t *k = pay + pos + sizeof o, *v = k + o.klen;
 		int rc;
-		if (o.type == KV_OP_PUT) {
+		if (o.type != KV_OP_BLOCK) {
 			struct loc l = { pay_off + pos, o.slen, o.vlen, o.flags, 0 };
-			if (kv->memory) {
-				void *copy = lfs_memval_alloc(kv->mval, o.vlen);
-				if (!copy)
-					return -ENOMEM;
-				if (o.vlen)
-					memcpy(copy, v, o.vlen);
-				l.off = (uint64_t)(uintptr_t)copy;
-				l.flags = 0;
-				rc = apply_set(kv, k, o.klen, &l, 0);
-				if (rc)
-					lfs_memval_free(kv->mval, copy, o.vlen);
-			} else {
-				rc = apply_set(kv, k, o.klen, &l, 0);
-			}
-			kv->st.puts++;
-			kv->st.bytes_put += o.klen + o.vlen;
-		} else if (o.type == KV_OP_DEL) {
-			rc = apply_set(kv, k, o.klen, NULL, 1);
-			kv->st.dels++;
-		} else if (o.type == KV_OP_BLOCK) {
+			rc = apply_op(kv, &o, k, v, &l);
+		} else {
 			/* encode_payload kept its raw operations */
 			rc = -EIO;
 			for (size_t i = 0; i < kv->nbr; i++)
@@ -2538,9 +2556,6 @@ static int apply_payload(struct lfs_kv *kv, const uint8_t *pay, size_t len, uint
 							 sizeof o + o.slen, 1);
 					break;
 				}
-		} else {
-			rc = apply_delrange(kv, k, o.klen, v, o.slen, o.flags & KV_OPF_HASHI);
-			kv->st.range_dels++;
 		}
 		if (rc)
 			return rc;
@@ -2727,21 +2742,8 @@ static int apply_refs(struct lfs_kv *kv, const struct lfs_kv_batch *b, uint64_t 
 		const struct bref *ref;
 		const uint8_t *v = batch_op(b, pos, &r, &o, &next, &ref);
 		const uint8_t *k = ops + pos + sizeof o;
-		int rc;
-		if (o.type == KV_OP_PUT) {
-			struct loc l = { pay_off + fpos, o.slen, o.vlen, o.flags, 0 };
-			rc = apply_set(kv, k, o.klen, &l, 0);
-			kv->st.puts++;
-			kv->st.bytes_put += o.klen + o.vlen;
-		} else if (o.type == KV_OP_DEL) {
-			rc = apply_set(kv, k, o.klen, NULL, 1);
-			kv->st.dels++;
-		} else if (o.type == KV_OP_DELRANGE) {
-			rc = apply_delrange(kv, k, o.klen, v, o.slen, o.flags & KV_OPF_HASHI);
-			kv->st.range_dels++;
-		} else {
-			rc = -EIO;                     /* a batch never holds a BLOCK */
-		}
+		struct loc l = { pay_off + fpos, o.slen, o.vlen, o.flags, 0 };
+		int rc = apply_op(kv, &o, k, v, &l);
 		if (rc)
 			return rc;
 		fpos += sizeof o + o.klen + o.slen;
@@ -3226,28 +3228,8 @@ static int apply_batch_mem(struct lfs_kv *kv, const struct lfs_kv_batch *b)
 		const struct bref *ref;
 		const uint8_t *v = batch_op(b, pos, &r, &o, &next, &ref);
 		const uint8_t *k = ops + pos + sizeof o;
-		int rc;
-		if (o.type == KV_OP_PUT) {
-			void *copy = lfs_memval_alloc(kv->mval, o.vlen);
-			if (!copy)
-				return -ENOMEM;
-			if (o.vlen)
-				memcpy(copy, v, o.vlen);
-			struct loc l = { (uint64_t)(uintptr_t)copy, o.slen, o.vlen, 0, 0 };
-			rc = apply_set(kv, k, o.klen, &l, 0);
-			if (rc)
-				lfs_memval_free(kv->mval, copy, o.vlen);
-			kv->st.puts++;
-			kv->st.bytes_put += o.klen + o.vlen;
-		} else if (o.type == KV_OP_DEL) {
-			rc = apply_set(kv, k, o.klen, NULL, 1);
-			kv->st.dels++;
-		} else if (o.type == KV_OP_DELRANGE) {
-			rc = apply_delrange(kv, k, o.klen, v, o.slen, o.flags & KV_OPF_HASHI);
-			kv->st.range_dels++;
-		} else {
-			rc = -EIO;                     /* a batch never holds a BLOCK */
-		}
+		struct loc l;
+		int rc = apply_op(kv, &o, k, v, &l);
 		if (rc)
 			return rc;
 	}
