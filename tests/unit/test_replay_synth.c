@@ -112,6 +112,26 @@ static void opts_quiet(struct lfs_replay_opts *o)
 	o->mount.writeback_interval_ns = 3600ull * 1000000000ull;
 }
 
+/* replay the trace at path with o; a failure fails the test */
+static void t_replay(const char *path, const struct lfs_replay_opts *o, struct lfs_replay_result *r)
+{
+	struct lfs_err err;
+	int rc = lfs_replay_run(path, o, r, &err);
+	CHECK_MSG(rc == 0, "%s", err.msg);
+}
+
+/* in a TEST: replay, and return from the test when that failed (r is then
+ * not set); TB_REPLAY first closes the trace being built */
+#define REPLAY_OK(path, o, r) do { \
+	t_replay(path, o, r); \
+	if (t_cur.failed) \
+		return; \
+} while (0)
+#define TB_REPLAY(b, o, r) do { \
+	CHECK(tb_close(b) == 0); \
+	REPLAY_OK((b)->path, o, r); \
+} while (0)
+
 /* ---------------------------------------------------------------- tests */
 
 /* A pre-existing file of n bytes read sequentially in chunks of `chunk`. */
@@ -157,15 +177,12 @@ TEST(seqread_readahead)
 {
 	struct tb b;
 	seqread_trace(&b, "seq_ra", 4 * MiB, 128 * KiB);
-	CHECK(tb_close(&b) == 0);
 	struct lfs_replay_opts o;
 	opts_quiet(&o);
 	o.mount.readahead_max = 128 * KiB;
 	o.verify = 1;
 	struct lfs_replay_result r;
-	struct lfs_err err;
-	int rc = lfs_replay_run(b.path, &o, &r, &err);
-	CHECK_MSG(rc == 0, "%s", err.msg);
+	TB_REPLAY(&b, &o, &r);
 	CHECK_EQ(r.verify_failures, 0);
 	CHECK_EQ(r.mismatches, 0);
 	/* every page comes in exactly once, by readpage or by readahead, and
@@ -184,15 +201,12 @@ TEST(warm_cache)
 	/* --warm keeps the set-up files cached: the same reads all hit */
 	struct tb b;
 	seqread_trace(&b, "warm", 1 * MiB, 64 * KiB);
-	CHECK(tb_close(&b) == 0);
 	struct lfs_replay_opts o;
 	opts_quiet(&o);
 	o.warm = 1;
 	o.verify = 1;
 	struct lfs_replay_result r;
-	struct lfs_err err;
-	int rc = lfs_replay_run(b.path, &o, &r, &err);
-	CHECK_MSG(rc == 0, "%s", err.msg);
+	TB_REPLAY(&b, &o, &r);
 	CHECK_EQ(r.verify_failures, 0);
 	CHECK_EQ(r.st.pc.misses, 0);
 	CHECK(r.st.pc.hits >= 256);
@@ -210,14 +224,11 @@ TEST(fsync_each_write_one_txn)
 		t_fd(&b, 20, LFS_TR_FSYNC, 3, 0);
 	}
 	t_fd(&b, 20, LFS_TR_CLOSE, 3, 0);
-	CHECK(tb_close(&b) == 0);
 	struct lfs_replay_opts o;
 	opts_quiet(&o);
 	o.verify = 1;
 	struct lfs_replay_result r;
-	struct lfs_err err;
-	int rc = lfs_replay_run(b.path, &o, &r, &err);
-	CHECK_MSG(rc == 0, "%s", err.msg);
+	TB_REPLAY(&b, &o, &r);
 	CHECK_EQ(r.mismatches, 0);
 	/* each fsync commits the one dirty page (and the inode) in one txn; the
 	 * final sync finds nothing dirty */
@@ -241,16 +252,13 @@ TEST(dirty_threshold_writeback)
 	for (int i = 0; i < 512; i++)
 		t_rw(&b, 30, LFS_TR_WRITE, 3, 4096, -1, 4096);
 	t_fd(&b, 30, LFS_TR_CLOSE, 3, 0);
-	CHECK(tb_close(&b) == 0);
 	struct lfs_replay_opts o;
 	opts_quiet(&o);
 	o.mount.cache_bytes = 1 * MiB;
 	o.mount.dirty_background_ratio = 0.10;
 	o.mount.dirty_ratio = 0.20;
 	struct lfs_replay_result r;
-	struct lfs_err err;
-	int rc = lfs_replay_run(b.path, &o, &r, &err);
-	CHECK_MSG(rc == 0, "%s", err.msg);
+	TB_REPLAY(&b, &o, &r);
 	CHECK_EQ(r.st.pc.pages_dirtied, 512);
 	CHECK_EQ(r.st.pc.pages_written, 512);
 	CHECK(r.st.pc.bg_writeback + r.st.pc.hard_writeback >= 512 / 51);
@@ -275,13 +283,10 @@ TEST(errors_reproduced)
 	/* a failure the engine will not reproduce: shown, not hidden */
 	t_rw(&b, 40, LFS_TR_WRITE, 3, 100, -1, -ENOSPC);
 	t_fd(&b, 40, LFS_TR_CLOSE, 3, 0);
-	CHECK(tb_close(&b) == 0);
 	struct lfs_replay_opts o;
 	opts_quiet(&o);
 	struct lfs_replay_result r;
-	struct lfs_err err;
-	int rc = lfs_replay_run(b.path, &o, &r, &err);
-	CHECK_MSG(rc == 0, "%s", err.msg);
+	TB_REPLAY(&b, &o, &r);
 	CHECK_EQ(r.errors_expected, 6);
 	CHECK_EQ(r.mismatches, 1);
 	CHECK_EQ(r.nmm, 1);
@@ -329,14 +334,11 @@ TEST(fd_semantics)
 	t_fd(&b, 50, LFS_TR_CLOSE, 3, 0);
 	t_fd(&b, 50, LFS_TR_CLOSE, 4, 0);
 	t_fd(&b, 50, LFS_TR_CLOSE, 5, 0);
-	CHECK(tb_close(&b) == 0);
 	struct lfs_replay_opts o;
 	opts_quiet(&o);
 	o.verify = 1;
 	struct lfs_replay_result r;
-	struct lfs_err err;
-	int rc = lfs_replay_run(b.path, &o, &r, &err);
-	CHECK_MSG(rc == 0, "%s", err.msg);
+	TB_REPLAY(&b, &o, &r);
 	CHECK_MSG(r.mismatches == 0, "first: %s %s want %lld got %lld", r.mm[0].sys, r.mm[0].what,
 		  (long long)r.mm[0].want, (long long)r.mm[0].got);
 	CHECK_EQ(r.verify_failures, 0);
@@ -367,14 +369,11 @@ TEST(bookkeeping_not_counted)
 	t_open(&b, 60, "/d/f0", O_RDONLY, 3, 8292);
 	t_rw(&b, 60, LFS_TR_READ, 3, 16384, -1, 8292);
 	t_fd(&b, 60, LFS_TR_CLOSE, 3, 0);
-	CHECK(tb_close(&b) == 0);
 	struct lfs_replay_opts o;
 	opts_quiet(&o);
 	o.verify = 1;
 	struct lfs_replay_result r;
-	struct lfs_err err;
-	int rc = lfs_replay_run(b.path, &o, &r, &err);
-	CHECK_MSG(rc == 0, "%s", err.msg);
+	TB_REPLAY(&b, &o, &r);
 	CHECK_EQ(r.setup_files, 40);
 	CHECK_MSG(r.mismatches == 0, "first: %s %s want %lld got %lld", r.mm[0].sys, r.mm[0].what,
 		  (long long)r.mm[0].want, (long long)r.mm[0].got);
@@ -439,14 +438,11 @@ TEST(data_trace_verify)
 	t_rw(&b, 70, LFS_TR_PREAD64, 3, 100, 0, 12);
 	t_rw(&b, 70, LFS_TR_PREAD64, 3, 100, 6, 6);
 	t_fd(&b, 70, LFS_TR_CLOSE, 3, 0);
-	CHECK(tb_close(&b) == 0);
 	struct lfs_replay_opts o;
 	opts_quiet(&o);
 	o.verify = 1;
 	struct lfs_replay_result r;
-	struct lfs_err err;
-	int rc = lfs_replay_run(b.path, &o, &r, &err);
-	CHECK_MSG(rc == 0, "%s", err.msg);
+	TB_REPLAY(&b, &o, &r);
 	CHECK_EQ(r.mismatches, 0);
 	CHECK_EQ(r.verify_reads, 2);
 	CHECK_EQ(r.verify_bytes, 18);
@@ -464,23 +460,19 @@ TEST(root_and_pid_filters)
 	t_rw(&b, 80, LFS_TR_READ, 4, 4096, -1, 2000);
 	t_open(&b, 81, "/home/u/proj/y", O_WRONLY | O_CREAT | O_TRUNC, 3, 0);
 	t_open(&b, 80, "/proc/self/status", O_RDONLY, 5, 0);
-	CHECK(tb_close(&b) == 0);
 	struct lfs_replay_opts o;
 	opts_quiet(&o);
 	o.root = "/home/u/proj";
 	o.pid = 80;
 	struct lfs_replay_result r;
-	struct lfs_err err;
-	int rc = lfs_replay_run(b.path, &o, &r, &err);
-	CHECK_MSG(rc == 0, "%s", err.msg);
+	TB_REPLAY(&b, &o, &r);
 	CHECK_EQ(r.replayed, 2);            /* open x, write x */
 	CHECK_EQ(r.out_of_scope, 4);
 	CHECK_EQ(r.mismatches, 0);
 	lfs_replay_result_free(&r);
 	/* without filters everything but /proc is replayed; /etc/passwd is set up */
 	opts_quiet(&o);
-	rc = lfs_replay_run(b.path, &o, &r, &err);
-	CHECK_MSG(rc == 0, "%s", err.msg);
+	REPLAY_OK(b.path, &o, &r);
 	CHECK_EQ(r.replayed, 5);
 	CHECK_EQ(r.out_of_scope, 1);
 	CHECK_EQ(r.setup_files, 1);
