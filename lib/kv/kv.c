@@ -660,6 +660,20 @@ static void wb_kick(struct lfs_kv *kv, struct wr *w)
 	kv->wb_started = w->off;
 }
 
+/* A batch record of total bytes went to w at w->off: counted, noted in
+ * the open group (if any), w advanced, writeback kicked. */
+static void batch_written(struct lfs_kv *kv, struct wr *w, size_t total)
+{
+	kv->st.file_bytes_written += total;
+	if (kv->grp_depth) {
+		if (!kv->grp_start)
+			kv->grp_start = w->off;
+		kv->grp_batches++;
+	}
+	w->off += total;
+	wb_kick(kv, w);
+}
+
 static int wr_flush(struct lfs_kv *kv, struct wr *w)
 {
 	if (w == &kv->log && kv->open_rec)
@@ -2799,16 +2813,9 @@ static int commit_buf(struct lfs_kv *kv, uint8_t *ops, size_t len, size_t count,
 			rc = r < 0 ? (int)r : -EIO;
 			goto werr;
 		}
-		kv->st.file_bytes_written += total;
 		pay = ops;
 		pay_off = w->off + BHDR;
-		if (kv->grp_depth) {
-			if (!kv->grp_start)
-				kv->grp_start = w->off;
-			kv->grp_batches++;
-		}
-		w->off += total;
-		wb_kick(kv, w);
+		batch_written(kv, w, total);
 	} else {
 		size_t plen = len;
 		uint32_t nops = (uint32_t)count;
@@ -2864,15 +2871,8 @@ static int commit_refs(struct lfs_kv *kv, struct lfs_kv_batch *b, int sync, stru
 				batch_payload_crc(b));
 	if ((rc = write_refs(kv, b, total - BHDR - plen, w->off)) != 0)
 		goto werr;
-	kv->st.file_bytes_written += total;
 	uint64_t pay_off = w->off + BHDR;
-	if (kv->grp_depth) {
-		if (!kv->grp_start)
-			kv->grp_start = w->off;
-		kv->grp_batches++;
-	}
-	w->off += total;
-	wb_kick(kv, w);
+	batch_written(kv, w, total);
 	kv->dirty = 1;
 	rc = apply_refs(kv, b, pay_off);
 	if (rc) {
