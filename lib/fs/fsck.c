@@ -1651,20 +1651,29 @@ static int salv_apply(struct salv *v, const uint8_t *p, const struct kv_ophdr *o
 	}
 }
 
+/* A zstd context and v->blk of at least len bytes for a block's raw
+ * operations (v->blkoff reset): 0 or -ENOMEM. */
+static int salv_blk_room(struct salv *v, size_t len)
+{
+	if (!v->dctx && !(v->dctx = ZSTD_createDCtx()))
+		return -ENOMEM;
+	if (v->blkcap < len) {
+		uint8_t *nb = realloc(v->blk, len);
+		if (!nb)
+			return -ENOMEM;
+		v->blk = nb;
+		v->blkcap = len;
+	}
+	v->blkoff = 0;
+	return 0;
+}
+
 /* Decompress the intact BLOCK operation at p into v->blk: 0, 1 when its
  * frame is bad, -ENOMEM. */
 static int salv_block_raw(struct salv *v, const uint8_t *p, const struct kv_ophdr *o)
 {
-	if (!v->dctx && !(v->dctx = ZSTD_createDCtx()))
+	if (salv_blk_room(v, o->vlen))
 		return -ENOMEM;
-	if (v->blkcap < o->vlen) {
-		uint8_t *nb = realloc(v->blk, o->vlen);
-		if (!nb)
-			return -ENOMEM;
-		v->blk = nb;
-		v->blkcap = o->vlen;
-	}
-	v->blkoff = 0;
 	size_t r = ZSTD_decompressDCtx(v->dctx, v->blk, o->vlen, p + sizeof *o, o->slen);
 	if (ZSTD_isError(r) || r != o->vlen)
 		return 1;
@@ -1719,16 +1728,8 @@ static int salv_block(struct salv *v, const uint8_t *p, const struct kv_ophdr *o
  * -ENOMEM or 0. */
 static int salv_block_names(struct salv *v, const uint8_t *p, const struct kv_ophdr *o)
 {
-	if (!v->dctx && !(v->dctx = ZSTD_createDCtx()))
+	if (salv_blk_room(v, o->vlen))
 		return -ENOMEM;
-	if (v->blkcap < o->vlen) {
-		uint8_t *nb = realloc(v->blk, o->vlen);
-		if (!nb)
-			return -ENOMEM;
-		v->blk = nb;
-		v->blkcap = o->vlen;
-	}
-	v->blkoff = 0;
 	ZSTD_DCtx_reset(v->dctx, ZSTD_reset_session_only);
 	/* fed in pieces, since a call that fails reports none of its output:
 	 * 512 bytes at a time, then again up to the failing piece and that one

@@ -199,6 +199,31 @@ static void dump(const struct lfs_fsck_report *r)
 		       r->v[i].fixed ? " [fixed]" : "");
 }
 
+/* fsck --repair ran without errors (r is kept for more checks) */
+static void check_repaired(struct lfs_fsck_report *r)
+{
+	CHECK_EQ(run_fsck(1, r), 0);
+	if (r->errors)
+		dump(r);
+	CHECK_EQ(r->errors, 0);
+}
+
+/* a read-only fsck finds nothing */
+static void check_clean(void)
+{
+	struct lfs_fsck_report r;
+	CHECK_EQ(run_fsck(0, &r), 0);
+	if (r.n)
+		dump(&r);
+	int n = (int)r.n;
+	lfs_fsck_report_free(&r);
+	CHECK_EQ(n, 0);
+}
+
+/* in a TEST: return from it when the check failed */
+#define CHECK_REPAIRED(r) do { check_repaired(r); if (t_cur.failed) return; } while (0)
+#define CHECK_CLEAN() do { check_clean(); if (t_cur.failed) return; } while (0)
+
 /* Every file of the tree except those named in skip is intact at its path. */
 static int tree_intact(const char *const *skip)
 {
@@ -385,11 +410,7 @@ TEST(orphan_to_lost_found)
 	CHECK_EQ(r.errors, 0);
 	CHECK(r.fixed >= 1);
 	lfs_fsck_report_free(&r);
-	CHECK_EQ(run_fsck(0, &r), 0);
-	if (r.n)
-		dump(&r);
-	CHECK_EQ(r.n, 0);
-	lfs_fsck_report_free(&r);
+	CHECK_CLEAN();
 	const char *skip[] = { "/d/e/c", NULL };
 	CHECK(tree_intact(skip));
 	struct img im;
@@ -478,17 +499,10 @@ TEST(bad_checksum_page)
 	CHECK_EQ(count(&r, LFS_FSCK_LOG), 1);   /* the batch's payload CRC too */
 	CHECK_EQ(r.n, 3);
 	lfs_fsck_report_free(&r);
-	CHECK_EQ(run_fsck(1, &r), 0);
-	if (r.errors)
-		dump(&r);
-	CHECK_EQ(r.errors, 0);
+	CHECK_REPAIRED(&r);
 	CHECK(r.compacted);
 	lfs_fsck_report_free(&r);
-	CHECK_EQ(run_fsck(0, &r), 0);
-	if (r.n)
-		dump(&r);
-	CHECK_EQ(r.n, 0);
-	lfs_fsck_report_free(&r);
+	CHECK_CLEAN();
 	const char *skip[] = { "/h", NULL };
 	CHECK(tree_intact(skip));
 	/* the damaged file went to lost+found, with a hole where the page was */
@@ -514,16 +528,9 @@ TEST(bad_checksum_dir_inode)
 	CHECK_EQ(count(&r, LFS_FSCK_BAD_RECORD), 1);
 	CHECK_EQ(first(&r, LFS_FSCK_BAD_RECORD)->ino, ino_e);
 	lfs_fsck_report_free(&r);
-	CHECK_EQ(run_fsck(1, &r), 0);
-	if (r.errors)
-		dump(&r);
-	CHECK_EQ(r.errors, 0);
+	CHECK_REPAIRED(&r);
 	lfs_fsck_report_free(&r);
-	CHECK_EQ(run_fsck(0, &r), 0);
-	if (r.n)
-		dump(&r);
-	CHECK_EQ(r.n, 0);
-	lfs_fsck_report_free(&r);
+	CHECK_CLEAN();
 	CHECK(tree_intact(NULL));   /* the directory was rebuilt in place */
 }
 
@@ -572,16 +579,9 @@ TEST(directory_cycle)
 	CHECK_EQ(count(&r, LFS_FSCK_NLINK), 1);   /* the root lost a subdirectory */
 	CHECK_EQ(r.n, 2);
 	lfs_fsck_report_free(&r);
-	CHECK_EQ(run_fsck(1, &r), 0);
-	if (r.errors)
-		dump(&r);
-	CHECK_EQ(r.errors, 0);
+	CHECK_REPAIRED(&r);
 	lfs_fsck_report_free(&r);
-	CHECK_EQ(run_fsck(0, &r), 0);
-	if (r.n)
-		dump(&r);
-	CHECK_EQ(r.n, 0);
-	lfs_fsck_report_free(&r);
+	CHECK_CLEAN();
 	/* the subtree hangs under lost+found, its files intact */
 	struct img im;
 	CHECK_EQ(img_open(&im, 0), 0);
@@ -619,11 +619,7 @@ TEST(misc_records)
 	CHECK_EQ(run_fsck(1, &r), 0);
 	CHECK_EQ(r.errors, 0);
 	lfs_fsck_report_free(&r);
-	CHECK_EQ(run_fsck(0, &r), 0);
-	if (r.n)
-		dump(&r);
-	CHECK_EQ(r.n, 0);
-	lfs_fsck_report_free(&r);
+	CHECK_CLEAN();
 	CHECK(tree_intact(NULL));
 }
 
@@ -640,10 +636,7 @@ TEST(superblock_and_root)
 	CHECK_EQ(count(&r, LFS_FSCK_SUPER), 1);
 	CHECK_EQ(count(&r, LFS_FSCK_ROOT), 1);
 	lfs_fsck_report_free(&r);
-	CHECK_EQ(run_fsck(1, &r), 0);
-	if (r.errors)
-		dump(&r);
-	CHECK_EQ(r.errors, 0);
+	CHECK_REPAIRED(&r);
 	lfs_fsck_report_free(&r);
 	CHECK_EQ(run_fsck(0, &r), 0);
 	if (r.n)
@@ -684,10 +677,7 @@ TEST(lost_found_name_taken)
 	img_close(&im);
 	raw_del_dentry(ino_e, "c");
 	struct lfs_fsck_report r;
-	CHECK_EQ(run_fsck(1, &r), 0);
-	if (r.errors)
-		dump(&r);
-	CHECK_EQ(r.errors, 0);
+	CHECK_REPAIRED(&r);
 	lfs_fsck_report_free(&r);
 	CHECK_EQ(run_fsck(0, &r), 0);
 	CHECK_EQ(r.n, 0);
@@ -714,10 +704,7 @@ TEST(superblock_and_page_damaged)
 	CHECK_EQ(count(&r, LFS_FSCK_SUPER), 1);
 	CHECK_EQ(count(&r, LFS_FSCK_BAD_RECORD), 1);
 	lfs_fsck_report_free(&r);
-	CHECK_EQ(run_fsck(1, &r), 0);
-	if (r.errors)
-		dump(&r);
-	CHECK_EQ(r.errors, 0);
+	CHECK_REPAIRED(&r);
 	lfs_fsck_report_free(&r);
 	CHECK_EQ(run_fsck(0, &r), 0);
 	if (r.n)
@@ -748,16 +735,9 @@ TEST(suspect_empty_file_to_lost_found)
 	CHECK_EQ(run_fsck(0, &r), 0);
 	CHECK_EQ(count(&r, LFS_FSCK_DAMAGED_FILE), 1);
 	lfs_fsck_report_free(&r);
-	CHECK_EQ(run_fsck(1, &r), 0);
-	if (r.errors)
-		dump(&r);
-	CHECK_EQ(r.errors, 0);
+	CHECK_REPAIRED(&r);
 	lfs_fsck_report_free(&r);
-	CHECK_EQ(run_fsck(0, &r), 0);
-	if (r.n)
-		dump(&r);
-	CHECK_EQ(r.n, 0);
-	lfs_fsck_report_free(&r);
+	CHECK_CLEAN();
 	const char *skip[] = { "/g", NULL };
 	CHECK(tree_intact(skip));
 	struct img im;
