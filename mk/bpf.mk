@@ -38,4 +38,4 @@ build/bpf/%.skel.h: build/bpf/%.bpf.o
 	else printf 'static const char %s_btf_kernel[] = "";\nstatic const unsigned char %s_btf[] = { 0 };\n' $$n $$n \
 	  >build/bpf/$*.btf.h.tmp; fi && mv build/bpf/$*.btf.h.tmp build/bpf/$*.btf.h
 
-.PRECIOUS: build/bpf/%.bpf.o
+.PRECIOUS: build/bpf/%.bpf.o build/bpf/%.skel.h
