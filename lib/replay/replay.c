@@ -32,6 +32,7 @@
  * before the capture without a snapshot) is counted as out of scope.
  */
 #include "replay/replay.h"
+#include "common/tsc.h"
 #include "trace/trace.h"
 
 #include <errno.h>
@@ -47,10 +48,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__x86_64__)
-#include <cpuid.h>
-#include <x86intrin.h>
-#endif
 
 
 
@@ -85,65 +82,6 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* Per-syscall latency clock: two reads per replayed event.  On x86-64 with
- * an invariant TSC it is the time-stamp counter (about a third of a
- * clock_gettime here), converted to ns with a rate measured against
- * CLOCK_MONOTONIC over the prescan and set-up (at least 1 ms); elsewhere
- * it is CLOCK_MONOTONIC itself. */
-struct lat_clock {
-	int tsc;                     /* 1: ticks are TSC, 0: ticks are ns */
-	uint64_t c0, t0;             /* calibration start */
-	double ns_per_tick;
-};
-
-static int tsc_invariant(void)
-{
-#if defined(__x86_64__)
-	unsigned a, b, c, d;
-	if (__get_cpuid(0x80000007, &a, &b, &c, &d))
-		return (d >> 8) & 1;
-#endif
-	return 0;
-}
-
-static inline uint64_t lat_ticks(const struct lat_clock *lc)
-{
-#if defined(__x86_64__)
-	if (lc->tsc)
-		return __rdtsc();
-#endif
-	(void)lc;
-	return now_ns();
-}
-
-static void lat_clock_start(struct lat_clock *lc)
-{
-	lc->tsc = tsc_invariant();
-	lc->ns_per_tick = 1.0;
-	lc->t0 = now_ns();
-	lc->c0 = lat_ticks(lc);
-}
-
-static void lat_clock_ready(struct lat_clock *lc)
-{
-	if (!lc->tsc)
-		return;
-	uint64_t t, c;
-	do {
-		t = now_ns();
-		c = lat_ticks(lc);
-	} while (t - lc->t0 < 1000000);
-	if (c > lc->c0)
-		lc->ns_per_tick = (double)(t - lc->t0) / (double)(c - lc->c0);
-	else
-		lc->tsc = 0;            /* a counter that did not move: use the clock */
-}
-
-static inline uint64_t lat_ns(const struct lat_clock *lc, uint64_t ticks)
-{
-	return lc->tsc ? (uint64_t)((double)ticks * lc->ns_per_tick) : ticks;
 }
 
 /* ---------------------------------------------------------------- content */
@@ -754,7 +692,6 @@ struct rp {
 	uint64_t next_sample_ts, sample_step;
 	size_t   samples_cap;
 	int      data_trace;
-	struct lat_clock lc;
 };
 
 static uint64_t rp_clock(void *arg)
@@ -2009,9 +1946,9 @@ static int replay_pass(struct rp *r, const char *path)
 			memset(x, 0, sizeof *x);
 			r->cur = x;
 		}
-		uint64_t t0 = lat_ticks(&r->lc);
+		uint64_t t0 = lfs_ticks();
 		int did = do_event(r, &ev, &c);
-		uint64_t t1 = lat_ticks(&r->lc);
+		uint64_t t1 = lfs_ticks();
 		r->cur = NULL;
 		if (did == 0) {
 			res->out_of_scope++;
@@ -2031,7 +1968,7 @@ static int replay_pass(struct rp *r, const char *path)
 			}
 			continue;
 		}
-		note_result(r, &ev, &c, lat_ns(&r->lc, t1 - t0));
+		note_result(r, &ev, &c, lfs_ticks_ns(t0, t1));
 		if (want_explain) {
 			struct lfs_replay_explain *x = &res->explain[res->nexplain++];
 			x->event = en;
@@ -2111,7 +2048,7 @@ int lfs_replay_run(const char *path, const struct lfs_replay_opts *o,
 	r.o = o;
 	r.res = res;
 	r.err = err;
-	lat_clock_start(&r.lc);
+	lfs_tsc_init();          /* per-syscall latencies: common/tsc.h */
 	snprintf(res->trace, sizeof res->trace, "%s", path);
 	res->nsys = LFS_REPLAY_MAX_SYS;
 	lfs_replay_fill_opts(res, o);
@@ -2213,7 +2150,6 @@ int lfs_replay_run(const char *path, const struct lfs_replay_opts *o,
 	if (o->explain)
 		lfs_set_event_hook(r.m, explain_hook, &r);
 
-	lat_clock_ready(&r.lc);
 	rc = replay_pass(&r, path);
 	lfs_set_event_hook(r.m, NULL, NULL);
 	if (rc < 0)
