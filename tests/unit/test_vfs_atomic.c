@@ -16,25 +16,7 @@
 
 #include "harness.h"
 #include "vfs/lightfs.h"
-
-static int count_cb(void *arg, const struct lfs_dirent *de)
-{
-	(void)de;
-	(*(int *)arg)++;
-	return 0;
-}
-
-static int entries(struct lfs_proc *p, const char *dir)
-{
-	int n = 0;
-	return lfs_readdir(p, dir, count_cb, &n) < 0 ? -1 : n;
-}
-
-static void fill(uint8_t *b, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		b[i] = (uint8_t)((i * 131u + seed * 7u) >> 3);
-}
+#include "test_vfs_img.h"
 
 static int copy_file(const char *from, const char *to)
 {

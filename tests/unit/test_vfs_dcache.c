@@ -390,13 +390,6 @@ static int unlink_odd_cb(void *arg, const struct lfs_dirent *de)
 	return 0;
 }
 
-static int count_cb(void *arg, const struct lfs_dirent *de)
-{
-	(void)de;
-	++*(int *)arg;
-	return 0;
-}
-
 TEST(readdir_fills_cache)
 {
 	char img[64], path[64];
