@@ -131,6 +131,14 @@ struct cdirs {
 };
 
 
+/* The two Bloom filter bits of (dir, name). */
+static void cd_bits(uint64_t dir, const char *name, size_t nlen, uint32_t *a, uint32_t *b)
+{
+	uint64_t h = dn_hash(dir, name, nlen);
+	*a = (uint32_t)h % CD_BLOOM_BITS;
+	*b = (uint32_t)(h >> 32) % CD_BLOOM_BITS;
+}
+
 static void cd_add(struct lfs_fs *fs, uint64_t dir)
 {
 	struct cdirs *c = fs->cd;
@@ -143,8 +151,8 @@ static void cd_name(struct lfs_fs *fs, uint64_t dir, const char *name, size_t nl
 	struct cdirs *c = fs->cd;
 	if (!c)
 		return;
-	uint64_t h = dn_hash(dir, name, nlen);
-	uint32_t a = (uint32_t)h % CD_BLOOM_BITS, b = (uint32_t)(h >> 32) % CD_BLOOM_BITS;
+	uint32_t a, b;
+	cd_bits(dir, name, nlen, &a, &b);
 	c->bloom[a / 64] |= 1ull << (a % 64);
 	c->bloom[b / 64] |= 1ull << (b % 64);
 }
@@ -155,8 +163,8 @@ static int cd_absent(const struct lfs_fs *fs, uint64_t dir, const char *name, si
 	const struct cdirs *c = fs->cd;
 	if (!c || !dir || c->dir[dir % CD_SLOTS] != dir)
 		return 0;
-	uint64_t h = dn_hash(dir, name, nlen);
-	uint32_t a = (uint32_t)h % CD_BLOOM_BITS, b = (uint32_t)(h >> 32) % CD_BLOOM_BITS;
+	uint32_t a, b;
+	cd_bits(dir, name, nlen, &a, &b);
 	return !(c->bloom[a / 64] >> (a % 64) & 1) || !(c->bloom[b / 64] >> (b % 64) & 1);
 }
 

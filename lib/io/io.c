@@ -58,7 +58,7 @@ struct req {
 	int more;
 	int keys_only;                         /* scan: [kl32 vl32 k], vl = value length */
 	int (*fn)(struct lfs_kv *kv, void *arg); void *arg;
-	struct lfs_err err;
+	struct lfs_err err;          /* last: get_tag clears what precedes it */
 };
 
 struct shm_hdr {
