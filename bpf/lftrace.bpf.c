@@ -366,6 +366,24 @@ __noinline __u64 iov_sum(__u64 u, __u64 cnt)
 	return sum;
 }
 
+/* One user path string at u into dst (LFT_PATH_MAX bytes): its length with
+ * the NUL; an unreadable one is empty (flag bad), a longer one cut (flag
+ * trunc), each noted in *fl. */
+static __always_inline long read_path(char *dst, __u64 u, __u32 bad, __u32 trunc, __u32 *fl)
+{
+	long n = bpf_probe_read_user_str(dst, LFT_PATH_MAX, (void *)u);
+	if (n <= 0) {
+		*fl |= bad;
+		dst[0] = 0;
+		return 1;
+	}
+	if (n >= LFT_PATH_MAX) {
+		*fl |= trunc;
+		return LFT_PATH_MAX;
+	}
+	return n;
+}
+
 /* Path 1 (user string at u1, if has & 1) and path 2 (u2, has & 2) into
  * ep->p, packed, each NUL-terminated (empty if absent or unreadable).
  * Returns their length with the NULs | LFT_F_* flags << 16; 0 if ep is
@@ -377,32 +395,14 @@ __noinline __u32 read_paths(struct lft_event_paths *ep, __u64 u1, __u64 u2, __u3
 	__u32 fl = 0;
 	long n1 = 1, n2 = 1;
 	ep->p[0] = 0;
-	if (has & 1) {
-		n1 = bpf_probe_read_user_str(ep->p, LFT_PATH_MAX, (void *)u1);
-		if (n1 <= 0) {
-			fl |= LFT_F_BAD1;
-			ep->p[0] = 0;
-			n1 = 1;
-		} else if (n1 >= LFT_PATH_MAX) {
-			fl |= LFT_F_TRUNC1;
-			n1 = LFT_PATH_MAX;
-		}
-	}
+	if (has & 1)
+		n1 = read_path(ep->p, u1, LFT_F_BAD1, LFT_F_TRUNC1, &fl);
 	if (n1 < 1 || n1 > LFT_PATH_MAX)
 		return 0;
 	char *q2 = ep->p + n1;
 	*q2 = 0;
-	if (has & 2) {
-		n2 = bpf_probe_read_user_str(q2, LFT_PATH_MAX, (void *)u2);
-		if (n2 <= 0) {
-			fl |= LFT_F_BAD2;
-			*q2 = 0;
-			n2 = 1;
-		} else if (n2 >= LFT_PATH_MAX) {
-			fl |= LFT_F_TRUNC2;
-			n2 = LFT_PATH_MAX;
-		}
-	}
+	if (has & 2)
+		n2 = read_path(q2, u2, LFT_F_BAD2, LFT_F_TRUNC2, &fl);
 	if (n2 < 1 || n2 > LFT_PATH_MAX)
 		return 0;
 	return (__u32)(n1 + n2) | fl << 16;
