@@ -32,6 +32,7 @@
  */
 #include "cli.h"
 #include "image.h"
+#include "cp_pre.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -257,6 +258,7 @@ struct cpx {
 	struct imap links;         /* source (dev, ino) → first copy (hard links) */
 	struct imap dirs;          /* source directories entered (loop check) */
 	struct imap made;          /* image → same image: directories this copy made */
+	struct pre *pre;           /* host source: its reader thread (cp_pre.h), or NULL */
 	mode_t umask;
 	int root;
 	uint32_t uid, gid;         /* getuid()/getgid(): the owner of files the engine creates */
@@ -544,6 +546,11 @@ struct node {
 	struct xst st;
 	int dfd;                   /* host: the directory fd the name is relative to */
 	const char *name;          /* host: the name */
+	/* from the reader thread (x->pre): */
+	int pre_open;              /* its END / LEAVE not taken yet */
+	uint32_t depth;            /* its records' depth */
+	int link_err;              /* a symlink: readlink failed */
+	char *target;              /* a symlink's target */
 };
 
 /* Open the source entry (host: name relative to dfd; image: x->s.path).
@@ -553,6 +560,34 @@ static int src_open(struct cpx *x, int dfd, const char *name, unsigned char dtyp
 	n->fd = -1;
 	n->dfd = dfd;
 	n->name = name;
+	n->pre_open = 0;
+	n->target = NULL;
+	if (x->pre) {
+		/* the reader thread opened and read it already: its ENTRY is
+		 * next in the stream (the walk goes in the same order) */
+		const struct pre_rec *r = pre_peek(x->pre);
+		if (!r || r->kind != PRE_ENTRY || strcmp(pre_name(r), name)) {
+			x->stop = 1;       /* cannot happen: the stream is out of step */
+			return fail(x, &x->s, -EIO, "reader thread out of step with the copy");
+		}
+		int err = r->err;
+		n->depth = r->depth;
+		if (err && !(r->flags & PRE_F_LINK)) {
+			pre_pop(x->pre);
+			return fail(x, &x->s, err, NULL);
+		}
+		xst_host(&n->st, &r->st);
+		n->pre_open = (r->flags & (PRE_F_DATA | PRE_F_DIR)) != 0;
+		if (r->flags & PRE_F_LINK) {
+			n->link_err = err;
+			if (!err && !(n->target = strdup(pre_target(r)))) {
+				pre_pop(x->pre);
+				return fail(x, NULL, -ENOMEM, NULL);
+			}
+		}
+		pre_pop(x->pre);
+		return 0;
+	}
 	if (x->s.stdio) {
 		struct stat st;
 		if (fstat(0, &st))
@@ -592,40 +627,17 @@ static int src_open(struct cpx *x, int dfd, const char *name, unsigned char dtyp
 		return 0;
 	}
 	struct stat st;
-	int nofollow = x->o.deref ? 0 : O_NOFOLLOW;
-	if (dtype == DT_REG || dtype == DT_DIR) {
-		int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | nofollow);
-		if (fd >= 0) {
-			if (fstat(fd, &st)) {
-				int e = errno;
-				close(fd);
-				return fail(x, &x->s, -e, NULL);
-			}
-			xst_host(&n->st, &st);
-			if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
-				n->fd = fd;
-				return 0;
-			}
-			close(fd);
-			return 0;
-		}
-		if (errno != ELOOP)
-			return fail(x, &x->s, -errno, NULL);
-	}
-	if (fstatat(dfd, name, &st, x->o.deref ? 0 : AT_SYMLINK_NOFOLLOW))
-		return fail(x, &x->s, -errno, NULL);
+	int rc = pre_host_open(dfd, name, dtype, x->o.deref, &st, &n->fd);
+	if (rc < 0)
+		return fail(x, &x->s, rc, NULL);
 	xst_host(&n->st, &st);
-	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
-		int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | nofollow);
-		if (fd < 0)
-			return fail(x, &x->s, -errno, NULL);
-		n->fd = fd;
-	}
 	return 0;
 }
 
 static void src_close(struct cpx *x, struct node *n)
 {
+	free(n->target);
+	n->target = NULL;
 	if (n->fd < 0 || x->s.stdio)
 		return;
 	if (x->s.im) {
@@ -695,6 +707,17 @@ static int src_list(struct cpx *x, struct node *n, struct names *nm)
 static int src_readlink(struct cpx *x, struct node *n, char *buf, size_t cap)
 {
 	ssize_t l;
+	if (x->pre) {
+		if (n->link_err == -ENAMETOOLONG)
+			return fail(x, &x->s, -ENAMETOOLONG, "symlink target too long");
+		if (n->link_err)
+			return fail(x, &x->s, n->link_err, NULL);
+		l = (ssize_t)strlen(n->target);
+		if ((size_t)l >= cap - 1)
+			return fail(x, &x->s, -ENAMETOOLONG, "symlink target too long");
+		memcpy(buf, n->target, (size_t)l + 1);
+		return 0;
+	}
 	if (x->s.im) {
 		l = lfs_readlink(x->s.im->proc, x->s.path.s, buf, cap - 1);
 	} else {
@@ -708,6 +731,41 @@ static int src_readlink(struct cpx *x, struct node *n, char *buf, size_t cap)
 		return fail(x, &x->s, -ENAMETOOLONG, "symlink target too long");
 	buf[l] = 0;
 	return 0;
+}
+
+/* The bytes of a host file read by the reader thread (its DATA records,
+ * each at its offset, up to its END) to dst, which is empty.  Returns 0,
+ * or < 0 with *on_dst saying which side failed. */
+static int copy_pre(struct cpx *x, struct node *n, struct xf *dst, int *on_dst)
+{
+	*on_dst = 0;
+	for (;;) {
+		if (interrupted(x))
+			return LFS_E_CANCELED;
+		const struct pre_rec *r = pre_peek(x->pre);
+		if (!r || r->depth != n->depth || (r->kind != PRE_DATA && r->kind != PRE_END)) {
+			x->stop = 1;
+			return -EIO;   /* cannot happen: the stream is out of step */
+		}
+		if (r->kind == PRE_END) {
+			int rc = r->err;
+			uint64_t size = r->off;
+			int trunc = r->flags & PRE_F_SPARSE;
+			pre_pop(x->pre);
+			n->pre_open = 0;
+			if (rc == 0 && trunc && (rc = xf_truncate(dst, size)) < 0)
+				*on_dst = 1;
+			return rc;
+		}
+		int rc = xf_write(dst, r->data, r->dlen, r->off);
+		if (rc < 0) {
+			*on_dst = 1;
+			return rc;
+		}
+		x->done_bytes += r->dlen;
+		pre_pop(x->pre);
+		bar_draw(x, 0);
+	}
 }
 
 /* ---------------------------------------------------------------- destination side */
@@ -969,7 +1027,7 @@ static int copy_file(struct cpx *x, struct node *n, int ddfd, const char *dname)
 		return rc;
 	struct xf in = { x->s.im, n->fd, 0, 0 };
 	int on_dst = 0;
-	rc = copy_bytes(x, &in, &out, st, x->s.stdio, &on_dst);
+	rc = x->pre ? copy_pre(x, n, &out, &on_dst) : copy_bytes(x, &in, &out, st, x->s.stdio, &on_dst);
 	if (rc < 0) {
 		if (rc != LFS_E_CANCELED)
 			fail(x, on_dst ? &x->d : &x->s, rc, "%s%s", on_dst ? "write: " : "read: ",
@@ -1171,6 +1229,37 @@ static int dst_mkdir(struct cpx *x, int ddfd, const char *dname, const struct xs
 	return fd;
 }
 
+/* Copy one entry NAME of the source directory n into the destination
+ * directory (dfd / x->d.path).  Returns -1 when the entry was refused
+ * before it was opened (its name), else 0. */
+static int copy_child(struct cpx *x, struct node *n, int dfd, const char *name, unsigned char type)
+{
+	size_t ss, ds;
+	if (!safe_name(name)) {
+		/* never used as a path: report it escaped */
+		char esc[1100];
+		size_t o = 0;
+		for (const unsigned char *p = (const unsigned char *)name; *p && o < sizeof esc - 5; p++)
+			o += (size_t)snprintf(esc + o, sizeof esc - o, (*p < 0x20 || *p == 0x7f) ? "\\x%02x" : "%c", *p);
+		fail(x, &x->s, LFS_E_UNSAFE, "unsafe entry name \"%s\" (empty, \".\", \"..\" or "
+		     "containing '/'); refused", esc);
+		return -1;
+	}
+	if (pb_push(&x->s.path, name, &ss) < 0) {
+		fail(x, &x->s, -ENAMETOOLONG, NULL);
+		return -1;
+	}
+	if (pb_push(&x->d.path, name, &ds) < 0) {
+		pb_pop(&x->s.path, ss);
+		fail(x, &x->d, -ENAMETOOLONG, NULL);
+		return -1;
+	}
+	copy_node(x, n->fd, name, type, dfd, name, 0);
+	pb_pop(&x->s.path, ss);
+	pb_pop(&x->d.path, ds);
+	return 0;
+}
+
 static int copy_dir(struct cpx *x, struct node *n, int ddfd, const char *dname, int top)
 {
 	struct xst *st = &n->st;
@@ -1210,34 +1299,46 @@ static int copy_dir(struct cpx *x, struct node *n, int ddfd, const char *dname, 
 		x->d_imgdir = lfs_open(x->d.im->proc, x->d.path.s,
 				       O_RDONLY | O_DIRECTORY | (top ? 0 : O_NOFOLLOW), 0);
 	struct names nm = { 0 };
-	int rc = src_list(x, n, &nm);
-	for (size_t off = 0; rc == 0 && off < nm.len && !interrupted(x);) {
-		unsigned char type = (unsigned char)nm.buf[off];
-		const char *name = nm.buf + off + 1;
-		off += strlen(name) + 2;
-		size_t ss, ds;
-		if (!safe_name(name)) {
-			/* never used as a path: report it escaped */
-			char esc[1100];
-			size_t o = 0;
-			for (const unsigned char *p = (const unsigned char *)name; *p && o < sizeof esc - 5; p++)
-				o += (size_t)snprintf(esc + o, sizeof esc - o, (*p < 0x20 || *p == 0x7f) ? "\\x%02x" : "%c", *p);
-			fail(x, &x->s, LFS_E_UNSAFE, "unsafe entry name \"%s\" (empty, \".\", \"..\" or "
-			     "containing '/'); refused", esc);
-			continue;
+	int rc = 0;
+	if (x->pre) {
+		/* the entries come from the reader thread, up to the
+		 * directory's LEAVE (which says whether listing it failed) */
+		for (;;) {
+			if (interrupted(x))
+				break;
+			const struct pre_rec *r = pre_peek(x->pre);
+			if (!r || !((r->kind == PRE_ENTRY && r->depth == n->depth + 1) ||
+				    (r->kind == PRE_LEAVE && r->depth == n->depth))) {
+				x->stop = 1;   /* cannot happen: the stream is out of step */
+				rc = fail(x, &x->s, -EIO, "reader thread out of step with the copy");
+				break;
+			}
+			if (r->kind == PRE_LEAVE) {
+				int err = r->err;
+				pre_pop(x->pre);
+				n->pre_open = 0;
+				if (err)
+					rc = fail(x, &x->s, err, NULL);
+				break;
+			}
+			char name[NAME_MAX + 1];
+			if (r->namelen > NAME_MAX) {
+				pre_skip_entry(x->pre);
+				fail(x, &x->s, -ENAMETOOLONG, NULL);
+				continue;
+			}
+			memcpy(name, pre_name(r), (size_t)r->namelen + 1);
+			if (copy_child(x, n, dfd, name, DT_UNKNOWN) < 0)
+				pre_skip_entry(x->pre);
 		}
-		if (pb_push(&x->s.path, name, &ss) < 0) {
-			fail(x, &x->s, -ENAMETOOLONG, NULL);
-			continue;
+	} else {
+		rc = src_list(x, n, &nm);
+		for (size_t off = 0; rc == 0 && off < nm.len && !interrupted(x);) {
+			unsigned char type = (unsigned char)nm.buf[off];
+			const char *name = nm.buf + off + 1;
+			off += strlen(name) + 2;
+			copy_child(x, n, dfd, name, type);
 		}
-		if (pb_push(&x->d.path, name, &ds) < 0) {
-			pb_pop(&x->s.path, ss);
-			fail(x, &x->d, -ENAMETOOLONG, NULL);
-			continue;
-		}
-		copy_node(x, n->fd, name, type, dfd, name, 0);
-		pb_pop(&x->s.path, ss);
-		pb_pop(&x->d.path, ds);
 	}
 	free(nm.buf);
 	if (x->d_imgdir >= 0)
@@ -1291,6 +1392,10 @@ static int copy_node(struct cpx *x, int sdfd, const char *sname, unsigned char d
 			  "a socket" : "a device file");
 	}
 	bar_draw(x, 0);
+	/* what of it the copy did not take (a directory refused, a file
+	 * made a hard link or not replaced, a failed write) is skipped */
+	if (x->pre && n.pre_open && !x->stop)
+		pre_skip_to(x->pre, n.depth);
 	src_close(x, &n);
 	return rc;
 }
@@ -1440,8 +1545,16 @@ static int copy_arg(struct cpx *x, const struct lfs_ipath *sp, const struct lfs_
 		if (!*dname)
 			snprintf(dname, sizeof dname, ".");   /* "/" itself */
 	}
-	if (dim)
-		return copy_node(x, sdfd, sname, DT_UNKNOWN, -1, dname, 1);
+	if (dim) {
+		/* a host source: its reader thread opens and reads ahead while
+		 * this one builds the image (without a thread: read here) */
+		if (!sim && !x->s.stdio)
+			x->pre = pre_start(sdfd, sname, x->o.recursive, x->o.deref, CP_BUF);
+		int rc = copy_node(x, sdfd, sname, DT_UNKNOWN, -1, dname, 1);
+		pre_stop(x->pre);
+		x->pre = NULL;
+		return rc;
+	}
 	/* host destination: names hang from the parent directory's fd (the
 	 * user's own path, followed as given) */
 	int pfd = open(dparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

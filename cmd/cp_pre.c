@@ -1,0 +1,552 @@
+/*
+ * cmd/cp_pre.c — the reader thread of `lightfs cp` for host sources (see
+ * cp_pre.h for the record stream).
+ *
+ * The ring: one byte buffer, records written back to back by the reader
+ * (the producer) and taken in order by cp (the consumer); a record that
+ * does not fit before the end of the buffer is preceded by a WRAP record
+ * filling the rest.  head (bytes published) and tail (bytes released) only
+ * grow; each side keeps its own position and publishes it atomically.
+ *
+ * Waking: a side that finds nothing to do (the consumer no record, the
+ * producer no room) sets its wait flag and sleeps on the mutex's condition.
+ * The other side wakes it only once there is a batch to do (PRE_BATCH
+ * records or PRE_BATCH_BYTES published; a quarter of the ring released),
+ * or when it is about to sleep itself, or at the end: on a shared 2-core
+ * machine a wakeup per record would cost more than the reading saves.
+ * Flag and position are both sequentially consistent (a store of one then
+ * a load of the other on each side), so a wakeup is never lost.
+ */
+#include "cp_pre.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PRE_RING        (8u << 20)
+#define PRE_BATCH       16
+#define PRE_BATCH_BYTES (512u << 10)
+#define HDR             offsetof(struct pre_rec, data)
+#define ALIGN8(n)       (((n) + 7) & ~(size_t)7)
+
+struct anc { dev_t dev; ino_t ino; };
+
+struct pre {
+	char *ring;
+	size_t cap;
+	_Atomic uint64_t head, tail;
+	_Atomic int cons_wait, prod_wait, done, stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_cons, cv_prod;
+	pthread_t th;
+	/* consumer's own */
+	uint64_t c_pos, c_head;
+	/* producer's own */
+	uint64_t p_pos, p_tail;
+	unsigned p_batch;
+	uint64_t p_batch_from;
+	/* the walk */
+	int dfd;
+	char *name;
+	int recursive, deref;
+	size_t chunk;
+	struct anc *anc;
+	size_t nanc, canc;
+};
+
+/* ---------------------------------------------------------------- host side */
+
+int pre_host_open(int dfd, const char *name, unsigned char dtype, int deref,
+		  struct stat *st, int *fdp)
+{
+	int nofollow = deref ? 0 : O_NOFOLLOW;
+	*fdp = -1;
+	if (dtype == DT_REG || dtype == DT_DIR) {
+		int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | nofollow);
+		if (fd >= 0) {
+			if (fstat(fd, st)) {
+				int e = errno;
+				close(fd);
+				return -e;
+			}
+			if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))
+				*fdp = fd;
+			else
+				close(fd);
+			return 0;
+		}
+		if (errno != ELOOP)
+			return -errno;
+	}
+	if (fstatat(dfd, name, st, deref ? 0 : AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
+		int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | nofollow);
+		if (fd < 0)
+			return -errno;
+		*fdp = fd;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- producer */
+
+static void wake_cons(struct pre *p)
+{
+	pthread_mutex_lock(&p->mu);
+	pthread_cond_signal(&p->cv_cons);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Publish what was written; wake a waiting consumer once a batch is there
+ * (or always when flush). */
+static void publish(struct pre *p, int flush)
+{
+	atomic_store(&p->head, p->p_pos);
+	p->p_batch++;
+	if (atomic_load(&p->cons_wait) &&
+	    (flush || p->p_batch >= PRE_BATCH || p->p_pos - p->p_batch_from >= PRE_BATCH_BYTES)) {
+		p->p_batch = 0;
+		p->p_batch_from = p->p_pos;
+		wake_cons(p);
+	}
+}
+
+/* Room for a record of n bytes (8-aligned), contiguous; NULL when stopped. */
+static struct pre_rec *reserve(struct pre *p, size_t n)
+{
+	if (atomic_load_explicit(&p->stop, memory_order_relaxed))
+		return NULL;
+	size_t pos = (size_t)(p->p_pos % p->cap), need = n;
+	if (p->cap - pos < n)
+		need += p->cap - pos;          /* the WRAP filling the rest */
+	while (p->cap - (size_t)(p->p_pos - p->p_tail) < need) {
+		p->p_tail = atomic_load(&p->tail);
+		if (p->cap - (size_t)(p->p_pos - p->p_tail) >= need)
+			break;
+		if (atomic_load(&p->stop))
+			return NULL;
+		/* the consumer works through what is there first */
+		if (atomic_load(&p->cons_wait)) {
+			p->p_batch_from = p->p_pos;
+			p->p_batch = 0;
+			wake_cons(p);
+		}
+		pthread_mutex_lock(&p->mu);
+		atomic_store(&p->prod_wait, 1);
+		p->p_tail = atomic_load(&p->tail);
+		if (p->cap - (size_t)(p->p_pos - p->p_tail) < need && !atomic_load(&p->stop))
+			pthread_cond_wait(&p->cv_prod, &p->mu);
+		atomic_store(&p->prod_wait, 0);
+		pthread_mutex_unlock(&p->mu);
+	}
+	if (p->cap - pos < n) {
+		struct pre_rec *w = (struct pre_rec *)(p->ring + pos);
+		w->len = (uint32_t)(p->cap - pos);
+		w->kind = PRE_WRAP;
+		p->p_pos += p->cap - pos;
+		pos = 0;
+	}
+	struct pre_rec *r = (struct pre_rec *)(p->ring + pos);
+	memset(r, 0, HDR);
+	return r;
+}
+
+static int commit(struct pre *p, struct pre_rec *r, size_t n, int flush)
+{
+	r->len = (uint32_t)ALIGN8(n);
+	p->p_pos += r->len;
+	publish(p, flush);
+	return 0;
+}
+
+static int emit(struct pre *p, enum pre_kind kind, uint32_t depth, int err, uint64_t off,
+		unsigned flags)
+{
+	struct pre_rec *r = reserve(p, ALIGN8(HDR));
+	if (!r)
+		return -1;
+	r->kind = (uint8_t)kind;
+	r->flags = (uint8_t)flags;
+	r->depth = depth;
+	r->err = err;
+	r->off = off;
+	return commit(p, r, HDR, 0);
+}
+
+static int emit_entry(struct pre *p, uint32_t depth, const char *name, int err,
+		      const struct stat *st, unsigned flags, const char *target, size_t tlen)
+{
+	size_t nl = strlen(name);
+	if (nl > UINT16_MAX)
+		nl = UINT16_MAX;           /* cannot come from a directory (NAME_MAX) */
+	size_t n = HDR + nl + 1 + (target ? tlen + 1 : 0);
+	struct pre_rec *r = reserve(p, ALIGN8(n));
+	if (!r)
+		return -1;
+	r->kind = PRE_ENTRY;
+	r->flags = (uint8_t)flags;
+	r->namelen = (uint16_t)nl;
+	r->depth = depth;
+	r->err = err;
+	if (st)
+		r->st = *st;
+	memcpy(r->data, name, nl);
+	r->data[nl] = 0;
+	if (target) {
+		memcpy(r->data + nl + 1, target, tlen);
+		r->data[nl + 1 + tlen] = 0;
+		r->dlen = (uint32_t)tlen;
+	}
+	return commit(p, r, n, 0);
+}
+
+/* One read into a DATA record at off (pread when sparse, else read at the
+ * file position): returns the bytes read (0 at EOF, nothing emitted),
+ * -errno, or -ECANCELED when stopped. */
+static ssize_t data_rec(struct pre *p, int fd, size_t want, uint64_t off, int positional,
+			uint32_t depth)
+{
+	struct pre_rec *r = reserve(p, ALIGN8(HDR + want));
+	if (!r)
+		return -ECANCELED;
+	ssize_t got;
+	do
+		got = positional ? pread(fd, r->data, want, (off_t)off) : read(fd, r->data, want);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return -errno;
+	if (got == 0)
+		return 0;              /* reserved, not committed: reused by the next record */
+	r->kind = PRE_DATA;
+	r->depth = depth;
+	r->dlen = (uint32_t)got;
+	r->off = off;
+	commit(p, r, HDR + (size_t)got, 0);
+	return got;
+}
+
+/* The bytes of a regular file, as cp's copy loop reads them: a file with
+ * fewer bytes stored than its size has holes, and only its data extents
+ * are read (SEEK_DATA/SEEK_HOLE); else read until EOF (a short read that
+ * reaches the known size is the end). */
+static int stream(struct pre *p, int fd, const struct stat *st, uint32_t depth)
+{
+	uint64_t size = (uint64_t)st->st_size;
+	int sparse = S_ISREG(st->st_mode) && size > 0 && (uint64_t)st->st_blocks * 512 < size;
+	if (sparse) {
+		uint64_t off = 0;
+		while (off < size) {
+			off_t d = lseek(fd, (off_t)off, SEEK_DATA);
+			if (d < 0 && errno == ENXIO)
+				break;
+			if (d < 0) {
+				sparse = 0;    /* no SEEK_DATA here: a plain copy */
+				break;
+			}
+			off_t h = lseek(fd, d, SEEK_HOLE);
+			if (h < 0)
+				h = (off_t)size;
+			for (uint64_t q = (uint64_t)d; q < (uint64_t)h;) {
+				size_t want = (uint64_t)h - q < p->chunk ? (size_t)((uint64_t)h - q) : p->chunk;
+				ssize_t got = data_rec(p, fd, want, q, 1, depth);
+				if (got == -ECANCELED)
+					return -1;
+				if (got < 0)
+					return emit(p, PRE_END, depth, (int)got, 0, 0);
+				if (got == 0) {
+					h = (off_t)q;  /* shrank meanwhile */
+					break;
+				}
+				q += (uint64_t)got;
+			}
+			off = (uint64_t)h;
+		}
+		if (sparse)
+			return emit(p, PRE_END, depth, 0, size, PRE_F_SPARSE);
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			return emit(p, PRE_END, depth, -EIO, 0, 0);
+	}
+	uint64_t total = 0;
+	for (;;) {
+		size_t want = p->chunk;
+		if (size >= total && size - total < p->chunk)
+			want = (size_t)(size - total) + 1;   /* EOF seen without a second read */
+		ssize_t got = data_rec(p, fd, want, total, 0, depth);
+		if (got == -ECANCELED)
+			return -1;
+		if (got < 0)
+			return emit(p, PRE_END, depth, (int)got, 0, 0);
+		if (got == 0)
+			break;
+		total += (uint64_t)got;
+		if ((size_t)got < want && total == size)
+			break;
+	}
+	return emit(p, PRE_END, depth, 0, 0, 0);
+}
+
+/* Names of a directory, whole (cp copies none before all are read). */
+struct names { char *buf; size_t len, cap; };
+
+static int list_dir(int fd, struct names *nm)
+{
+	int dfd = dup(fd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		int e = errno;
+		if (dfd >= 0)
+			close(dfd);
+		return -e;
+	}
+	struct dirent *de;
+	int rc = 0;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		size_t l = strlen(de->d_name) + 2;
+		if (nm->len + l > nm->cap) {
+			size_t nc = nm->cap ? nm->cap * 2 : 4096;
+			while (nc < nm->len + l)
+				nc *= 2;
+			char *nb = realloc(nm->buf, nc);
+			if (!nb) {
+				rc = -ENOMEM;
+				break;
+			}
+			nm->buf = nb;
+			nm->cap = nc;
+		}
+		nm->buf[nm->len] = (char)de->d_type;
+		memcpy(nm->buf + nm->len + 1, de->d_name, l - 1);
+		nm->len += l;
+		errno = 0;
+	}
+	if (!rc && errno)
+		rc = -errno;
+	closedir(d);
+	return rc;
+}
+
+static int anc_has(const struct pre *p, const struct stat *st)
+{
+	for (size_t i = 0; i < p->nanc; i++)
+		if (p->anc[i].dev == st->st_dev && p->anc[i].ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+/* Walk one entry: its records, then (a directory) its entries'.  Returns
+ * -1 when stopped. */
+static int walk(struct pre *p, int dfd, const char *name, unsigned char dtype, uint32_t depth)
+{
+	if (atomic_load(&p->stop))
+		return -1;
+	struct stat st;
+	int fd;
+	int err = pre_host_open(dfd, name, dtype, p->deref, &st, &fd);
+	if (err)
+		return emit_entry(p, depth, name, err, NULL, 0, NULL, 0);
+	if (S_ISLNK(st.st_mode)) {
+		char t[PATH_MAX + 1];
+		ssize_t l = readlinkat(dfd, name, t, sizeof t - 1);
+		int lerr = l < 0 ? -errno : (size_t)l >= sizeof t - 1 ? -ENAMETOOLONG : 0;
+		if (lerr)
+			l = 0;
+		return emit_entry(p, depth, name, lerr, &st, PRE_F_LINK, t, (size_t)l);
+	}
+	if (S_ISREG(st.st_mode)) {
+		int rc = emit_entry(p, depth, name, 0, &st, PRE_F_DATA, NULL, 0);
+		if (rc == 0)
+			rc = stream(p, fd, &st, depth);
+		close(fd);
+		return rc;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return emit_entry(p, depth, name, 0, &st, 0, NULL, 0);
+	/* a directory: listed (with -r, unless it is its own ancestor through
+	 * -L: cp refuses that), then its entries, then LEAVE */
+	struct names nm = { 0 };
+	int lerr = 0, rc;
+	int walk_it = p->recursive && !(p->deref && anc_has(p, &st));
+	if (walk_it)
+		lerr = list_dir(fd, &nm);
+	rc = emit_entry(p, depth, name, 0, &st, PRE_F_DIR, NULL, 0);
+	if (rc == 0 && walk_it && !lerr) {
+		if (p->nanc == p->canc) {
+			size_t nc = p->canc ? p->canc * 2 : 16;
+			struct anc *na = realloc(p->anc, nc * sizeof *na);
+			if (!na)
+				lerr = -ENOMEM;
+			else {
+				p->anc = na;
+				p->canc = nc;
+			}
+		}
+		if (!lerr) {
+			p->anc[p->nanc++] = (struct anc){ st.st_dev, st.st_ino };
+			for (size_t off = 0; rc == 0 && off < nm.len;) {
+				unsigned char type = (unsigned char)nm.buf[off];
+				const char *n = nm.buf + off + 1;
+				off += strlen(n) + 2;
+				rc = walk(p, fd, n, type, depth + 1);
+			}
+			p->nanc--;
+		}
+	}
+	free(nm.buf);
+	close(fd);
+	if (rc == 0)
+		rc = emit(p, PRE_LEAVE, depth, lerr, 0, 0);
+	return rc;
+}
+
+static void *reader(void *arg)
+{
+	struct pre *p = arg;
+	walk(p, p->dfd, p->name, DT_UNKNOWN, 0);
+	atomic_store(&p->done, 1);
+	publish(p, 1);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- consumer */
+
+struct pre *pre_start(int dfd, const char *name, int recursive, int deref, size_t chunk)
+{
+	struct pre *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->cap = PRE_RING;
+	/* the largest record (a chunk of data) must fit a few times over */
+	if (chunk > p->cap / 4)
+		chunk = p->cap / 4;
+	p->chunk = chunk;
+	p->ring = malloc(p->cap);
+	p->name = strdup(name);
+	p->dfd = dfd;
+	p->recursive = recursive;
+	p->deref = deref;
+	if (!p->ring || !p->name || pthread_mutex_init(&p->mu, NULL)) {
+		free(p->ring);
+		free(p->name);
+		free(p);
+		return NULL;
+	}
+	pthread_cond_init(&p->cv_cons, NULL);
+	pthread_cond_init(&p->cv_prod, NULL);
+	if (pthread_create(&p->th, NULL, reader, p)) {
+		pthread_cond_destroy(&p->cv_cons);
+		pthread_cond_destroy(&p->cv_prod);
+		pthread_mutex_destroy(&p->mu);
+		free(p->ring);
+		free(p->name);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+const struct pre_rec *pre_peek(struct pre *p)
+{
+	for (;;) {
+		if (p->c_pos == p->c_head) {
+			p->c_head = atomic_load(&p->head);
+			if (p->c_pos == p->c_head) {
+				if (atomic_load(&p->done)) {
+					p->c_head = atomic_load(&p->head);
+					if (p->c_pos == p->c_head)
+						return NULL;
+					continue;
+				}
+				/* give the reader all the room there is, then wait */
+				atomic_store(&p->tail, p->c_pos);
+				if (atomic_load(&p->prod_wait)) {
+					pthread_mutex_lock(&p->mu);
+					pthread_cond_signal(&p->cv_prod);
+					pthread_mutex_unlock(&p->mu);
+				}
+				pthread_mutex_lock(&p->mu);
+				atomic_store(&p->cons_wait, 1);
+				p->c_head = atomic_load(&p->head);
+				if (p->c_pos == p->c_head && !atomic_load(&p->done))
+					pthread_cond_wait(&p->cv_cons, &p->mu);
+				atomic_store(&p->cons_wait, 0);
+				pthread_mutex_unlock(&p->mu);
+				continue;
+			}
+		}
+		struct pre_rec *r = (struct pre_rec *)(p->ring + p->c_pos % p->cap);
+		if (r->kind == PRE_WRAP) {
+			p->c_pos += r->len;
+			continue;
+		}
+		return r;
+	}
+}
+
+void pre_pop(struct pre *p)
+{
+	const struct pre_rec *r = (const struct pre_rec *)(p->ring + p->c_pos % p->cap);
+	p->c_pos += r->len;
+	uint64_t t = atomic_load_explicit(&p->tail, memory_order_relaxed);
+	/* release room in steps of 1/16 of the ring; wake the reader once a
+	 * quarter of the ring is free */
+	if (p->c_pos - t >= p->cap / 16) {
+		atomic_store(&p->tail, p->c_pos);
+		if (atomic_load(&p->prod_wait) &&
+		    p->cap - (size_t)(atomic_load(&p->head) - p->c_pos) >= p->cap / 4) {
+			pthread_mutex_lock(&p->mu);
+			pthread_cond_signal(&p->cv_prod);
+			pthread_mutex_unlock(&p->mu);
+		}
+	}
+}
+
+void pre_skip_to(struct pre *p, uint32_t depth)
+{
+	const struct pre_rec *r;
+	while ((r = pre_peek(p))) {
+		int last = (r->kind == PRE_END || r->kind == PRE_LEAVE) && r->depth == depth;
+		pre_pop(p);
+		if (last)
+			break;
+	}
+}
+
+void pre_skip_entry(struct pre *p)
+{
+	const struct pre_rec *r = pre_peek(p);
+	if (!r || r->kind != PRE_ENTRY)
+		return;
+	uint32_t depth = r->depth;
+	int more = !r->err && (r->flags & (PRE_F_DATA | PRE_F_DIR));
+	pre_pop(p);
+	if (more)
+		pre_skip_to(p, depth);
+}
+
+void pre_stop(struct pre *p)
+{
+	if (!p)
+		return;
+	atomic_store(&p->stop, 1);
+	pthread_mutex_lock(&p->mu);
+	pthread_cond_signal(&p->cv_prod);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->th, NULL);
+	free(p->anc);
+	pthread_cond_destroy(&p->cv_cons);
+	pthread_cond_destroy(&p->cv_prod);
+	pthread_mutex_destroy(&p->mu);
+	free(p->ring);
+	free(p->name);
+	free(p);
+}

@@ -1,0 +1,117 @@
+#!/bin/sh
+# lightfs cp of a host tree into an image reads the host through a reader
+# thread (cmd/cp_pre.c: it opens, stats, lists and reads ahead of the copy).
+# What that must keep: an entry that cannot be opened, listed or read, a
+# special file, or a loop through -L gives that entry's error line and exit
+# 1, and everything before and after it (shallower and deeper) is copied
+# whole; an entry refused at the destination (a file where a directory goes,
+# -n) is skipped with everything below it and the copy stays in step; files
+# of many chunks, sparse files and trees bigger than the reader's ring
+# (8 MiB) come out exact.
+. "$TOP/tests/cli/lib.sh"
+W=$TMPDIR/w
+mkdir -p "$W" && cd "$W" || exit 1
+img=$W/a.lfs
+"$LF" mkfs "$img" >/dev/null 2>&1 || { fail rd_mkfs "lightfs mkfs failed"; exit 0; }
+
+# same_tree A B: the same regular files and symlinks under A and B, byte
+# for byte (other types are left out)
+same_tree() {
+	(cd "$1" && find . -type f -o -type l | sort) >"$TMPDIR/.la"
+	(cd "$2" && find . -type f -o -type l | sort) >"$TMPDIR/.lb"
+	cmp -s "$TMPDIR/.la" "$TMPDIR/.lb" || { echo "names differ:"; diff "$TMPDIR/.la" "$TMPDIR/.lb" | head -5; return 1; }
+	while IFS= read -r f; do
+		if [ -L "$1/$f" ]; then
+			[ "$(readlink "$1/$f")" = "$(readlink "$2/$f")" ] || { echo "$f: link differs"; return 1; }
+		else
+			cmp -s "$1/$f" "$2/$f" || { echo "$f: differs"; return 1; }
+		fi
+	done <"$TMPDIR/.la"
+}
+
+# ---- a tree with bad entries among good ones, at several depths
+mkdir -p t/a/deep/er t/b t/c t/d
+printf 1 >t/a/one; printf 2 >t/a/deep/two; printf 3 >t/a/deep/er/three
+printf 4 >t/c/four; printf 5 >t/d/five; : >t/d/empty
+head -c 700000 /dev/urandom >t/b/big           # several reads
+mkfifo t/b/fifo                                 # not copied: a fifo
+ln -s /proc/self/mem t/a/mem                    # -L: opens, reading fails
+ln -s nowhere t/a/deep/dangle                   # -L: cannot be opened
+ln -s .. t/c/up                                 # -L: a loop to the top
+expect_exit 1 rd_errors "$LF" cp -rL t "$img:/t"
+expect_err rd_err_read "t/a/mem: read: Input/output error"
+expect_err rd_err_open "t/a/deep/dangle: No such file or directory"
+expect_err rd_err_fifo "t/b/fifo: not copied: a fifo"
+expect_err rd_err_loop "t/c/up: directory loop"
+n=$(grep -c . "$TMPDIR/.err")
+[ "$n" = 4 ] && pass rd_err_lines || fail rd_err_lines "$n error lines: $(cat "$TMPDIR/.err")"
+rm -rf o && "$LF" cp -r "$img:/t" o 2>/dev/null
+# what is there: every good file, whole; nothing of the bad entries
+rm -rf good && cp -a t good && rm -f good/a/mem good/a/deep/dangle good/b/fifo good/c/up
+same_tree good o >"$TMPDIR/.why" && pass rd_rest_copied || fail rd_rest_copied "$(head -3 "$TMPDIR/.why")"
+[ ! -e o/a/mem ] && [ ! -e o/a/deep/dangle ] && [ ! -e o/b/fifo ] && [ ! -e o/c/up ] &&
+	pass rd_bad_absent || fail rd_bad_absent "$(ls -R o | head -20)"
+ok rd_fsck "$LF" fsck "$img"
+
+# without -L the symlinks are copied as they are: only the fifo fails
+expect_exit 1 rd_nolink "$LF" cp -r t "$img:/n"
+n=$(grep -c . "$TMPDIR/.err")
+[ "$n" = 1 ] && grep -q 'fifo' "$TMPDIR/.err" && pass rd_nolink_one_error || fail rd_nolink_one_error "$(cat "$TMPDIR/.err")"
+rm -rf on && "$LF" cp -r "$img:/n" on 2>/dev/null
+same_tree t on >"$TMPDIR/.why" && pass rd_nolink_same || fail rd_nolink_same "$(head -3 "$TMPDIR/.why")"
+
+# ---- a file that cannot be opened (permission) and a directory that cannot
+# be listed, in the middle of a tree (as root: without the DAC capabilities)
+mkdir -p u/a u/locked/in u/z && printf a >u/a/x && printf s >u/secret && printf z >u/z/y &&
+	printf i >u/locked/in/f && chmod 000 u/secret && chmod 000 u/locked
+as_user=""
+if [ "$(id -u)" = 0 ]; then
+	command -v setpriv >/dev/null 2>&1 && as_user="setpriv --bounding-set=-dac_override,-dac_read_search"
+fi
+if [ "$(id -u)" != 0 ] || [ -n "$as_user" ]; then
+	expect_exit 1 rd_perm $as_user "$LF" cp -r u "$img:/u"
+	expect_err rd_perm_file "u/secret: Permission denied"
+	expect_err rd_perm_dir "u/locked: Permission denied"
+	rm -rf ou && "$LF" cp -r "$img:/u" ou 2>/dev/null
+	[ "$(cat ou/a/x ou/z/y 2>&1)" = az ] && [ ! -e ou/secret ] && [ ! -e ou/locked/in ] &&
+		pass rd_perm_rest || fail rd_perm_rest "$(ls -R ou 2>&1 | head)"
+else
+	skip rd_perm "root without setpriv: permissions are not enforced"
+fi
+chmod 700 u/secret u/locked
+
+# ---- refused at the destination: skipped with all below, the rest in step
+mkdir -p s/m/deep s/n && printf 1 >s/m/deep/f && head -c 300000 /dev/urandom >s/m/g &&
+	printf 2 >s/n/h && printf 3 >s/zz
+"$LF" mkdir "$img:/s" && printf x | "$LF" cp - "$img:/s/m"     # a file where s/m goes
+expect_exit 1 rd_dst_refused "$LF" cp -r s "$img:/"
+expect_err rd_dst_refused_msg "exists and is not a directory"
+rm -rf os && "$LF" cp -r "$img:/s" os 2>/dev/null
+[ "$(cat os/n/h os/zz os/m 2>&1)" = 23x ] && pass rd_dst_rest || fail rd_dst_rest "$(ls -R os | head)"
+# -n: existing files kept, their data skipped, the new ones copied
+"$LF" cp - "$img:/s/n/h" </dev/null            # h exists (empty) in the image
+printf new >s/n/new
+ok rd_noclobber "$LF" cp -rn s/n "$img:/s"
+[ "$("$LF" cat "$img:/s/n/h" 2>&1)" = "" ] && [ "$("$LF" cat "$img:/s/n/new" 2>&1)" = new ] &&
+	pass rd_noclobber_kept || fail rd_noclobber_kept "h=[$("$LF" cat "$img:/s/n/h" 2>&1)]"
+
+# ---- sparse files and hard links through the reader
+mkdir -p sp && truncate -s 20M sp/x
+printf head | dd of=sp/x conv=notrunc 2>/dev/null
+printf tail | dd of=sp/x bs=1 seek=20971516 conv=notrunc 2>/dev/null
+ln sp/x sp/x2
+ok rd_sparse "$LF" cp -r sp "$img:/sp"
+rm -rf osp && "$LF" cp -r "$img:/sp" osp
+cmp -s sp/x osp/x && [ "$(stat -c %b osp/x)" -lt 1024 ] && [ "$(stat -c %i osp/x)" = "$(stat -c %i osp/x2)" ] &&
+	pass rd_sparse_same || fail rd_sparse_same "$(stat -c '%n %s %b %i' osp/x osp/x2)"
+
+# ---- more than the ring: many files and a large one, several times over
+mkdir -p r && i=0
+while [ $i -lt 40 ]; do
+	mkdir -p r/d$i && head -c $((i * 9000 + 1)) /dev/urandom >r/d$i/f && i=$((i + 1))
+done
+head -c $((20 * 1048576 + 12345)) /dev/urandom >r/large
+ok rd_ring "$LF" cp -r r "$img:/r"
+rm -rf or && "$LF" cp -r "$img:/r" or
+same_tree r or >"$TMPDIR/.why" && pass rd_ring_same || fail rd_ring_same "$(head -3 "$TMPDIR/.why")"
+ok rd_fsck_end "$LF" fsck "$img"
