@@ -82,6 +82,58 @@ static __always_inline void trace_tid(__u32 tid, int on)
 		__sync_fetch_and_and(w, ~(1ull << (tid & 63)));
 }
 
+/* Traced threads by kernel stack: a thread's saved user registers (the
+ * pt_regs the syscall-exit tracepoint gets) sit at the top of its own
+ * kernel stack, so their address names the thread for as long as it
+ * lives.  A slot, found by hashing that address, holds the address and
+ * the thread's tid/tgid: a traced thread whose slot is its own is known
+ * without a helper call (bpf_get_current_task_btf is a real call here,
+ * ~25-45 ns with this kernel's return-thunk mitigations, on every syscall
+ * of every process).  A thread gets its slot at its first traced syscall
+ * exit (if free; else it keeps taking the bitmap path) and gives it back
+ * at sched_process_exit, before its stack can be reused; exec, which may
+ * change the tid (a thread exec'ing takes the leader's), refreshes it.
+ * The bitmap `pidbits` stays what says a thread is traced. */
+struct lft_slot {
+	__u64 key;           /* pt_regs address, 0 = free */
+	__u64 id;            /* tgid << 32 | tid */
+};
+
+#define LFT_SLOTS 4096
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LFT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct lft_slot);
+} slots SEC(".maps");
+
+static __always_inline __u32 slot_index(__u64 key)
+{
+	/* stacks are THREAD_SIZE (16 KiB) apart: hash the bits above */
+	return (__u32)(((key >> 14) * 0x9E3779B97F4A7C15ull) >> 52) & (LFT_SLOTS - 1);
+}
+
+/* Where p points, as a number: its distance from a fixed address (the
+ * global `seq`).  The verifier allows no shift or mask of a pointer, but
+ * a privileged program may subtract two pointers, which gives a scalar. */
+static __always_inline __u64 ptr_bits(const void *p)
+{
+	__u64 d;
+	asm volatile("%[d] = %[p]; %[d] -= %[b]" : [d] "=&r"(d) : [p] "r"(p), [b] "r"(&seq));
+	return d;
+}
+
+/* The slot the current task holds, NULL if none (exit and exec run in
+ * the task's own context). */
+static __always_inline struct lft_slot *current_slot(void)
+{
+	__u64 key = ptr_bits((const void *)bpf_task_pt_regs(bpf_get_current_task_btf()));
+	__u32 i = slot_index(key);
+	struct lft_slot *s = bpf_map_lookup_elem(&slots, &i);
+	return s && s->key == key ? s : NULL;
+}
+
 /* per syscall number, filled by the recorder before the load (read-only
  * data: no map update per entry at start-up, a plain load per event) */
 const volatile struct lft_sysinfo systab[LFT_NR_MAX] = {};
@@ -254,6 +306,11 @@ SEC("raw_tp/sched_process_exit")
 int BPF_PROG(lft_exit, struct task_struct *p)
 {
 	__u32 tid = BPF_CORE_READ(p, pid);
+	struct lft_slot *sl = current_slot();
+	if (sl) {                        /* give it back before the stack can be reused */
+		sl->id = 0;
+		sl->key = 0;
+	}
 	if (!traced(tid))
 		return 0;
 	trace_tid(tid, 0);
@@ -293,8 +350,16 @@ SEC("raw_tp/sched_process_exec")
 int BPF_PROG(lft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	__u32 tid = BPF_CORE_READ(p, pid);
-	if (!traced(tid))
-		return 0;
+	struct lft_slot *sl = current_slot();
+	if (!traced(tid)) {
+		/* a thread that exec'd took its leader's tid, whose exit
+		 * cleared it: still the traced thread its slot says */
+		if (!sl)
+			return 0;
+		trace_tid(tid, 1);
+	}
+	if (sl)
+		sl->id = (__u64)BPF_CORE_READ(p, tgid) << 32 | tid;
 	struct lft_cpu *c = cpu_enter();
 	if (c)
 		batch_flush(c);         /* this CPU's earlier events go first */
@@ -683,11 +748,25 @@ static __always_inline int sys_exit_common(struct pt_regs *r, long ret, __u64 id
 SEC("lfs_tp_btf/sys_exit")
 int BPF_PROG(lft_sys_exit_btf, struct pt_regs *regs, long ret)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	__u32 tid = t->pid;
-	if (!traced(tid) || floor_only)
+	__u64 key = ptr_bits(regs);
+	__u32 i = slot_index(key);
+	struct lft_slot *s = bpf_map_lookup_elem(&slots, &i);
+	if (!s)
 		return 0;
-	return sys_exit_common(regs, ret, (__u64)(__u32)t->tgid << 32 | tid);
+	__u64 id = s->id;
+	if (s->key != key) {
+		/* not (yet) in a slot: the task's tid in the bitmap */
+		struct task_struct *t = bpf_get_current_task_btf();
+		__u32 tid = t->pid;
+		if (!traced(tid))
+			return 0;
+		id = (__u64)(__u32)t->tgid << 32 | tid;
+		if (__sync_val_compare_and_swap(&s->key, 0, key) == 0)
+			s->id = id;
+	}
+	if (floor_only)
+		return 0;
+	return sys_exit_common(regs, ret, id);
 }
 
 /* The same as a raw tracepoint (the fallback when the above cannot be
