@@ -4,9 +4,11 @@
  */
 #include "kv/memval.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 
 /* Under ASan the pool poisons what is not handed out (free blocks, class
  * slack, the unused chunk), so use after free and overflows of values are
@@ -28,6 +30,9 @@
 #endif
 #define MV_MAX     (64u << 10)          /* largest pooled block */
 #define MV_CLASSES 48
+#define MV_AHEAD   2                    /* chunks the prefill keeps ready */
+#define MV_HUGE    (2u << 20)
+#define PF_MAX_AHEAD 8
 
 struct chunk {
 	struct chunk *next;
@@ -35,11 +40,158 @@ struct chunk {
 	size_t map_len;
 };
 
+/* ---------------------------------------------------------------- prefill */
+
+struct lfs_prefill {
+	size_t len, align;
+	unsigned ahead;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;                   /* the thread waits for room or stop */
+	void *ready[PF_MAX_AHEAD];           /* populated mappings, oldest first */
+	unsigned nready;
+	int stop;
+	size_t taken;
+};
+
+/* Map len bytes and populate them.  align (the prefill thread, for the
+ * value pool): 2 MiB aligned with MADV_HUGEPAGE, each page touched — a
+ * fault takes only the VMA's lock, where MADV_POPULATE_WRITE holds
+ * mmap_lock for the whole call, and a compaction stall inside it blocked
+ * the other thread's mmap.  Else ordinary pages, one MADV_POPULATE_WRITE
+ * (a kernel without it, 5.14, faults them in as they are used). */
+static void *map_populated(size_t len, size_t align)
+{
+	size_t mlen = len + align;
+	uint8_t *p = mmap(NULL, mlen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	uint8_t *c = p;
+	if (align) {                         /* trim to an aligned len */
+		c = (uint8_t *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+		if (c > p)
+			munmap(p, (size_t)(c - p));
+		if (p + mlen > c + len)
+			munmap(c + len, (size_t)(p + mlen - (c + len)));
+#ifdef MADV_HUGEPAGE
+		madvise(c, len, MADV_HUGEPAGE);          /* advice only: fine if refused */
+#endif
+		for (size_t o = 0; o < len; o += 4096)
+			((volatile uint8_t *)c)[o] = 0;
+	} else {
+#ifdef MADV_NOHUGEPAGE
+		madvise(c, len, MADV_NOHUGEPAGE);
+#endif
+		madvise(c, len, MV_POPULATE_WRITE);
+	}
+	return c;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static void *prefill_main(void *arg)
+{
+	struct lfs_prefill *f = arg;
+	size_t align = f->align;
+	pthread_mutex_lock(&f->mu);
+	for (;;) {
+		while (!f->stop && f->nready == f->ahead)
+			pthread_cond_wait(&f->cv, &f->mu);
+		if (f->stop)
+			break;
+		pthread_mutex_unlock(&f->mu);
+		uint64_t t0 = mono_ns();
+		void *c = map_populated(f->len, align);
+		/* 4 MiB of huge pages normally take ~0.4 ms; 20 ms means the
+		 * kernel compacted memory for them: ordinary pages from then on */
+		if (align && mono_ns() - t0 > 20000000ull)
+			align = 0;
+		pthread_mutex_lock(&f->mu);
+		if (!c)
+			break;                       /* out of memory: the user maps its own */
+		f->ready[f->nready++] = c;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+struct lfs_prefill *lfs_prefill_new(size_t len, unsigned ahead, size_t align)
+{
+	struct lfs_prefill *f = calloc(1, sizeof *f);
+	if (!f)
+		return NULL;
+	f->len = len;
+	f->align = align;
+	f->ahead = ahead < 1 ? 1 : ahead > PF_MAX_AHEAD ? PF_MAX_AHEAD : ahead;
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
+	if (pthread_create(&f->th, NULL, prefill_main, f)) {
+		pthread_cond_destroy(&f->cv);
+		pthread_mutex_destroy(&f->mu);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+void *lfs_prefill_take(struct lfs_prefill *f)
+{
+	void *c = NULL;
+	if (!f)
+		return NULL;
+	pthread_mutex_lock(&f->mu);
+	if (f->nready) {
+		c = f->ready[0];
+		for (unsigned i = 1; i < f->nready; i++)
+			f->ready[i - 1] = f->ready[i];
+		f->nready--;
+		f->taken++;
+		pthread_cond_signal(&f->cv);
+	}
+	pthread_mutex_unlock(&f->mu);
+	return c;
+}
+
+size_t lfs_prefill_taken(struct lfs_prefill *f)
+{
+	if (!f)
+		return 0;
+	pthread_mutex_lock(&f->mu);
+	size_t n = f->taken;
+	pthread_mutex_unlock(&f->mu);
+	return n;
+}
+
+void lfs_prefill_free(struct lfs_prefill *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->stop = 1;
+	pthread_cond_signal(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(f->th, NULL);
+	for (unsigned i = 0; i < f->nready; i++)
+		munmap(f->ready[i], f->len);
+	pthread_cond_destroy(&f->cv);
+	pthread_mutex_destroy(&f->mu);
+	free(f);
+}
+
+/* ---------------------------------------------------------------- pool */
+
 struct lfs_memval {
 	uint8_t *cur, *end;                  /* bump region of the newest chunk */
 	void *freel[MV_CLASSES];             /* freed blocks, linked through their first word */
 	struct chunk *chunks;
 	size_t mapped;
+	size_t nchunks;                      /* chunks taken so far */
+	struct lfs_prefill *f;               /* NULL until the second chunk */
 };
 
 /* Class of an n-byte block and its size: 16, 32 … 256, then 320, 384, 448,
@@ -65,24 +217,23 @@ struct lfs_memval *lfs_memval_new(void)
 
 static int grow(struct lfs_memval *m)
 {
-	void *p = mmap(NULL, MV_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	/* a second chunk: a large image, whose next chunks the prefill thread
+	 * maps while this one fills (none ready: map one here, never wait) */
+	if (m->nchunks == 1 && !m->f)
+		m->f = lfs_prefill_new(MV_CHUNK, MV_AHEAD, MV_HUGE);
+	void *p = lfs_prefill_take(m->f);
+	if (!p && !(p = map_populated(MV_CHUNK, 0)))
 		return -1;
-#ifdef MADV_NOHUGEPAGE
-	madvise(p, MV_CHUNK, MADV_NOHUGEPAGE);         /* advice only: fine if refused */
-#endif
-	/* populated now, one call per chunk, not one fault per page (a kernel
-	 * without MADV_POPULATE_WRITE, 5.14, faults them in as they are used) */
-	madvise(p, MV_CHUNK, MV_POPULATE_WRITE);
 	/* the chunk's own record lives at its start */
-	struct chunk *c = (struct chunk *)p;
-	c->next = m->chunks;
+	struct chunk *c = p;
 	c->map = p;
 	c->map_len = MV_CHUNK;
+	c->next = m->chunks;
 	m->chunks = c;
+	m->nchunks++;
 	m->mapped += MV_CHUNK;
-	m->cur = (uint8_t *)p + ((sizeof *c + 15) & ~(size_t)15);
-	m->end = (uint8_t *)p + MV_CHUNK;
+	m->cur = (uint8_t *)c + ((sizeof *c + 15) & ~(size_t)15);
+	m->end = (uint8_t *)c + MV_CHUNK;
 	POISON(m->cur, (size_t)(m->end - m->cur));
 	return 0;
 }
@@ -129,6 +280,7 @@ void lfs_memval_destroy(struct lfs_memval *m)
 {
 	if (!m)
 		return;
+	lfs_prefill_free(m->f);
 	while (m->chunks) {
 		struct chunk *c = m->chunks;
 		UNPOISON(c, MV_CHUNK);
@@ -141,4 +293,9 @@ void lfs_memval_destroy(struct lfs_memval *m)
 size_t lfs_memval_mapped(const struct lfs_memval *m)
 {
 	return m ? m->mapped : 0;
+}
+
+size_t lfs_memval_prefilled(const struct lfs_memval *m)
+{
+	return m ? lfs_prefill_taken(m->f) : 0;
 }

@@ -48,6 +48,7 @@
 #include <time.h>
 
 #include "common/crc32c.h"
+#include "kv/memval.h"        /* lfs_prefill: the frame pool's slabs mapped ahead */
 
 /* A slab of the frame pool: n page structs and their frames (one populated
  * anonymous mapping). */
@@ -71,6 +72,7 @@ struct lfs_pc {
 	uint64_t nfree;
 	struct frame_chunk *chunks;                    /* the frame pool */
 	uint64_t nalloc;                               /* pages in the pool */
+	struct lfs_prefill *pf;                        /* full slabs mapped ahead */
 	uint64_t last_tick;
 	int ticked;
 	struct lfs_pc_stats st;
@@ -337,18 +339,34 @@ static void dpage_del(struct lfs_mapping *m, struct lfs_page *pg)
  * would otherwise have its loads alias its own recent stores modulo 4 KiB
  * (4K aliasing: memcpy of cached pages ran at a third of its speed). */
 #define FRAME_SKEW 2048u
+#define POOL_SLAB  256u                /* pages in a full slab */
 
 static int pool_grow(struct lfs_pc *pc)
 {
 	size_t n = pc->nalloc < 16 ? 16 : (size_t)pc->nalloc;
-	if (n > 256)
-		n = 256;
+	if (n > POOL_SLAB)
+		n = POOL_SLAB;
 	if (n > pc->max_pages + 64)
 		n = (size_t)pc->max_pages + 64;
 	struct frame_chunk *c = calloc(1, sizeof *c);
 	struct lfs_page *pages = calloc(n, sizeof *pages);
 	void *fr = MAP_FAILED;
-	if (c && pages)
+	/* A pool that keeps growing by full slabs (a large cache filling up)
+	 * has its next two slabs mapped and populated by a prefill thread
+	 * while this one fills (fresh memory was a third of a write stream's
+	 * time in the writer); stopped once the pool reached its bound. */
+	if (n == POOL_SLAB && !pc->pf && pc->nalloc + 4 * POOL_SLAB <= pc->max_pages + 64)
+		pc->pf = lfs_prefill_new(POOL_SLAB * pc->psz + FRAME_SKEW, 2, 0);
+	if (n == POOL_SLAB && c && pages) {
+		void *p = lfs_prefill_take(pc->pf);
+		if (p)
+			fr = p;
+	}
+	if (pc->pf && pc->nalloc + 2 * POOL_SLAB > pc->max_pages + 64) {
+		lfs_prefill_free(pc->pf);                /* the last slabs: no more */
+		pc->pf = NULL;
+	}
+	if (c && pages && fr == MAP_FAILED)
 		fr = mmap(NULL, n * pc->psz + FRAME_SKEW, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (fr == MAP_FAILED) {
@@ -373,6 +391,8 @@ static int pool_grow(struct lfs_pc *pc)
 
 static void pool_free(struct lfs_pc *pc)
 {
+	lfs_prefill_free(pc->pf);
+	pc->pf = NULL;
 	while (pc->chunks) {
 		struct frame_chunk *c = pc->chunks;
 		pc->chunks = c->next;

@@ -77,6 +77,15 @@ static void cpu_ns(uint64_t *user, uint64_t *sys)
 	*sys = (uint64_t)ru.ru_stime.tv_sec * 1000000000ull + (uint64_t)ru.ru_stime.tv_usec * 1000ull;
 }
 
+/* CPU time of the calling thread (user + system), ns */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -1908,7 +1917,7 @@ static int replay_pass(struct rp *r, const char *path)
 	uint64_t span = r->last_ts > r->first_ts ? r->last_ts - r->first_ts : 0;
 	r->sample_step = span / iv ? span / iv : 1;
 	r->next_sample_ts = r->first_ts + r->sample_step;
-	uint64_t wall0 = now_ns(), u0, s0;
+	uint64_t wall0 = now_ns(), u0, s0, th0 = thread_cpu_ns();
 	cpu_ns(&u0, &s0);
 	double scale = r->o->timing == LFS_TIMING_SCALE && r->o->scale > 0 ? r->o->scale : 1.0;
 	take_sample(r, 0);
@@ -1994,6 +2003,7 @@ static int replay_pass(struct rp *r, const char *path)
 	cpu_ns(&u1, &s1);
 	res->cpu_user_ns = u1 - u0;
 	res->cpu_sys_ns = s1 - s0;
+	res->cpu_replay_thread_ns = thread_cpu_ns() - th0;
 	res->events_per_sec = res->wall_ns ? (double)res->trace_events * 1e9 / (double)res->wall_ns : 0;
 	return 0;
 }

@@ -175,6 +175,8 @@ struct lfs_replay_result {
 	double   events_per_sec;
 	uint64_t cpu_user_ns;      /* CPU time of the replay pass, every thread of */
 	uint64_t cpu_sys_ns;       /* the process (the KV channel's server too) */
+	uint64_t cpu_replay_thread_ns; /* CPU time (user + system) of the replay
+	                              thread alone: the pass's critical path */
 
 	struct lfs_replay_sample *samples;
 	size_t   nsamples;

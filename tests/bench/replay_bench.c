@@ -55,7 +55,7 @@ static uint64_t cpu_ns(void)
 /* Peak anonymous and file-backed RSS, sampled from /proc/self/status every
  * 2 ms by a thread while a replay runs (ru_maxrss adds them up; the file
  * part is the image file's pages mapped for reads: clean OS page cache). */
-static volatile int sampling;
+static _Atomic int sampling;
 static long peak_anon, peak_file;
 
 static void sample_status(void)
@@ -140,13 +140,14 @@ int main(int argc, char **argv)
 		       "events_per_sec=%.0f total_seconds=%.3f total_events_per_sec=%.0f mismatches=%" PRIu64
 		       " cache_mib=%" PRIu64 " app_written_mib=%.1f app_written=%" PRIu64 " peak_rss_kib=%ld"
 		       " peak_anon_kib=%ld peak_file_kib=%ld user_seconds=%.3f sys_seconds=%.3f"
-		       " user_events_per_sec=%.0f\n",
+		       " user_events_per_sec=%.0f replay_thread_cpu_seconds=%.3f\n",
 		       o.image ? "replay-image" : "replay-memory", res->trace_events, res->replayed,
 		       res->wall_ns / 1e9, res->events_per_sec, dt / 1e9,
 		       res->trace_events * 1e9 / (double)dt, res->mismatches, res->opt.cache_bytes >> 20,
 		       res->app_written / 1048576.0, res->app_written, rss_kib(), peak_anon, peak_file,
 		       res->cpu_user_ns / 1e9, res->cpu_sys_ns / 1e9,
-		       res->trace_events * 1e9 / (double)(res->cpu_user_ns ? res->cpu_user_ns : 1));
+		       res->trace_events * 1e9 / (double)(res->cpu_user_ns ? res->cpu_user_ns : 1),
+		       res->cpu_replay_thread_ns / 1e9);
 		lfs_replay_result_free(res);
 		free(res);
 		return 0;

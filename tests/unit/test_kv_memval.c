@@ -8,6 +8,9 @@
 
 #include "kv/memval.h"
 
+#include <sys/mman.h>
+#include <time.h>
+
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
 #endif
@@ -115,7 +118,77 @@ TEST(memval_asan_poison)
 #endif
 }
 
+/* A pool past its first chunk gets its next chunks from the prefill
+ * thread (huge pages or not): 48 MiB of page-sized values keep their bytes
+ * across a dozen chunks, and the pool counts only the chunks it took. */
+TEST(memval_large_prefilled)
+{
+	uint64_t s = seed_from_env("memval_large_prefilled");
+	struct lfs_memval *m = lfs_memval_new();
+	CHECK(m);
+	enum { N = 12288 };                          /* 48 MiB of 4 KiB values */
+	static uint8_t *p[N];
+	uint64_t base = t_rand(&s);
+	for (int i = 0; i < N; i++) {
+		p[i] = lfs_memval_alloc(m, 4096);
+		CHECK(p[i]);
+		memset(p[i], (int)((base + (uint64_t)i) & 0xff), 4096);
+		if (i % 1024 == 0) {                 /* give the prefill thread turns */
+			struct timespec ts = { 0, 200000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		uint8_t want = (uint8_t)((base + (uint64_t)i) & 0xff);
+		CHECK_MSG(p[i][0] == want && p[i][4095] == want, "value %d changed", i);
+	}
+	size_t mapped = lfs_memval_mapped(m);
+	CHECK(mapped >= (size_t)N * 4096);
+	CHECK(mapped <= (size_t)N * 4096 + (8u << 20));
+	printf("# %zu of %zu chunks from the prefill thread\n", lfs_memval_prefilled(m),
+	       mapped >> 22);
+	CHECK(lfs_memval_prefilled(m) <= mapped >> 22);
+	for (int i = 0; i < N; i++)
+		lfs_memval_free(m, p[i], 4096);
+	lfs_memval_destroy(m);
+}
+
+/* The prefill thread itself: mappings come populated (zeroed, writable),
+ * at most `ahead` wait, take never blocks, and free unmaps what is left. */
+TEST(prefill_thread)
+{
+	CHECK(lfs_prefill_take(NULL) == NULL);
+	lfs_prefill_free(NULL);
+	for (int align = 0; align < 2; align++) {
+		size_t len = align ? (4u << 20) : (1u << 20) + 2048;
+		struct lfs_prefill *f = lfs_prefill_new(len, 2, align ? (2u << 20) : 0);
+		CHECK(f);
+		int got = 0;
+		for (int tries = 0; tries < 5000 && got < 5; tries++) {
+			uint8_t *q = lfs_prefill_take(f);
+			if (!q) {
+				struct timespec ts = { 0, 1000000 };
+				nanosleep(&ts, NULL);
+				continue;
+			}
+			if (align)
+				CHECK(((uintptr_t)q & ((2u << 20) - 1)) == 0);
+			CHECK(q[0] == 0 && q[len / 2] == 0 && q[len - 1] == 0);
+			memset(q, 0xa5, len);
+			CHECK(munmap(q, len) == 0);
+			got++;
+		}
+		CHECK_EQ(got, 5);
+		CHECK_EQ(lfs_prefill_taken(f), 5);
+		/* let it fill up again, then free with mappings not taken */
+		struct timespec ts = { 0, 20000000 };
+		nanosleep(&ts, NULL);
+		lfs_prefill_free(f);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	return RUN_TESTS(argc, argv, memval_random_oracle, memval_reuse, memval_asan_poison);
+	return RUN_TESTS(argc, argv, memval_random_oracle, memval_reuse, memval_asan_poison,
+			 memval_large_prefilled, prefill_thread);
 }
