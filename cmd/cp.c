@@ -33,6 +33,7 @@
 #include "cli.h"
 #include "image.h"
 #include "cp_pre.h"
+#include "cp_flush.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -259,6 +260,7 @@ struct cpx {
 	struct imap dirs;          /* source directories entered (loop check) */
 	struct imap made;          /* image → same image: directories this copy made */
 	struct pre *pre;           /* host source: its reader thread (cp_pre.h), or NULL */
+	struct cp_flush *flush;    /* image destination: its flusher (cp_flush.h), or NULL */
 	mode_t umask;
 	int root;
 	uint32_t uid, gid;         /* getuid()/getgid(): the owner of files the engine creates */
@@ -763,6 +765,7 @@ static int copy_pre(struct cpx *x, struct node *n, struct xf *dst, int *on_dst)
 			return rc;
 		}
 		x->done_bytes += r->dlen;
+		cp_flush_note(x->flush, r->dlen);
 		pre_pop(x->pre);
 		bar_draw(x, 0);
 	}
@@ -1550,6 +1553,8 @@ static int copy_arg(struct cpx *x, const struct lfs_ipath *sp, const struct lfs_
 		 * this one builds the image (without a thread: read here) */
 		if (!sim && !x->s.stdio)
 			x->pre = pre_start(sdfd, sname, x->o.recursive, x->o.deref, CP_BUF);
+		if (!x->flush && !dim->from_session)
+			x->flush = cp_flush_start(dim->image);
 		int rc = copy_node(x, sdfd, sname, DT_UNKNOWN, -1, dname, 1);
 		pre_stop(x->pre);
 		x->pre = NULL;
@@ -1765,6 +1770,8 @@ static int cp_main(struct lfs_ctx *c, int argc, char **argv, enum cp_mode mode)
 	}
 	free(sim);
 out_close:
+	cp_flush_stop(x->flush);
+	x->flush = NULL;
 	/* commit and unmount: a failure here loses the copy, so it is reported */
 	for (int i = 0; i < x->nimg; i++) {
 		int wr = x->imgs[i].write && !x->imgs[i].from_session;

@@ -5,7 +5,9 @@
 # fresh journaled ext4 ($BENCH_DIR, the current directory).
 #
 #   (1) a 1 GiB file of random bytes and a 1 GiB compressible text file
-#       copied in (MB/s) and read back to /dev/null (MB/s);
+#       copied in (MB/s) and read back to /dev/null (MB/s); the target
+#       pairs (lightfs cp / cp + sync, lightfs cat / cat) take turns for
+#       CP_BENCH_ROUNDS rounds and their medians are compared;
 #   (2) /usr/include copied in and extracted (files/s), image sizes.
 # Peers: cp + sync, tar, tar --zstd, sqlite3 -A (sqlar), mcopy into a FAT
 # image (mtools), debugfs write and mke2fs -d into ext4, mksquashfs -comp
@@ -80,18 +82,23 @@ imgsz=$(((MB + 256) * 1048576))
 
 for f in random.bin text.txt; do
 	echo
-	echo "  $f ($MB MiB) in, durable (MB/s):"
-	fresh l.lfs
-	"$LF" mkfs l.lfs >/dev/null
-	t_l=$(ms "'$LF' cp --no-progress $f l.lfs:/f && sync"); r_l=$(rate $MB "$t_l")
+	echo "  $f ($MB MiB) in, durable (MB/s; lightfs cp and cp + sync: median of $R):"
+	T_li= T_cpi=
+	for r in $(seq "$R"); do    # the target pair: median of R rounds, taking turns
+		fresh l.lfs
+		"$LF" mkfs l.lfs >/dev/null
+		rec li "$(ms "'$LF' cp --no-progress $f l.lfs:/f && sync")"
+		fresh out.bin
+		rec cpi "$(ms "cp $f out.bin && sync")"
+	done
+	fresh out.bin
+	r_l=$(rate $MB "$(med li)")
 	row "lightfs cp" "$r_l" MB/s
 	fresh lz.lfs
 	"$LF" mkfs --compress zstd lz.lfs >/dev/null
 	t=$(ms "'$LF' cp --no-progress $f lz.lfs:/f && sync"); r_lz=$(rate $MB "$t")
 	row "lightfs cp (--compress zstd)" "$r_lz" MB/s
-	fresh out.bin
-	t=$(ms "cp $f out.bin && sync"); row "cp + sync" "$(rate $MB "$t")" MB/s "$r_l"; r_cp=$(rate $MB "$t")
-	fresh out.bin
+	r_cp=$(rate $MB "$(med cpi)"); row "cp + sync" "$r_cp" MB/s "$r_l"
 	t=$(ms "tar cf x.tar $f && sync"); row "tar + sync" "$(rate $MB "$t")" MB/s "$r_l"
 	fresh x.tar
 	if have zstd; then
@@ -124,6 +131,13 @@ for f in random.bin text.txt; do
 		t=$(ms "mksquashfs d sq.img -comp zstd -Xcompression-level 3 -noappend -quiet -no-progress && sync"); row "mksquashfs -comp zstd (level 3) + sync" "$(rate $MB "$t")" MB/s "$r_l"
 	fi
 	[ -n "$r_cp" ] && [ -n "$r_l" ] && echo "  target: >= 0.80 x cp+sync: $(ratio "$r_l" "$r_cp")"
+	pr=""
+	set -- $T_cpi
+	for a in $T_li; do
+		[ "$a" != x ] && [ "${1:-x}" != x ] && pr="$pr $(ratio "$1" "$a")"
+		shift
+	done
+	echo "    lightfs cp / cp + sync, each round:$pr"
 
 	echo "  $f read back to /dev/null (MB/s; lightfs cat and cat: median of $R):"
 	cat $f >/dev/null
