@@ -22,6 +22,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1010,14 +1011,18 @@ static int flush_cpus(int prog_fd, int ncpu)
 	return clean;
 }
 
-/* Flush the CPUs' batches, consume the ring, and when that round proves
- * every seq below the one read before it arrived (no CPU busy, nothing
- * reserved before the round left unconsumed), write the held records up
- * to it.  Returns 1 then, 0 if the round was not conclusive, < 0 on a
- * ring error. */
+/* With `round`: flush the CPUs' batches, consume the ring, and when that
+ * round proves every seq below the one read before it arrived (no CPU
+ * busy, nothing reserved before the round left unconsumed), write the
+ * held records up to it.  Returns 1 then, 0 if the round was not
+ * conclusive, < 0 on a ring error.  Without: only consume the ring (0). */
 static int drain(struct rec *r, struct ring_buffer *rb, struct lftrace_bpf *skel, struct ringpos *rp,
-		 int ncpu, int batching)
+		 int ncpu, int batching, int round)
 {
+	if (!round) {
+		int n = ring_buffer__consume(rb);
+		return n < 0 && n != -EINTR ? n : 0;
+	}
 	uint64_t s = __atomic_load_n(&skel->bss->seq, __ATOMIC_ACQUIRE);
 	int clean = batching ? flush_cpus(bpf_program__fd(skel->progs.lft_flush), ncpu) : 1;
 	unsigned long p = __atomic_load_n(rp->prod, __ATOMIC_ACQUIRE);
@@ -1076,6 +1081,43 @@ static int tpbtf_attach(const struct bpf_program *prog, long cookie, struct bpf_
 	(void)cookie;
 	*link = bpf_program__attach_trace(prog);
 	return *link ? 0 : -errno;
+}
+
+/* Set up beside the program load (the kernel's verification is most of
+ * the start-up, and the target is not running yet, so the other core is
+ * free): the ring's consumer mappings (~1 ms: the kernel maps all of its
+ * pages) and, when the output file does not exist yet, the trace file
+ * with its compressor (~0.7 ms), under a temporary name that becomes its
+ * own once the programs are in (so a failed load leaves nothing behind).
+ * An existing output (a file, a device, a link) is opened as before, after
+ * the load: replacing it by a rename would change what it is. */
+struct prep {
+	int rbfd;                         /* the ring map */
+	struct rec *r;
+	char path[PATH_MAX];              /* the trace file's temporary name, "" = none */
+	const struct lfs_trace_header *hdr;
+	struct ring_buffer *rb;           /* results */
+	struct ringpos rp;
+	int ring_err, file_err;           /* -errno */
+	struct lfs_err lerr;
+};
+
+static void *prep_run(void *arg)
+{
+	struct prep *p = arg;
+	p->rb = ring_buffer__new(p->rbfd, on_record, p->r, NULL);
+	if (!p->rb)
+		p->ring_err = -errno;
+	else
+		p->ring_err = ringpos_map(&p->rp, p->rbfd);
+	/* zstd level 1: ~10% less recorder CPU than 3 (it shares the cores
+	 * with the target) for ~5% more bytes (dd: 1.05 instead of 1.0 per event) */
+	struct lfs_trace_wopts wo = { .threaded = 1, .zstd_level = 1 };
+	if (p->path[0] && lfs_trace_create(&p->r->w, p->path, p->hdr, &wo, &p->lerr)) {
+		p->file_err = p->lerr.code ? p->lerr.code : -EIO;
+		p->r->w = NULL;
+	}
+	return NULL;
 }
 
 int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
@@ -1178,6 +1220,10 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 	struct ring_buffer *rb = NULL;
 	struct ringpos rp = { 0 };
 	int ncpu = 0, batching = 1;
+	int rbfd = -1, have_prep = 0, tmp_live = 0;
+	static struct prep prep;
+	pthread_t prep_th;
+	memset(&prep, 0, sizeof prep);
 	struct lfs_err err = { 0 };
 
 	libbpf_set_print(libbpf_quiet);
@@ -1244,6 +1290,36 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 			r.small_arg[sysdefs[i].sys][1] = si.s2;
 		}
 	}
+	/* The ring, made before the object so that its consumer side and the
+	 * trace file are set up (prep_run) while the programs load. */
+	rbfd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "rb", 0, 0, (__u32)ring, NULL);
+	if (rbfd < 0) {
+		rc = lfs_error(c, NULL, "cannot load the BPF program: cannot create its ring buffer: %s%s",
+			       strerror(errno), geteuid() ? " (run as root, e.g. with sudo)" : "");
+		goto cleanup;
+	}
+	if (lfs_trace_paths_new(&r.paths)) {
+		rc = lfs_error(c, NULL, "out of memory");
+		goto cleanup;
+	}
+	r.mono0 = now_ns(CLOCK_MONOTONIC);
+	hdr.start_mono_ns = r.mono0;
+	hdr.start_real_ns = now_ns(CLOCK_REALTIME);
+	hdr.root_pid = attach_pid ? attach_pid : child;
+	r.root_pid = hdr.root_pid;
+	prep.rbfd = rbfd;
+	prep.r = &r;
+	prep.hdr = &hdr;
+	struct stat ost;
+	if (lstat(out, &ost) && errno == ENOENT &&
+	    (size_t)snprintf(prep.path, sizeof prep.path, "%s.tmp%d", out, (int)getpid()) < sizeof prep.path)
+		tmp_live = 1;
+	else
+		prep.path[0] = 0;
+	if (pthread_create(&prep_th, NULL, prep_run, &prep) == 0)
+		have_prep = 1;
+	else
+		prep_run(&prep);
 	for (int attempt = 0; attempt < 4; attempt++) {
 		LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btfpath[0] ? btfpath : NULL);
 		skel = lftrace_bpf__open_opts(&oo);
@@ -1254,7 +1330,7 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		skel->rodata->wakeup_bytes = ring / 8;
 		skel->rodata->floor_only = getenv("LFS_TRACE_FLOOR") != NULL;
 		memcpy((void *)skel->rodata->systab, systab, sizeof systab);
-		bpf_map__set_max_entries(skel->maps.rb, (uint32_t)ring);
+		bpf_map__reuse_fd(skel->maps.rb, rbfd);
 		bpf_program__set_autoload(skel->progs.lft_sys_exit_btf, tpbtf_id > 0);
 		bpf_program__set_autoload(skel->progs.lft_sys_exit, tpbtf_id <= 0);
 		/* LFS_TRACE_DEBUG=verifier: the kernel's verification stats of
@@ -1312,6 +1388,11 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 			id_src == ID_BUILD ? "tp_btf (build-time id)" : "tp_btf (id from the kernel BTF)");
 	if (btf_fd >= 0)
 		close(btf_fd);
+	if (have_prep)
+		pthread_join(prep_th, NULL);
+	have_prep = 0;
+	rb = prep.rb;
+	rp = prep.rp;
 	if (!skel) {
 		rc = lfs_error(c, NULL, "cannot open the BPF program: %s", strerror(errno));
 		goto cleanup;
@@ -1321,34 +1402,30 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 			       geteuid() ? " (run as root, e.g. with sudo)" : " (LFS_BPF_DEBUG=1 shows the verifier log)");
 		goto cleanup;
 	}
-	if (lfs_trace_paths_new(&r.paths)) {
-		rc = lfs_error(c, NULL, "out of memory");
+	if (prep.ring_err) {
+		rc = lfs_error(c, NULL, "cannot set up the ring buffer: %s", strerror(-prep.ring_err));
 		goto cleanup;
 	}
-	r.mono0 = now_ns(CLOCK_MONOTONIC);
-	hdr.start_mono_ns = r.mono0;
-	hdr.start_real_ns = now_ns(CLOCK_REALTIME);
-	hdr.root_pid = attach_pid ? attach_pid : child;
-	r.root_pid = hdr.root_pid;
-	/* zstd level 1: ~10% less recorder CPU than 3 (it shares the cores
-	 * with the target) for ~5% more bytes (dd: 1.05 instead of 1.0 per event) */
-	struct lfs_trace_wopts wo = { .threaded = 1, .zstd_level = 1 };
-	if (lfs_trace_create(&r.w, out, &hdr, &wo, &err)) {
-		rc = lfs_error_code(c, out, err.code ? err.code : -EIO, &err);
+	if (prep.file_err) {
+		rc = lfs_error(c, out, "cannot create: %s", strerror(-prep.file_err));
 		goto cleanup;
+	}
+	if (tmp_live) {
+		if (rename(prep.path, out)) {
+			rc = lfs_error(c, out, "cannot create: %s", strerror(errno));
+			goto cleanup;
+		}
+		tmp_live = 0;
+	} else {
+		struct lfs_trace_wopts wo = { .threaded = 1, .zstd_level = 1 };
+		if (lfs_trace_create(&r.w, out, &hdr, &wo, &err)) {
+			rc = lfs_error_code(c, out, err.code ? err.code : -EIO, &err);
+			goto cleanup;
+		}
 	}
 	const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
 	if (geteuid() == 0 && su && sg && atoi(su) > 0)
 		(void)!chown(out, (uid_t)atoi(su), (gid_t)atoi(sg));
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, &r, NULL);
-	if (!rb) {
-		rc = lfs_error(c, NULL, "cannot set up the ring buffer: %s", strerror(errno));
-		goto cleanup;
-	}
-	if ((lerr = ringpos_map(&rp, bpf_map__fd(skel->maps.rb)))) {
-		rc = lfs_error(c, NULL, "cannot map the ring buffer: %s", strerror(-lerr));
-		goto cleanup;
-	}
 	pidbits = mmap(NULL, PIDBITS_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(skel->maps.pidbits), 0);
 	if (pidbits == MAP_FAILED) {
 		pidbits = NULL;
@@ -1411,20 +1488,26 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 
 	PHASE("attached");
 	uint64_t t_end = duration > 0 ? r.mono0 + (uint64_t)(duration * 1e9) : 0;
-	uint64_t last_flush = r.mono0, lost_seen = 0;
+	uint64_t last_flush = r.mono0, last_round = r.mono0, lost_seen = 0;
 	int interrupted = 0;
 	int pidfd = (int)syscall(SYS_pidfd_open, attach_pid ? attach_pid : child, 0);
 	for (;;) {
 		/* wait for ring data (forced wakeups only past a backlog) or for
-		 * the target to exit (pidfd), at most 20 ms */
+		 * the target to exit (pidfd), at most 5 ms: the ring is consumed
+		 * every 5 ms, so that little is left to do when the target ends
+		 * (the traced command's wall time includes that tail); the CPUs'
+		 * batches are flushed (an IPI to each CPU) every 20 ms */
 		struct pollfd pfd[2] = { { ring_buffer__epoll_fd(rb), POLLIN, 0 }, { pidfd, POLLIN, 0 } };
-		if (poll(pfd, pidfd >= 0 ? 2 : 1, 20) < 0 && errno != EINTR)
+		if (poll(pfd, pidfd >= 0 ? 2 : 1, 5) < 0 && errno != EINTR)
 			break;
-		if (drain(&r, rb, skel, &rp, ncpu, batching) < 0)
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		int round = !batching || now - last_round >= 20000000ull;
+		if (round)
+			last_round = now;
+		if (drain(&r, rb, skel, &rp, ncpu, batching, round) < 0)
 			break;
 		if (r.err)
 			break;
-		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		if (!attach_pid && !have_status) {
 			pid_t w = waitpid(child, &status, WNOHANG);
 			if (w == child)
@@ -1482,7 +1565,7 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 	 * A program still finishing on some CPU makes a round inconclusive:
 	 * retry, then write whatever is held. */
 	for (int i = 0; i < 200 && !r.err; i++) {
-		int d = drain(&r, rb, skel, &rp, ncpu, batching);
+		int d = drain(&r, rb, skel, &rp, ncpu, batching, 1);
 		if (d != 0)
 			break;
 		usleep(1000);
@@ -1546,8 +1629,15 @@ restore:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 cleanup:
+	if (have_prep) {
+		pthread_join(prep_th, NULL);
+		rb = prep.rb;
+		rp = prep.rp;
+	}
 	if (r.w)
 		lfs_trace_finish(r.w, &hdr, NULL);
+	if (tmp_live)
+		unlink(prep.path);       /* nothing recorded: an existing trace stays */
 	ring_buffer__free(rb);
 	PHASE("finished");
 	lftrace_bpf__destroy(skel);
@@ -1563,6 +1653,8 @@ cleanup:
 	}
 	free(r.held);
 	ringpos_unmap(&rp);
+	if (rbfd >= 0)
+		close(rbfd);
 	if (pidbits)
 		munmap(pidbits, PIDBITS_BYTES);
 	pidbits = NULL;
