@@ -408,6 +408,24 @@ __noinline int stat_fd(long fd, struct lft_stat *st)
 	struct inode *ino = BPF_CORE_READ(f, f_inode);
 	if (!ino)
 		return 0;
+	/* i_mode, i_sb, i_ino and i_size lie within the inode's first 128
+	 * bytes: one probe read for the four (offsets relocated at load) */
+	__u64 ib[16];
+	__u32 o_mode = bpf_core_field_offset(struct inode, i_mode);
+	__u32 o_sb = bpf_core_field_offset(struct inode, i_sb);
+	__u32 o_ino = bpf_core_field_offset(struct inode, i_ino);
+	__u32 o_size = bpf_core_field_offset(struct inode, i_size);
+	if (o_mode % 2 == 0 && o_mode + 2 <= sizeof ib && o_sb % 8 == 0 && o_sb + 8 <= sizeof ib &&
+	    o_ino % 8 == 0 && o_ino + 8 <= sizeof ib && o_size % 8 == 0 && o_size + 8 <= sizeof ib) {
+		if (bpf_probe_read_kernel(ib, sizeof ib, ino))
+			return 0;
+		st->imode = *(__u16 *)((char *)ib + o_mode);
+		st->ino = ib[o_ino / 8];
+		st->size = ib[o_size / 8];
+		struct super_block *sb = (struct super_block *)ib[o_sb / 8];
+		st->dev = BPF_CORE_READ(sb, s_dev);
+		return 1;
+	}
 	st->ino = BPF_CORE_READ(ino, i_ino);
 	st->size = BPF_CORE_READ(ino, i_size);
 	st->dev = BPF_CORE_READ(ino, i_sb, s_dev);
@@ -618,21 +636,59 @@ static __always_inline __u64 sys_arg(const struct pt_regs *r, __u32 i)
 	return 0;
 }
 
+/* A syscall record other than lft_small, built in this CPU's `pathbuf`
+ * (its header, ret and arguments set by the caller): the --data payload
+ * chunks first, then the sequence number, time, extras and paths, then
+ * the record at its length to the ring.  A global function: the verifier
+ * checks it once, apart from the syscall-exit program's own paths (the
+ * load, i.e. the start-up, is mostly verification). */
+__noinline int full_record(struct lft_event_paths *ep, __u32 nr)
+{
+	if (!ep || nr >= LFT_NR_MAX)
+		return 0;
+	const volatile struct lft_sysinfo *si = &systab[nr];
+	struct lft_event *e = &ep->e;
+	__u32 cls = si->cls;
+	__u64 id = (__u64)e->pid << 32 | e->h.tid;
+	int datalost = 0;
+	if (data_max && (cls & LFT_C_DATA) && e->ret > 0)
+		datalost = emit_data(id, si->sys, e->a[1], e->ret, !!(cls & LFT_C_IOV), e->a[2]);
+	__u8 p1 = si->p1, p2 = si->p2;
+	if ((cls & LFT_C_EXEC) && e->ret == 0)
+		p1 = p2 = 0xff;               /* old image gone: sched_process_exec has the path */
+	e->seq = __sync_fetch_and_add(&seq, 1);
+	e->ts = bpf_ktime_get_ns();
+	e->h.kind = p1 < 6 || p2 < 6 ? LFT_K_SYS_PATH : LFT_K_SYS;
+	e->eflags = datalost ? LFT_F_DATALOST : 0;
+	e->x[0] = e->x[1] = e->x[2] = 0;
+	e->size = e->ino = 0;
+	e->dev = e->imode = 0;
+	extras(e, si);
+	__u64 len = sizeof(struct lft_event);
+	if (p1 < 6 || p2 < 6) {
+		/* the paths, packed after the event */
+		__u32 rp = read_paths(ep, p1 < 6 ? e->a[p1 & 7] : 0, p2 < 6 ? e->a[p2 & 7] : 0,
+				      (p1 < 6) | (p2 < 6) << 1);
+		e->eflags |= rp >> 16;
+		len += rp & 0xffff;
+		if ((rp & 0xffff) < 2 || len > sizeof *ep) {
+			count_lost();
+			return 0;
+		}
+	}
+	if (bpf_ringbuf_output(&rb, ep, len, wake_flags()))
+		count_lost();
+	return 0;
+}
+
 /* One syscall event, inside the CPU's busy section (c NULL: nested, no
  * batching).  lft_small events go to the CPU's batch; any other record
  * first flushes it, so per CPU the ring stays in seq order. */
 static __always_inline void sys_record(struct lft_cpu *c, struct pt_regs *r, const volatile struct lft_sysinfo *si,
-				       __u64 id, long ret)
+				       __u32 nr, __u64 id, long ret)
 {
 	__u32 cls = si->cls;
-	int datalost = 0;
-	if (data_max && (cls & LFT_C_DATA)) {
-		/* payload chunks, then the event, both straight to the ring */
-		if (c)
-			batch_flush(c);
-		if (ret > 0)
-			datalost = emit_data(id, si->sys, r->si, ret, !!(cls & LFT_C_IOV), r->dx);
-	} else if (cls & LFT_C_SMALL) {
+	if ((cls & LFT_C_SMALL) && !(data_max && (cls & LFT_C_DATA))) {
 		struct lft_small *m;
 		__u32 n = 0;
 		if (c) {
@@ -668,29 +724,21 @@ static __always_inline void sys_record(struct lft_cpu *c, struct pt_regs *r, con
 		if (n + 1 >= LFT_BATCH)
 			batch_flush(c);
 		return;
-	} else if (c) {
+	}
+	if (c)
 		batch_flush(c);
-	}
-
-	__u8 p1 = si->p1, p2 = si->p2;
-	if ((cls & LFT_C_EXEC) && ret == 0)
-		p1 = p2 = 0xff;               /* old image gone: sched_process_exec has the path */
-	__u64 s = __sync_fetch_and_add(&seq, 1);
-	struct lft_event *e;
-	struct lft_event_paths *ep = NULL;
-	if (p1 < 6 || p2 < 6) {
-		__u32 z = 0;
-		ep = bpf_map_lookup_elem(&pathbuf, &z);
-		e = ep ? &ep->e : NULL;
-	} else {
-		e = bpf_ringbuf_reserve(&rb, sizeof *e, 0);
-	}
-	if (!e) {
+	__u32 z = 0;
+	struct lft_event_paths *ep = bpf_map_lookup_elem(&pathbuf, &z);
+	if (!ep) {
+		__sync_fetch_and_add(&seq, 1);
 		count_lost();
 		return;
 	}
-	fill_hdr(e, ep ? LFT_K_SYS_PATH : LFT_K_SYS, si->sys, id);
-	e->seq = s;
+	struct lft_event *e = &ep->e;
+	e->h.kind = LFT_K_SYS;
+	e->h.sys = si->sys;
+	e->h.tid = (__u32)id;
+	e->pid = id >> 32;
 	e->ret = ret;
 	e->a[0] = r->di;
 	e->a[1] = r->si;
@@ -698,25 +746,7 @@ static __always_inline void sys_record(struct lft_cpu *c, struct pt_regs *r, con
 	e->a[3] = r->r10;
 	e->a[4] = r->r8;
 	e->a[5] = r->r9;
-	e->x[0] = e->x[1] = e->x[2] = 0;
-	e->size = e->ino = 0;
-	e->dev = e->imode = 0;
-	if (datalost)
-		e->eflags |= LFT_F_DATALOST;
-	extras(e, si);
-	if (!ep) {
-		bpf_ringbuf_submit(e, wake_flags());
-		return;
-	}
-	/* the paths, packed; then the record, at its length, to the ring */
-	__u32 rp = read_paths(ep, p1 < 6 ? e->a[p1] : 0, p2 < 6 ? e->a[p2] : 0,
-			      (p1 < 6) | (p2 < 6) << 1);
-	e->eflags |= rp >> 16;
-	__u64 len = sizeof(struct lft_event) + (rp & 0xffff);
-	if ((rp & 0xffff) < 2 || len > sizeof *ep)
-		return;
-	if (bpf_ringbuf_output(&rb, ep, len, wake_flags()))
-		count_lost();
+	full_record(ep, nr);
 }
 
 /* Everything after the registers: which syscall, then its record. */
@@ -735,7 +765,7 @@ static __always_inline int sys_exit_common(struct pt_regs *r, long ret, __u64 id
 		return 0;                     /* only file mappings */
 
 	struct lft_cpu *c = cpu_enter();
-	sys_record(c, r, si, id, ret);
+	sys_record(c, r, si, nr, id, ret);
 	cpu_leave(c);
 	return 0;
 }
