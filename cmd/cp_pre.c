@@ -34,6 +34,10 @@
 #define PRE_BATCH_BYTES (512u << 10)
 #define HDR             offsetof(struct pre_rec, data)
 #define ALIGN8(n)       (((n) + 7) & ~(size_t)7)
+/* deepest directory walked: below it cp's own paths (2 * PATH_MAX, each
+ * level at least 2 bytes) are too long anyway and it refuses the entries;
+ * this also bounds the reader's stack (a few hundred bytes a level) */
+#define PRE_DEPTH_MAX   (PATH_MAX + 1)
 
 struct anc { dev_t dev; ino_t ino; };
 
@@ -58,6 +62,7 @@ struct pre {
 	size_t chunk;
 	struct anc *anc;
 	size_t nanc, canc;
+	char link[PATH_MAX + 1];   /* a symlink's target (not on the walk's stack) */
 };
 
 /* ---------------------------------------------------------------- host side */
@@ -355,12 +360,11 @@ static int walk(struct pre *p, int dfd, const char *name, unsigned char dtype, u
 	if (err)
 		return emit_entry(p, depth, name, err, NULL, 0, NULL, 0);
 	if (S_ISLNK(st.st_mode)) {
-		char t[PATH_MAX + 1];
-		ssize_t l = readlinkat(dfd, name, t, sizeof t - 1);
-		int lerr = l < 0 ? -errno : (size_t)l >= sizeof t - 1 ? -ENAMETOOLONG : 0;
+		ssize_t l = readlinkat(dfd, name, p->link, sizeof p->link - 1);
+		int lerr = l < 0 ? -errno : (size_t)l >= sizeof p->link - 1 ? -ENAMETOOLONG : 0;
 		if (lerr)
 			l = 0;
-		return emit_entry(p, depth, name, lerr, &st, PRE_F_LINK, t, (size_t)l);
+		return emit_entry(p, depth, name, lerr, &st, PRE_F_LINK, p->link, (size_t)l);
 	}
 	if (S_ISREG(st.st_mode)) {
 		int rc = emit_entry(p, depth, name, 0, &st, PRE_F_DATA, NULL, 0);
@@ -376,7 +380,9 @@ static int walk(struct pre *p, int dfd, const char *name, unsigned char dtype, u
 	struct names nm = { 0 };
 	int lerr = 0, rc;
 	int walk_it = p->recursive && !(p->deref && anc_has(p, &st));
-	if (walk_it)
+	if (walk_it && depth >= PRE_DEPTH_MAX)
+		lerr = -ENAMETOOLONG;
+	else if (walk_it)
 		lerr = list_dir(fd, &nm);
 	rc = emit_entry(p, depth, name, 0, &st, PRE_F_DIR, NULL, 0);
 	if (rc == 0 && walk_it && !lerr) {
