@@ -129,7 +129,7 @@ static int show_progress(void *arg, uint64_t done, uint64_t total)
 enum {
 	O_IMAGE = 256, O_CACHE, O_PAGE, O_RA, O_DBG, O_DRATIO, O_DEXPIRE, O_WBI, O_QD, O_SCHED,
 	O_COMPRESS, O_TIMING, O_ROOT, O_PID, O_WARM, O_JSON, O_REPORT, O_EXPLAIN, O_VERIFY,
-	O_SWEEP, O_INTERVALS, O_NOLAT, O_TXN, O_JOBS,
+	O_SWEEP, O_INTERVALS, O_NOLAT, O_TXN, O_JOBS, O_NOATOMIC,
 };
 
 static int cmd_replay_fn(struct lfs_ctx *c, int argc, char **argv)
@@ -159,6 +159,7 @@ static int cmd_replay_fn(struct lfs_ctx *c, int argc, char **argv)
 		{ "no-latency", no_argument, NULL, O_NOLAT },
 		{ "txn-max-pages", required_argument, NULL, O_TXN },
 		{ "jobs", required_argument, NULL, O_JOBS },
+		{ "no-atomic", no_argument, NULL, O_NOATOMIC },
 		{ 0 },
 	};
 	struct lfs_replay_opts o = { 0 };
@@ -266,6 +267,7 @@ static int cmd_replay_fn(struct lfs_ctx *c, int argc, char **argv)
 			o.pid = (int)ll;
 			break;
 		case O_WARM: o.warm = 1; break;
+		case O_NOATOMIC: o.no_atomic = 1; break;
 		case O_JSON: json = 1; break;
 		case O_REPORT: report = a; break;
 		case O_EXPLAIN:
@@ -433,7 +435,14 @@ const struct lfs_cmd cmd_replay = {
 	"\n"
 	"Engine:\n"
 	"  --image IMG              replay into an image file (made if missing);\n"
-	"                           default: an in-memory image, nothing on disk\n"
+	"                           default: an in-memory image, nothing on disk.  The\n"
+	"                           replay is one transaction (a replay killed half-way\n"
+	"                           leaves the image as it was); the traced fsyncs write\n"
+	"                           their data through but the commit at the end is the\n"
+	"                           one durability point\n"
+	"  --no-atomic              with --image: no transaction around the replay, each\n"
+	"                           traced fsync makes the image durable as it did (kv\n"
+	"                           syncs), and a replay killed half-way leaves its part\n"
 	"  --cache-size SIZE        page cache limit (default 64M)\n"
 	"  --page-size SIZE         page size of the fresh image (default 4K)\n"
 	"  --readahead MAX          readahead window limit (default 128K; 0 disables)\n"
@@ -476,5 +485,5 @@ const struct lfs_cmd cmd_replay = {
 	.options = "--image --cache-size --page-size --readahead --dirty-background --dirty-ratio "
 		   "--dirty-expire --writeback-interval --queue-depth --sched --txn-max-pages --compress "
 		   "--timing --root --pid --warm --verify --json --no-latency --explain --report "
-		   "--intervals --sweep --jobs",
+		   "--intervals --sweep --jobs --no-atomic",
 };

@@ -2028,6 +2028,7 @@ void lfs_replay_fill_opts(struct lfs_replay_result *res, const struct lfs_replay
 	res->opt.timing = o->timing;
 	res->opt.scale = o->timing == LFS_TIMING_SCALE ? o->scale : 1.0;
 	res->opt.warm = o->warm;
+	res->opt.atomic = o->image && !o->no_atomic;
 	res->opt.verify = o->verify;
 	snprintf(res->opt.root, sizeof res->opt.root, "%s", o->root ? o->root : "");
 	res->opt.pid = o->pid;
@@ -2149,6 +2150,17 @@ int lfs_replay_run(const char *path, const struct lfs_replay_opts *o,
 		}
 		goto out;
 	}
+	/* Onto an image file the whole replay, set-up included, is one
+	 * command-wide transaction (as every writing command): a replay killed
+	 * or crashed half-way leaves the image as it was; the commit after the
+	 * pass (not timed) is its acknowledgement point.  The traced fsyncs
+	 * inside it write their data through to the image file but make
+	 * nothing durable on their own (lfs_atomic_begin, lightfs.h); with
+	 * --no-atomic (opts.no_atomic) each of them is a durability point. */
+	if (res->opt.atomic && (rc = lfs_atomic_begin(r.m)) < 0) {
+		lfs_seterr(err, rc, "%s: %s", o->image, lfs_strerror(rc));
+		goto umount;
+	}
 	r.now = r.first_ts;
 	rc = setup(&r, &ns);
 	ns_free(&ns);
@@ -2191,6 +2203,11 @@ int lfs_replay_run(const char *path, const struct lfs_replay_opts *o,
 	res->write_amp = res->app_written ? (double)wr / (double)res->app_written : 0;
 	res->read_amp = res->app_read ? (double)rd / (double)res->app_read : 0;
 	rc = 0;
+	if (res->opt.atomic && lfs_atomic_depth(r.m)) {
+		rc = lfs_atomic_commit(r.m);
+		if (rc < 0)
+			lfs_seterr(err, rc, "%s: commit: %s", o->image, lfs_strerror(rc));
+	}
 
 umount:
 	for (size_t i = 0; i < r.pcap; i++)

@@ -59,6 +59,9 @@ struct lfs_replay_opts {
 	const char *root;          /* replay only paths under it, mapped to "/" */
 	int      pid;              /* > 0: only this pid and its descendants */
 	int      warm;             /* keep the set-up files cached */
+	int      no_atomic;        /* image: no command-wide transaction (each
+	                              traced fsync a durability point; a replay
+	                              killed half-way leaves a half-replayed image) */
 	int      verify;           /* check every read's bytes */
 	uint32_t explain;          /* record the path of the first N syscalls */
 	uint32_t intervals;        /* timeline samples over trace time, 0 = 100 */
@@ -136,6 +139,7 @@ struct lfs_replay_result {
 		double   dirty_background_ratio, dirty_ratio;
 		uint64_t dirty_expire_ns, writeback_interval_ns;
 		int      sched, compress, timing, warm, verify;
+		int      atomic;       /* image file, one transaction (not --no-atomic) */
 		double   scale;
 		char     root[256];
 		int      pid;

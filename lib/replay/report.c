@@ -199,9 +199,10 @@ void lfs_replay_text(struct lfs_sbuf *sb, const struct lfs_replay_result *r, uns
 		      strlen(r->command) > 90 ? "…" : "",
 		      r->command[0] ? "`" : "", r->trace_events, r->lost_events,
 		      (double)r->duration_ns / 1e9, r->processes);
-	lfs_sbuf_addf(sb, "  engine     %s, cache %s, page %s, readahead %s, dirty %.0f%%/%.0f%%, "
+	lfs_sbuf_addf(sb, "  engine     %s%s, cache %s, page %s, readahead %s, dirty %.0f%%/%.0f%%, "
 		      "expire %s, writeback every %s\n",
 		      r->opt.image[0] ? r->opt.image : "in-memory image",
+		      !r->opt.image[0] ? "" : r->opt.atomic ? " (one transaction)" : " (no transaction)",
 		      lfs_replay_human(h1, sizeof h1, r->opt.cache_bytes),
 		      lfs_replay_human(h2, sizeof h2, r->opt.page_size),
 		      lfs_replay_human(h3, sizeof h3, r->opt.readahead_max),
@@ -522,8 +523,9 @@ void lfs_replay_json(struct lfs_sbuf *sb, const struct lfs_replay_result *r, uns
 	jnum(sb, r->opt.scale);
 	lfs_sbuf_addf(sb, ", \"root\": ");
 	jstr(sb, r->opt.root);
-	lfs_sbuf_addf(sb, ", \"pid\": %d, \"warm\": %s, \"verify\": %s},\n", r->opt.pid,
-		      r->opt.warm ? "true" : "false", r->opt.verify ? "true" : "false");
+	lfs_sbuf_addf(sb, ", \"pid\": %d, \"warm\": %s, \"verify\": %s, \"atomic\": %s},\n", r->opt.pid,
+		      r->opt.warm ? "true" : "false", r->opt.verify ? "true" : "false",
+		      r->opt.atomic ? "true" : "false");
 
 	lfs_sbuf_addf(sb, "  \"replay\": {\"replayed\": %" PRIu64 ", \"out_of_scope\": %" PRIu64
 		      ", \"unsupported\": %" PRIu64 ", \"setup_files\": %" PRIu64 ", \"setup_dirs\": %"

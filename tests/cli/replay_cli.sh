@@ -110,3 +110,39 @@ if [ "$ms" -ge 800 ] && [ "$ms8" -lt "$ms" ]; then pass replay_timing; else fail
 # ---- on an image file, which then holds the replayed files
 "$LF" replay --image img.lfs "$T/cp-r.trace" >img.out 2>&1
 if [ -s img.lfs ] && grep -q "image file (img.lfs)" img.out; then pass replay_image_file; else fail replay_image_file "$(tail -c 300 img.out)"; fi
+
+# ---- onto an image file the replay is one transaction: killed half-way
+# (after a traced fsync reached the image file, during a 60 s gap of the
+# trace) the image is as it was; with --no-atomic the fsync'ed file stays
+cat >kill.txt <<'S'
+@0 7 mkdir path=/k mode=0755
+@1 7 openat path=/k/f flags=O_WRONLY|O_CREAT mode=0644 type=reg size=0 = 3
+@2 7 write fd=3 count=65536 = 65536
+@3 7 fsync fd=3
+@60000 7 write fd=3 count=10 = 10
+@60001 7 close fd=3
+S
+"$MK" kill.trace <kill.txt
+# replay_kill MODE IMG [OPTS]: start the replay, wait until the image file
+# grew by the fsync'ed 64 KiB (at most 20 s), kill -9 it; prints the growth
+replay_kill() {
+	img=$1; shift
+	rm -f "$img"; "$LF" mkfs "$img" >/dev/null 2>&1 && "$LF" mkdir "$img:/marker" >/dev/null 2>&1
+	s0=$(stat -c %s "$img")
+	"$LF" replay --timing original --image "$img" "$@" kill.trace >/dev/null 2>&1 &
+	pid=$!
+	i=0
+	while [ $i -lt 200 ] && [ $(( $(stat -c %s "$img") - s0 )) -lt 65536 ]; do sleep 0.1; i=$((i + 1)); done
+	grown=$(( $(stat -c %s "$img") - s0 ))
+	kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+	echo "$grown"
+}
+g=$(replay_kill kill.lfs)
+ls_out=$("$LF" ls kill.lfs:/ 2>&1)
+if [ "$g" -lt 65536 ]; then fail replay_image_atomic "the replay never wrote its fsync'ed 64 KiB ($g bytes)"
+elif [ "$ls_out" = "marker" ] && "$LF" fsck kill.lfs >/dev/null 2>&1; then pass replay_image_atomic
+else fail replay_image_atomic "after kill -9: ls / = '$ls_out'"; fi
+g=$(replay_kill kill2.lfs --no-atomic)
+if [ "$g" -ge 65536 ] && [ "$("$LF" stat -c %s kill2.lfs:/k/f 2>/dev/null)" = 65536 ]; then
+	pass replay_image_no_atomic_keeps_part
+else fail replay_image_no_atomic_keeps_part "growth $g, /k/f: $("$LF" stat kill2.lfs:/k/f 2>&1 | head -2)"; fi
