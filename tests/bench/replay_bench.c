@@ -13,13 +13,14 @@
  * memory, which varies 10x between runs on this machine.
  *
  * The floor: a replayed write's bytes are generated (pattern), copied into
- * page-cache frames (a 64 MiB ring, the default cache) and checksummed
- * there (a whole page), and copied once into the in-memory image (the
+ * page-cache frames (a 64 MiB ring, the default cache; the in-memory image
+ * keeps no page CRCs), and copied once into the in-memory image (the
  * by-reference page of a writeback batch goes straight into the value
- * pool), which must hold all of them (fresh memory, populated 4 MiB at a
- * time as lib/kv/memval.c does).  Those passes over BYTES,
- * done here in 64 KiB writes and 4 KiB pages with nothing else, bound the
- * replay speed from above: EVENTS / floor seconds.
+ * pool), which must hold all of them: fresh memory in 4 MiB chunks, taken
+ * as lib/kv/memval.c takes them (from the second on, from its prefill
+ * thread when one is ready).  Those passes over BYTES, done here in 64 KiB
+ * writes and 4 KiB pages with nothing else, bound the replay speed from
+ * above: EVENTS / floor seconds.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -32,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/crc32c.h"
+#include "kv/memval.h"
 #include "replay/replay.h"
 #include "trace/trace.h"
 
@@ -156,24 +157,21 @@ int main(int argc, char **argv)
 		uint64_t bytes = strtoull(argv[2], NULL, 0), events = strtoull(argv[3], NULL, 0);
 		const size_t W = 64 << 10, P = 4096, CACHE = 64u << 20;
 		uint8_t *wbuf = malloc(W), *cache = malloc(CACHE);
-		/* the image's memory as lib/kv/memval.c takes it: fresh 4 KiB
-		 * pages, populated one 4 MiB chunk at a time as it is reached */
+		/* the image's memory as lib/kv/memval.c takes it: 4 MiB chunks,
+		 * the first mapped here, the next ones from the prefill thread
+		 * (huge pages) when it has one ready, else mapped here (4 KiB
+		 * pages populated in one call) */
 		const size_t CHUNK = 4u << 20;
-		size_t ilen = ((size_t)bytes + W + CHUNK - 1) / CHUNK * CHUNK, ipop = 0;
-		uint8_t *imap = mmap(NULL, ilen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		uint8_t *image = imap == MAP_FAILED ? NULL : imap;
-#ifdef MADV_NOHUGEPAGE
-		if (image)
-			madvise(image, ilen, MADV_NOHUGEPAGE);
-#endif
+		size_t nchunks = ((size_t)bytes + CHUNK - 1) / CHUNK + 1, nc = 0, taken = 0;
+		uint8_t **chunks = calloc(nchunks, sizeof *chunks);
+		struct lfs_prefill *pf = NULL;
 		uint64_t tpat = 0, tcopy = 0;
-		if (!wbuf || !cache || !image) {
+		if (!wbuf || !cache || !chunks) {
 			fprintf(stderr, "replay_bench: out of memory\n");
 			return 1;
 		}
 		memset(cache, 0, CACHE);               /* the cache is warm memory after a while */
-		uint32_t crc = 0;
-		size_t cpos = 0;
+		size_t cpos = 0, ioff = CHUNK;
 		uint64_t t0 = now_ns();
 		for (uint64_t off = 0; off < bytes; off += W) {
 			size_t n = bytes - off < W ? (size_t)(bytes - off) : W;
@@ -183,12 +181,29 @@ int main(int argc, char **argv)
 			for (size_t o = 0; o < n; o += P) {
 				size_t k = n - o < P ? n - o : P;
 				memcpy(cache + cpos, wbuf + o, k);           /* copy into a frame */
-				crc ^= lfs_crc32c(0, cache + cpos, k);       /* the page's CRC */
-				if (off + o + k > ipop) {                    /* memval grow() */
-					madvise(image + ipop, CHUNK, 23 /* MADV_POPULATE_WRITE */);
-					ipop += CHUNK;
+				if (ioff + k > CHUNK) {                      /* memval grow() */
+					if (nc == 1 && !pf)
+						pf = lfs_prefill_new(CHUNK, 2, 2u << 20);
+					uint8_t *c = lfs_prefill_take(pf);
+					if (c)
+						taken++;
+					else {
+						c = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE,
+							 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+						if (c == MAP_FAILED) {
+							fprintf(stderr, "replay_bench: out of memory\n");
+							return 1;
+						}
+#ifdef MADV_NOHUGEPAGE
+						madvise(c, CHUNK, MADV_NOHUGEPAGE);
+#endif
+						madvise(c, CHUNK, 23 /* MADV_POPULATE_WRITE */);
+					}
+					chunks[nc++] = c;
+					ioff = 0;
 				}
-				memcpy(image + off + o, cache + cpos, k);    /* into the image */
+				memcpy(chunks[nc - 1] + ioff, cache + cpos, k);  /* into the image */
+				ioff += k;
 				cpos = (cpos + P) % CACHE;
 			}
 		}
@@ -197,17 +212,20 @@ int main(int argc, char **argv)
 		uint64_t t1 = now_ns();
 		for (uint64_t off = 0; off < bytes; off += P) {
 			size_t k = bytes - off < P ? (size_t)(bytes - off) : P;
-			memcpy(image + off, cache + (off % CACHE), k);
+			memcpy(chunks[off / CHUNK] + off % CHUNK, cache + (off % CACHE), k);
 		}
 		tcopy = now_ns() - t1;
 		printf("mode=floor bytes=%" PRIu64 " events=%" PRIu64 " seconds=%.3f ns_per_byte=%.3f "
-		       "events_per_sec=%.0f pattern_seconds=%.3f warm_image_copy_seconds=%.3f crc=%08x "
-		       "peak_rss_kib=%ld\n", bytes, events, dt / 1e9,
+		       "events_per_sec=%.0f pattern_seconds=%.3f warm_image_copy_seconds=%.3f "
+		       "prefilled_chunks=%zu of %zu peak_rss_kib=%ld\n", bytes, events, dt / 1e9,
 		       (double)dt / (double)(bytes ? bytes : 1), events * 1e9 / (double)dt, tpat / 1e9,
-		       tcopy / 1e9, crc, rss_kib());
+		       tcopy / 1e9, taken, nc, rss_kib());
+		lfs_prefill_free(pf);
+		for (size_t i = 0; i < nc; i++)
+			munmap(chunks[i], CHUNK);
+		free(chunks);
 		free(wbuf);
 		free(cache);
-		munmap(imap, ilen);
 		return 0;
 	}
 	fprintf(stderr, "usage: replay_bench decode TRACE [REPEAT] | replay TRACE [IMAGE] | floor BYTES EVENTS\n");

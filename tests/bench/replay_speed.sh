@@ -9,9 +9,11 @@
 # build machine is shared and its memory is handed back to the host when
 # freed, so fresh memory costs 10x more on some runs than on others).  The
 # "byte floor" is replay_bench floor: the passes the pipeline must make over
-# the bytes the trace writes (generate, copy into the cache and CRC, copy
-# into the in-memory image's fresh memory), with no per-event work — an
-# upper bound of events/s for this trace on this machine.
+# the bytes the trace writes (generate, copy into the cache, copy into the
+# in-memory image's fresh memory, taken as lib/kv/memval.c takes it: from
+# the second 4 MiB chunk on, from its prefill thread when one is ready),
+# with no per-event work — an upper bound of events/s for this trace on
+# this machine.
 B=${BENCHBIN:?run through make bench}/replay_bench
 T=$TOP/traces
 RUNS=${RUNS:-3}
