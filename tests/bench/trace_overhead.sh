@@ -13,7 +13,7 @@ LF=${LIGHTFS:?run through make bench}
 W=${BENCH_DIR:-/var/tmp}/trace-bench
 rm -rf "$W"; mkdir -p "$W"
 cd "$W" || exit 1
-REPS=${TRACE_BENCH_REPS:-3}
+REPS=${TRACE_BENCH_REPS:-5}
 SET=open,openat,openat2,creat,close,close_range,read,write,pread64,pwrite64,readv,writev,preadv,pwritev,preadv2,pwritev2,lseek,fsync,fdatasync,sync_file_range,sync,syncfs,ftruncate,truncate,fallocate,unlink,unlinkat,rename,renameat,renameat2,mkdir,mkdirat,rmdir,link,linkat,symlink,symlinkat,dup,dup2,dup3,fcntl,chdir,fchdir,sendfile,copy_file_range,splice,mmap,munmap,execve,execveat,clone,clone3,fork,vfork,exit,exit_group
 
 now() { date +%s.%N; }
@@ -29,9 +29,18 @@ timeit() {
 	done
 	echo $ts | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
 }
-# the command's user+sys seconds, from /usr/bin/time -o (empty without it)
-if [ -x /usr/bin/time ]; then TIMECPU="/usr/bin/time -o $W/cpu.txt -f %U+%S"; else TIMECPU=""; fi
-cpu_of() { [ -n "$TIMECPU" ] && [ -s "$W/cpu.txt" ] && awk -F+ 'END {printf "%.2f", $1 + $2}' "$W/cpu.txt"; rm -f "$W/cpu.txt"; }
+# the command's user+sys seconds and its own wall time (from its start to
+# its end, without the recorder's start-up and tail), from /usr/bin/time -o
+# (empty without it): cpu_of sets CPUV and INWALL
+if [ -x /usr/bin/time ]; then TIMECPU="/usr/bin/time -o $W/cpu.txt -f %U+%S+%e"; else TIMECPU=""; fi
+cpu_of() {
+	CPUV=""; INWALL=""
+	[ -n "$TIMECPU" ] && [ -s "$W/cpu.txt" ] || return 0
+	CPUV=$(awk -F+ 'END {printf "%.2f", $1 + $2}' "$W/cpu.txt")
+	INWALL=$(awk -F+ 'END {printf "%.3f", $3}' "$W/cpu.txt")
+	rm -f "$W/cpu.txt"
+}
+med() { echo "$@" | tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {if (NR) printf "%.3f", a[int((NR+1)/2)]}'; }
 ratio() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2fx", $1 / $2; else print "-" }'; }
 
 bpftrace_script() {   # COMM: print time, pid, tid, syscall nr, 3 args, ret of COMM's syscalls
@@ -55,11 +64,11 @@ run_peers() {
 	# (and a third run: the tracepoint attached with a program that records
 	# nothing, LFS_TRACE_FLOOR — the floor any syscall-tracepoint capture
 	# pays on this kernel)
-	pl=""; ll=""; pc=""; lc=""; fl=""; fc=""
+	pl=""; ll=""; pc=""; lc=""; fl=""; fc=""; pw=""; lw=""
 	for i in $(seq "$REPS"); do
-		pl="$pl $(timeit 1 $TIMECPU "$@")"; pc="$pc $(cpu_of)"
-		ll="$ll $(timeit 1 "$LF" trace record -q -o "$W/$name.trace" -- $TIMECPU "$@")"; lc="$lc $(cpu_of)"
-		fl="$fl $(timeit 1 env LFS_TRACE_FLOOR=1 "$LF" trace record -q -o "$W/$name.floor" -- $TIMECPU "$@")"; fc="$fc $(cpu_of)"
+		pl="$pl $(timeit 1 $TIMECPU "$@")"; cpu_of; pc="$pc $CPUV"; pw="$pw $INWALL"
+		ll="$ll $(timeit 1 "$LF" trace record -q -o "$W/$name.trace" -- $TIMECPU "$@")"; cpu_of; lc="$lc $CPUV"; lw="$lw $INWALL"
+		fl="$fl $(timeit 1 env LFS_TRACE_FLOOR=1 "$LF" trace record -q -o "$W/$name.floor" -- $TIMECPU "$@")"; cpu_of; fc="$fc $CPUV"
 	done
 	rm -f "$W/$name.floor"
 	plain=$(echo $pl | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}')
@@ -77,6 +86,9 @@ run_peers() {
 	printf '%-22s %9s %9s %12s %10s %s\n' "lightfs trace record" "$lt" "$(ratio "$lt" "$plain")" "$ev" "$lo" "$bpe bytes/event, file $sz B, runs:$ll"
 	[ -n "$pcm" ] && [ -n "$lcm" ] &&
 		printf '%-22s %9s %9s %12s %10s %s\n' "  (command's CPU)" "$lcm" "$(ratio "$lcm" "$pcm")" - - "user+sys of $1 itself: plain $pcm s, traced $lcm s; runs:$lc vs$pc"
+	pwm=$(med $pw); lwm=$(med $lw)
+	[ -n "$pwm" ] && [ -n "$lwm" ] &&
+		printf '%-22s %9s %9s %12s %10s %s\n' "  (command's own wall)" "$lwm" "$(ratio "$lwm" "$pwm")" - - "$1 from its start to its end (no recorder start-up/tail): plain $pwm s; runs:$lw vs$pw"
 	printf '%-22s %9s %9s %12s %10s %s\n' "  (tracepoint floor)" "$ft" "$(ratio "$ft" "$plain")" - - "empty program attached (LFS_TRACE_FLOOR), command CPU $(ratio "$fcm" "$pcm"); runs:$fl"
 	eval "LT_$name=\$lt; PLAIN_$name=\$plain; LOST_$name=\$lo; BPE_$name=\$bpe; CPUR_$name=\$(ratio \"\$lcm\" \"\$pcm\"); FLOOR_$name=\$(ratio \"\$ft\" \"\$plain\")"
 	# strace -f, same syscall set, output to a file
