@@ -111,6 +111,8 @@ while [ $i -lt 40 ]; do
 	mkdir -p r/d$i && head -c $((i * 9000 + 1)) /dev/urandom >r/d$i/f && i=$((i + 1))
 done
 head -c $((20 * 1048576 + 12345)) /dev/urandom >r/large
+# around the reader's 256 KiB read size (a read of size + 1 sees the end)
+for n in 262143 262144 262145 524288 1; do head -c $n /dev/urandom >r/edge$n; done
 ok rd_ring "$LF" cp -r r "$img:/r"
 rm -rf or && "$LF" cp -r "$img:/r" or
 same_tree r or >"$TMPDIR/.why" && pass rd_ring_same || fail rd_ring_same "$(head -3 "$TMPDIR/.why")"
