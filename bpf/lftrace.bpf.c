@@ -44,10 +44,13 @@ const volatile __u32 data_max = 0;        /* --data=MAX, 0 = off */
 const volatile __u64 wakeup_bytes = 1 << 20; /* force a wakeup past this backlog */
 /* LFS_TRACE_FLOOR (benchmarks only): the syscall-exit program stops after
  * the traced-thread check and records no syscall, which measures what
- * having the tracepoint attached costs by itself */
+ * having the tracepoint attached costs by itself (1); or (2, =clock) it
+ * also reads the clock once, as every recorded event must: the floor of
+ * any capture with a real time stamp per event */
 const volatile __u32 floor_only = 0;
 
 __u64 seq = 0;
+__u64 clock_sink = 0;
 __u32 nobatch = 0;    /* set by the recorder when it cannot run lft_flush */
 
 struct {
@@ -803,8 +806,11 @@ int BPF_PROG(lft_sys_exit_btf, struct pt_regs *regs, long ret)
 		if (__sync_val_compare_and_swap(&s->key, 0, key) == 0)
 			s->id = id;
 	}
-	if (floor_only)
+	if (floor_only) {
+		if (floor_only == 2)
+			clock_sink = bpf_ktime_get_ns();
 		return 0;
+	}
 	return sys_exit_common(regs, ret, id);
 }
 

@@ -1232,9 +1232,11 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 	struct lfs_err err = { 0 };
 
 	libbpf_set_print(libbpf_quiet);
-	if (getenv("LFS_TRACE_FLOOR"))
+	const char *floor = getenv("LFS_TRACE_FLOOR");
+	if (floor)
 		fprintf(stderr, "lightfs: trace: LFS_TRACE_FLOOR is set: no syscall is recorded "
-			"(measures the attached tracepoint alone)\n");
+			"(measures the attached tracepoint alone%s)\n",
+			!strcmp(floor, "clock") ? " and one clock read per syscall" : "");
 	if (!attach_pid) {
 		child = spawn_stopped(cmdv, &release_fd, &errpipe, &r.go_fd);
 		if (child < 0)
@@ -1333,7 +1335,7 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		PHASE("open");
 		skel->rodata->data_max = r.data_max;
 		skel->rodata->wakeup_bytes = ring / 8;
-		skel->rodata->floor_only = getenv("LFS_TRACE_FLOOR") != NULL;
+		skel->rodata->floor_only = !floor ? 0 : !strcmp(floor, "clock") ? 2 : 1;
 		memcpy((void *)skel->rodata->systab, systab, sizeof systab);
 		bpf_map__reuse_fd(skel->maps.rb, rbfd);
 		bpf_program__set_autoload(skel->progs.lft_sys_exit_btf, tpbtf_id > 0);

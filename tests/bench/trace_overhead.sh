@@ -64,11 +64,15 @@ run_peers() {
 	# (and a third run: the tracepoint attached with a program that records
 	# nothing, LFS_TRACE_FLOOR — the floor any syscall-tracepoint capture
 	# pays on this kernel)
-	pl=""; ll=""; pc=""; lc=""; fl=""; fc=""; pw=""; lw=""
+	# (and a fourth: LFS_TRACE_FLOOR=clock, the same plus one clock read
+	# per syscall — what any capture with a real time stamp per event pays
+	# before recording anything)
+	pl=""; ll=""; pc=""; lc=""; fl=""; fc=""; pw=""; lw=""; kl=""; kc=""
 	for i in $(seq "$REPS"); do
 		pl="$pl $(timeit 1 $TIMECPU "$@")"; cpu_of; pc="$pc $CPUV"; pw="$pw $INWALL"
 		ll="$ll $(timeit 1 "$LF" trace record -q -o "$W/$name.trace" -- $TIMECPU "$@")"; cpu_of; lc="$lc $CPUV"; lw="$lw $INWALL"
 		fl="$fl $(timeit 1 env LFS_TRACE_FLOOR=1 "$LF" trace record -q -o "$W/$name.floor" -- $TIMECPU "$@")"; cpu_of; fc="$fc $CPUV"
+		kl="$kl $(timeit 1 env LFS_TRACE_FLOOR=clock "$LF" trace record -q -o "$W/$name.floor" -- $TIMECPU "$@")"; cpu_of; kc="$kc $CPUV"
 	done
 	rm -f "$W/$name.floor"
 	plain=$(echo $pl | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}')
@@ -90,7 +94,9 @@ run_peers() {
 	[ -n "$pwm" ] && [ -n "$lwm" ] &&
 		printf '%-22s %9s %9s %12s %10s %s\n' "  (command's own wall)" "$lwm" "$(ratio "$lwm" "$pwm")" - - "$1 from its start to its end (no recorder start-up/tail): plain $pwm s; runs:$lw vs$pw"
 	printf '%-22s %9s %9s %12s %10s %s\n' "  (tracepoint floor)" "$ft" "$(ratio "$ft" "$plain")" - - "empty program attached (LFS_TRACE_FLOOR), command CPU $(ratio "$fcm" "$pcm"); runs:$fl"
-	eval "LT_$name=\$lt; PLAIN_$name=\$plain; LOST_$name=\$lo; BPE_$name=\$bpe; CPUR_$name=\$(ratio \"\$lcm\" \"\$pcm\"); FLOOR_$name=\$(ratio \"\$ft\" \"\$plain\")"
+	kt=$(med $kl); kcm=$(med $kc)
+	printf '%-22s %9s %9s %12s %10s %s\n' "  (+ one clock read)" "$kt" "$(ratio "$kt" "$plain")" - - "the floor + bpf_ktime_get_ns per syscall (LFS_TRACE_FLOOR=clock), command CPU $(ratio "$kcm" "$pcm"); runs:$kl"
+	eval "LT_$name=\$lt; PLAIN_$name=\$plain; LOST_$name=\$lo; BPE_$name=\$bpe; CPUR_$name=\$(ratio \"\$lcm\" \"\$pcm\"); FLOOR_$name=\$(ratio \"\$ft\" \"\$plain\"); CLOCK_$name=\$(ratio \"\$kt\" \"\$plain\")"
 	# strace -f, same syscall set, output to a file
 	st=$(timeit 1 strace -f -qq -ttt -T -y -e trace=$SET -o "$W/$name.strace" "$@")
 	printf '%-22s %9s %9s %12s %10s\n' "strace -f" "$st" "$(ratio "$st" "$plain")" "$(wc -l <"$W/$name.strace")" 0
@@ -144,6 +150,6 @@ pt=$(timeit 11 /bin/true)
 echo "start-up: lightfs trace record -- /bin/true: ${su} s (median of 11; /bin/true alone ${pt} s)"
 
 echo
-echo "summary (targets): dd $(ratio "$LT_dd" "$PLAIN_dd") (<= 1.3x; command CPU ${CPUR_dd:--}; floor $FLOOR_dd), tar $(ratio "$LT_tar" "$PLAIN_tar") (<= 1.1x; command CPU ${CPUR_tar:--}; floor $FLOOR_tar)," \
+echo "summary (targets): dd $(ratio "$LT_dd" "$PLAIN_dd") (<= 1.3x; command CPU ${CPUR_dd:--}; floor $FLOOR_dd, with a clock read $CLOCK_dd), tar $(ratio "$LT_tar" "$PLAIN_tar") (<= 1.1x; command CPU ${CPUR_tar:--}; floor $FLOOR_tar, with a clock read $CLOCK_tar)," \
      "lost dd=$LOST_dd tar=$LOST_tar (0), dd $BPE_dd bytes/event (<= 4), start-up $su s (< 0.1)"
 rm -rf "$W"
