@@ -579,6 +579,8 @@ static int src_open(struct cpx *x, int dfd, const char *name, unsigned char dtyp
 			return fail(x, &x->s, err, NULL);
 		}
 		xst_host(&n->st, &r->st);
+		if (x->s.im)
+			n->st.dev = x->s.dev;  /* the image's (dev, ino) keys */
 		n->pre_open = (r->flags & (PRE_F_DATA | PRE_F_DIR)) != 0;
 		if (r->flags & PRE_F_LINK) {
 			n->link_err = err;
@@ -1320,7 +1322,10 @@ static int copy_dir(struct cpx *x, struct node *n, int ddfd, const char *dname, 
 				int err = r->err;
 				pre_pop(x->pre);
 				n->pre_open = 0;
-				if (err)
+				if (err == LFS_E_CORRUPT && x->s.im)
+					rc = fail(x, &x->s, err, "directory holds an invalid entry (unsafe "
+						  "name or damaged record); its contents are not copied");
+				else if (err)
 					rc = fail(x, &x->s, err, NULL);
 				break;
 			}
@@ -1492,6 +1497,9 @@ static void base_of(const char *path, char *out, size_t cap)
 
 enum cp_mode { MODE_CP, MODE_PUT, MODE_GET };
 
+static int copy_host_dst(struct cpx *x, const struct lfs_ipath *dp, int sdfd, const char *sname,
+			 const char *dparent, const char *dname);
+
 /* Copy one source argument to the destination. */
 static int copy_arg(struct cpx *x, const struct lfs_ipath *sp, const struct lfs_ipath *dp,
 		    struct lfs_img *sim, struct lfs_img *dim, int dst_is_dir)
@@ -1560,6 +1568,21 @@ static int copy_arg(struct cpx *x, const struct lfs_ipath *sp, const struct lfs_
 		x->pre = NULL;
 		return rc;
 	}
+	/* an image source copied out: its reader thread reads the image
+	 * through its own mount while this one creates the host files (not
+	 * for the shell's own mount: its uncommitted changes are only there) */
+	if (sim && !sim->from_session)
+		x->pre = pre_start_img(sim->image, sname, x->o.recursive, x->o.deref, CP_BUF);
+	int rc = copy_host_dst(x, dp, sdfd, sname, dparent, dname);
+	pre_stop(x->pre);
+	x->pre = NULL;
+	return rc;
+}
+
+/* The rest of copy_arg for a host destination. */
+static int copy_host_dst(struct cpx *x, const struct lfs_ipath *dp, int sdfd, const char *sname,
+			 const char *dparent, const char *dname)
+{
 	/* host destination: names hang from the parent directory's fd (the
 	 * user's own path, followed as given) */
 	int pfd = open(dparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

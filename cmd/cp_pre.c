@@ -18,12 +18,14 @@
  * a load of the other on each side), so a wakeup is never lost.
  */
 #include "cp_pre.h"
+#include "vfs/lightfs.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +65,13 @@ struct pre {
 	struct anc *anc;
 	size_t nanc, canc;
 	char link[PATH_MAX + 1];   /* a symlink's target (not on the walk's stack) */
+	/* an image source: the reader's own read-only mount of it */
+	struct lfs_mount *mnt;
+	struct lfs_proc *proc;
+	char path[2 * PATH_MAX];   /* the entry's path in the image */
+	size_t plen;
+	uint64_t *seen;            /* directory inodes walked (a set; 0 = free) */
+	size_t nseen, cseen;
 };
 
 /* ---------------------------------------------------------------- host side */
@@ -212,6 +221,26 @@ static int emit_entry(struct pre *p, uint32_t depth, const char *name, int err,
 	return commit(p, r, n, 0);
 }
 
+/* The source file's read, pread and lseek, on the host or in the image. */
+static ssize_t src_read(struct pre *p, int fd, void *buf, size_t n, uint64_t off, int positional)
+{
+	if (p->proc)
+		return positional ? lfs_pread(p->proc, fd, buf, n, (off_t)off) : lfs_read(p->proc, fd, buf, n);
+	ssize_t got;
+	do
+		got = positional ? pread(fd, buf, n, (off_t)off) : read(fd, buf, n);
+	while (got < 0 && errno == EINTR);
+	return got < 0 ? -errno : got;
+}
+
+static int64_t src_seek(struct pre *p, int fd, uint64_t off, int whence)
+{
+	if (p->proc)
+		return lfs_lseek(p->proc, fd, (off_t)off, whence);
+	off_t r = lseek(fd, (off_t)off, whence);
+	return r < 0 ? -errno : r;
+}
+
 /* One read into a DATA record at off (pread when sparse, else read at the
  * file position): returns the bytes read (0 at EOF, nothing emitted),
  * -errno, or -ECANCELED when stopped. */
@@ -221,12 +250,9 @@ static ssize_t data_rec(struct pre *p, int fd, size_t want, uint64_t off, int po
 	struct pre_rec *r = reserve(p, ALIGN8(HDR + want));
 	if (!r)
 		return -ECANCELED;
-	ssize_t got;
-	do
-		got = positional ? pread(fd, r->data, want, (off_t)off) : read(fd, r->data, want);
-	while (got < 0 && errno == EINTR);
+	ssize_t got = src_read(p, fd, r->data, want, off, positional);
 	if (got < 0)
-		return -errno;
+		return got == -ECANCELED ? -EIO : got;
 	if (got == 0)
 		return 0;              /* reserved, not committed: reused by the next record */
 	r->kind = PRE_DATA;
@@ -248,16 +274,16 @@ static int stream(struct pre *p, int fd, const struct stat *st, uint32_t depth)
 	if (sparse) {
 		uint64_t off = 0;
 		while (off < size) {
-			off_t d = lseek(fd, (off_t)off, SEEK_DATA);
-			if (d < 0 && errno == ENXIO)
+			int64_t d = src_seek(p, fd, off, SEEK_DATA);
+			if (d == -ENXIO)
 				break;
 			if (d < 0) {
 				sparse = 0;    /* no SEEK_DATA here: a plain copy */
 				break;
 			}
-			off_t h = lseek(fd, d, SEEK_HOLE);
+			int64_t h = src_seek(p, fd, (uint64_t)d, SEEK_HOLE);
 			if (h < 0)
-				h = (off_t)size;
+				h = (int64_t)size;
 			for (uint64_t q = (uint64_t)d; q < (uint64_t)h;) {
 				size_t want = (uint64_t)h - q < p->chunk ? (size_t)((uint64_t)h - q) : p->chunk;
 				ssize_t got = data_rec(p, fd, want, q, 1, depth);
@@ -266,7 +292,7 @@ static int stream(struct pre *p, int fd, const struct stat *st, uint32_t depth)
 				if (got < 0)
 					return emit(p, PRE_END, depth, (int)got, 0, 0);
 				if (got == 0) {
-					h = (off_t)q;  /* shrank meanwhile */
+					h = (int64_t)q;  /* shrank meanwhile */
 					break;
 				}
 				q += (uint64_t)got;
@@ -275,7 +301,7 @@ static int stream(struct pre *p, int fd, const struct stat *st, uint32_t depth)
 		}
 		if (sparse)
 			return emit(p, PRE_END, depth, 0, size, PRE_F_SPARSE);
-		if (lseek(fd, 0, SEEK_SET) < 0)
+		if (src_seek(p, fd, 0, SEEK_SET) < 0)
 			return emit(p, PRE_END, depth, -EIO, 0, 0);
 	}
 	uint64_t total = 0;
@@ -414,10 +440,172 @@ static int walk(struct pre *p, int dfd, const char *name, unsigned char dtype, u
 	return rc;
 }
 
+/* ---------------------------------------------------------------- an image source */
+
+static int seen_add(struct pre *p, uint64_t ino)
+{
+	if ((p->nseen + 1) * 2 > p->cseen) {
+		size_t nc = p->cseen ? p->cseen * 2 : 256;
+		uint64_t *ns = calloc(nc, sizeof *ns);
+		if (!ns)
+			return -ENOMEM;
+		for (size_t i = 0; i < p->cseen; i++)
+			if (p->seen[i]) {
+				size_t j = (size_t)(p->seen[i] * 0x9E3779B97F4A7C15ull >> 17) & (nc - 1);
+				while (ns[j])
+					j = (j + 1) & (nc - 1);
+				ns[j] = p->seen[i];
+			}
+		free(p->seen);
+		p->seen = ns;
+		p->cseen = nc;
+	}
+	size_t j = (size_t)(ino * 0x9E3779B97F4A7C15ull >> 17) & (p->cseen - 1);
+	while (p->seen[j] && p->seen[j] != ino)
+		j = (j + 1) & (p->cseen - 1);
+	if (p->seen[j])
+		return 1;              /* met before */
+	p->seen[j] = ino;
+	p->nseen++;
+	return 0;
+}
+
+static void img_stat(struct stat *st, const struct lfs_stat *ls)
+{
+	memset(st, 0, sizeof *st);
+	st->st_mode = ls->mode;
+	st->st_uid = ls->uid;
+	st->st_gid = ls->gid;
+	st->st_nlink = ls->nlink;
+	st->st_size = (off_t)ls->size;
+	st->st_blocks = (blkcnt_t)ls->blocks;
+	st->st_ino = ls->ino;
+	st->st_atim.tv_sec = (time_t)(ls->atime_ns / 1000000000u);
+	st->st_atim.tv_nsec = (long)(ls->atime_ns % 1000000000u);
+	st->st_mtim.tv_sec = (time_t)(ls->mtime_ns / 1000000000u);
+	st->st_mtim.tv_nsec = (long)(ls->mtime_ns % 1000000000u);
+}
+
+/* A name cp will refuse before using it (cp.c's safe_name). */
+static int img_safe_name(const char *n)
+{
+	size_t l = strlen(n);
+	return l > 0 && l <= 255 && !strchr(n, '/') && strcmp(n, ".") && strcmp(n, "..");
+}
+
+static int img_name_cb(void *arg, const struct lfs_dirent *de)
+{
+	struct names *nm = arg;
+	size_t l = strlen(de->name) + 2;
+	if (nm->len + l > nm->cap) {
+		size_t nc = nm->cap ? nm->cap * 2 : 4096;
+		while (nc < nm->len + l)
+			nc *= 2;
+		char *nb = realloc(nm->buf, nc);
+		if (!nb)
+			return -ENOMEM;
+		nm->buf = nb;
+		nm->cap = nc;
+	}
+	nm->buf[nm->len] = (char)de->type;
+	memcpy(nm->buf + nm->len + 1, de->name, l - 1);
+	nm->len += l;
+	return 0;
+}
+
+/* Walk one entry of the image (p->path; NAME in the open directory dfd,
+ * or the top when dfd < 0), as cp's image source side reads it: opened
+ * without following a symlink (unless -L), a symlink's target read, a
+ * regular file's data (then its frames dropped), a directory listed whole
+ * (a directory met twice is a loop cp refuses: not walked again). */
+static int walk_img(struct pre *p, int dfd, const char *name, uint32_t depth)
+{
+	if (atomic_load(&p->stop))
+		return -1;
+	struct lfs_proc *pr = p->proc;
+	struct lfs_stat ls;
+	struct stat st;
+	int fl = O_RDONLY | (p->deref ? 0 : O_NOFOLLOW);
+	int fd = dfd >= 0 ? lfs_openat(pr, dfd, name, fl, 0) : lfs_open(pr, p->path, fl, 0);
+	int err = 0;
+	if (fd >= 0) {
+		if ((err = lfs_fstat(pr, fd, &ls)) < 0) {
+			lfs_close(pr, fd);
+			fd = -1;
+		}
+	} else if (fd == -ELOOP && !p->deref) {
+		err = lfs_lstat(pr, p->path, &ls);
+	} else {
+		err = fd;
+	}
+	if (err < 0)
+		return emit_entry(p, depth, name, err, NULL, 0, NULL, 0);
+	img_stat(&st, &ls);
+	if (S_ISLNK(st.st_mode) || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) || fd < 0) {
+		if (fd >= 0)
+			lfs_close(pr, fd);
+		if (!S_ISLNK(st.st_mode))
+			return emit_entry(p, depth, name, 0, &st, 0, NULL, 0);
+		ssize_t l = lfs_readlink(pr, p->path, p->link, sizeof p->link - 1);
+		int lerr = l < 0 ? (int)l : (size_t)l >= sizeof p->link - 1 ? -ENAMETOOLONG : 0;
+		if (lerr)
+			l = 0;
+		return emit_entry(p, depth, name, lerr, &st, PRE_F_LINK, p->link, (size_t)l);
+	}
+	if (S_ISREG(st.st_mode)) {
+		int rc = emit_entry(p, depth, name, 0, &st, PRE_F_DATA, NULL, 0);
+		if (rc == 0)
+			rc = stream(p, fd, &st, depth);
+		/* not read again: its frames go back to the cache's free list */
+		lfs_fadvise(pr, fd, 0, 0, POSIX_FADV_DONTNEED);
+		lfs_close(pr, fd);
+		return rc;
+	}
+	struct names nm = { 0 };
+	int lerr = 0, rc, again = 0;
+	if (p->recursive) {
+		again = seen_add(p, ls.ino);
+		if (again < 0)
+			lerr = again;
+		else if (!again) {
+			int r = lfs_readdir(pr, p->path, img_name_cb, &nm);
+			lerr = r < 0 ? r : 0;
+		}
+	}
+	rc = emit_entry(p, depth, name, 0, &st, PRE_F_DIR, NULL, 0);
+	for (size_t off = 0; rc == 0 && p->recursive && !again && !lerr && off < nm.len;) {
+		const char *n = nm.buf + off + 1;
+		off += strlen(n) + 2;
+		size_t l = strlen(n), saved = p->plen;
+		int slash = p->plen > 0 && p->path[p->plen - 1] != '/';
+		if (!img_safe_name(n) || p->plen + slash + l + 1 > sizeof p->path) {
+			/* cp refuses it by its name or length: never opened */
+			rc = emit_entry(p, depth + 1, n, img_safe_name(n) ? -ENAMETOOLONG : -EINVAL,
+					NULL, 0, NULL, 0);
+			continue;
+		}
+		if (slash)
+			p->path[p->plen++] = '/';
+		memcpy(p->path + p->plen, n, l + 1);
+		p->plen += l;
+		rc = walk_img(p, fd, n, depth + 1);
+		p->plen = saved;
+		p->path[saved] = 0;
+	}
+	free(nm.buf);
+	lfs_close(pr, fd);
+	if (rc == 0)
+		rc = emit(p, PRE_LEAVE, depth, lerr, 0, 0);
+	return rc;
+}
+
 static void *reader(void *arg)
 {
 	struct pre *p = arg;
-	walk(p, p->dfd, p->name, DT_UNKNOWN, 0);
+	if (p->proc)
+		walk_img(p, -1, p->name, 0);
+	else
+		walk(p, p->dfd, p->name, DT_UNKNOWN, 0);
 	atomic_store(&p->done, 1);
 	publish(p, 1);
 	return NULL;
@@ -425,11 +613,51 @@ static void *reader(void *arg)
 
 /* ---------------------------------------------------------------- consumer */
 
+static struct pre *start(struct pre *p, int dfd, const char *name, int recursive, int deref,
+			 size_t chunk);
+
 struct pre *pre_start(int dfd, const char *name, int recursive, int deref, size_t chunk)
 {
 	struct pre *p = calloc(1, sizeof *p);
 	if (!p)
 		return NULL;
+	return start(p, dfd, name, recursive, deref, chunk);
+}
+
+struct pre *pre_start_img(const char *image, const char *path, int recursive, int deref,
+			  size_t chunk)
+{
+	struct pre *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	/* the reader's own mount: the engine serves one thread per mount.
+	 * Read-only, sharing the image with the command's own read mount. */
+	struct lfs_mount_opts mo = { .readonly = 1, .cache_bytes = 16u << 20 };
+	if (strlen(path) >= sizeof p->path || lfs_mount(image, &mo, &p->mnt, NULL) < 0) {
+		free(p);
+		return NULL;
+	}
+	if (!(p->proc = lfs_proc_new(p->mnt))) {
+		lfs_umount(p->mnt, NULL);
+		free(p);
+		return NULL;
+	}
+	snprintf(p->path, sizeof p->path, "%s", path);
+	p->plen = strlen(p->path);
+	return start(p, -1, path, recursive, deref, chunk);
+}
+
+static void unmount(struct pre *p)
+{
+	if (p->proc)
+		lfs_proc_free(p->proc);
+	if (p->mnt)
+		lfs_umount(p->mnt, NULL);
+}
+
+static struct pre *start(struct pre *p, int dfd, const char *name, int recursive, int deref,
+			 size_t chunk)
+{
 	p->cap = PRE_RING;
 	/* the largest record (a chunk of data) must fit a few times over */
 	if (chunk > p->cap / 4)
@@ -441,6 +669,7 @@ struct pre *pre_start(int dfd, const char *name, int recursive, int deref, size_
 	p->recursive = recursive;
 	p->deref = deref;
 	if (!p->ring || !p->name || pthread_mutex_init(&p->mu, NULL)) {
+		unmount(p);
 		free(p->ring);
 		free(p->name);
 		free(p);
@@ -452,6 +681,7 @@ struct pre *pre_start(int dfd, const char *name, int recursive, int deref, size_
 		pthread_cond_destroy(&p->cv_cons);
 		pthread_cond_destroy(&p->cv_prod);
 		pthread_mutex_destroy(&p->mu);
+		unmount(p);
 		free(p->ring);
 		free(p->name);
 		free(p);
@@ -548,6 +778,8 @@ void pre_stop(struct pre *p)
 	pthread_cond_signal(&p->cv_prod);
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->th, NULL);
+	unmount(p);
+	free(p->seen);
 	free(p->anc);
 	pthread_cond_destroy(&p->cv_cons);
 	pthread_cond_destroy(&p->cv_prod);

@@ -1,6 +1,7 @@
 /*
- * cmd/cp_pre.h — the reader thread of `lightfs cp` for host sources
- * (cmd/cp_pre.c).
+ * cmd/cp_pre.h — the reader thread of `lightfs cp` (cmd/cp_pre.c): for a
+ * host source copied into an image, and for an image source copied out to
+ * the host.
  *
  * Copying a host tree into an image costs two kinds of work per file: the
  * host side (openat, fstat, read, readlinkat, getdents, close: what tar cf
@@ -9,7 +10,9 @@
  * the order cp walks it (depth first, each directory listed whole before
  * any of its entries) and passing what it found through a bounded ring of
  * records; cp's own thread builds the image from them.  On two cores the
- * host side is then off the critical path.
+ * host side is then off the critical path.  Copying out, the reader reads
+ * the image (its own read-only mount: lookups, stats, listings, pages and
+ * their checksums) and cp's thread only creates the host files.
  *
  * The stream for one top entry, each record with the depth of its entry
  * (the top is depth 0):
@@ -68,6 +71,13 @@ struct pre;
  * itself is not walked).  chunk: most bytes per DATA record.  Returns NULL
  * when no thread could be started (the caller reads the host itself). */
 struct pre *pre_start(int dfd, const char *name, int recursive, int deref, size_t chunk);
+
+/* The same for a source in an image: PATH in IMAGE, read through the
+ * reader's own read-only mount of the image (the engine serves one thread
+ * per mount; readers share an image).  NULL when the image cannot be
+ * mounted again or no thread started (the caller reads it itself). */
+struct pre *pre_start_img(const char *image, const char *path, int recursive, int deref,
+			  size_t chunk);
 
 /* The next record, waiting for the reader; NULL when the stream ended
  * (the reader walked everything, or was stopped). */

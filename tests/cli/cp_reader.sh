@@ -1,7 +1,8 @@
 #!/bin/sh
 # lightfs cp of a host tree into an image reads the host through a reader
-# thread (cmd/cp_pre.c: it opens, stats, lists and reads ahead of the copy).
-# What that must keep: an entry that cannot be opened, listed or read, a
+# thread (cmd/cp_pre.c: it opens, stats, lists and reads ahead of the copy);
+# copying out, the reader reads the image through its own mount.  What that
+# must keep: an entry that cannot be opened, listed or read, a
 # special file, or a loop through -L gives that entry's error line and exit
 # 1, and everything before and after it (shallower and deeper) is copied
 # whole; an entry refused at the destination (a file where a directory goes,
@@ -117,3 +118,28 @@ ok rd_ring "$LF" cp -r r "$img:/r"
 rm -rf or && "$LF" cp -r "$img:/r" or
 same_tree r or >"$TMPDIR/.why" && pass rd_ring_same || fail rd_ring_same "$(head -3 "$TMPDIR/.why")"
 ok rd_fsck_end "$LF" fsck "$img"
+
+# ---- out: the image read by the reader thread
+# a damaged page in one file: that file's error line (exit 4, the image is
+# corrupt), no partial copy of it, the others whole
+mkdir -p ct/d && printf 'one\n' >ct/a && printf 'three\n' >ct/d/c &&
+	i=0 && while [ $i -lt 500 ]; do printf ZQXJMARKER; i=$((i + 1)); done >ct/d/b
+"$LF" mkfs "$W/c.lfs" >/dev/null 2>&1 && "$LF" cp -r ct "$W/c.lfs:/ct"
+off=$(grep -boa ZQXJMARKER "$W/c.lfs" | head -1 | cut -d: -f1)
+if [ -n "$off" ]; then
+	printf Y | dd of="$W/c.lfs" bs=1 seek=$((off + 100)) conv=notrunc 2>/dev/null
+	rm -rf oc
+	expect_exit 4 rd_out_corrupt "$LF" cp -r "$W/c.lfs:/ct" oc
+	expect_err rd_out_corrupt_msg "/ct/d/b: read: image is corrupt"
+	[ "$(cat oc/a oc/d/c 2>&1)" = "one
+three" ] && [ ! -e oc/d/b ] && pass rd_out_corrupt_rest || fail rd_out_corrupt_rest "$(ls -R oc 2>&1 | head)"
+else
+	fail rd_out_corrupt "the file's bytes were not found in the image"
+fi
+# refused at the host destination (a file where a directory goes): that
+# subtree skipped, the rest in step
+rm -rf os2 && mkdir -p os2/s && printf keep >os2/s/n    # the image's /s/n is a directory
+expect_exit 1 rd_out_dst_refused "$LF" cp -r "$img:/s" os2
+expect_err rd_out_dst_refused_msg "exists and is not a directory"
+[ "$(cat os2/s/n os2/s/m os2/s/zz 2>&1)" = keepx3 ] && pass rd_out_dst_rest ||
+	fail rd_out_dst_rest "$(ls -R os2 | head)"
