@@ -427,6 +427,10 @@ int lfs_fs_mount_opts(struct lfs_kv *kv, int ro, const struct lfs_fs_opts *o,
 		to.max_pages = o->txn_max_pages;
 		to.hook = o->hook;
 		to.hook_arg = o->hook_arg;
+		if (o->deterministic) {
+			to.max_inflight = 8;
+			io.done_lag = 8;         /* = max_inflight: never behind it */
+		}
 	}
 	fs->uid = (uint32_t)getuid();
 	fs->gid = (uint32_t)getgid();

@@ -47,6 +47,7 @@ struct lfs_fs_opts {
 	uint32_t txn_max_pages;
 	void (*hook)(void *arg, const struct lfs_event *ev);
 	void *hook_arg;
+	int deterministic;         /* writeback completion in submission order (io.h done_lag) */
 };
 
 uint64_t lfs_fs_now(void);

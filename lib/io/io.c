@@ -85,6 +85,7 @@ struct lfs_io {
 	int async_err; uint64_t async_err_seq;
 	struct txnb *tb; int ntb;
 	struct lfs_io_stats st;
+	uint64_t waited;             /* highest seq a caller waited for (done_lag) */
 };
 
 
@@ -809,6 +810,8 @@ void lfs_io_txn_abort(struct lfs_io *io, uint64_t txn)
 int lfs_io_wait_seq(struct lfs_io *io, uint64_t seq)
 {
 	pthread_mutex_lock(&io->mu);
+	if (seq > io->waited)
+		io->waited = seq;
 	if (io->done_seq < seq) {
 		io->plugged = 0;
 		pthread_cond_signal(&io->cv_sub);
@@ -828,7 +831,23 @@ int lfs_io_wait_seq(struct lfs_io *io, uint64_t seq)
 
 uint64_t lfs_io_done_seq(struct lfs_io *io)
 {
-	return __atomic_load_n(&io->done_seq, __ATOMIC_ACQUIRE);   /* no lock: polled per page */
+	if (!io->o.done_lag)
+		return __atomic_load_n(&io->done_seq, __ATOMIC_ACQUIRE);   /* no lock: polled per page */
+	/* done as the submission order says (done_lag, io.h) */
+	pthread_mutex_lock(&io->mu);
+	uint64_t l = io->next_seq > io->o.done_lag ? io->next_seq - io->o.done_lag : 0;
+	if (l < io->waited)
+		l = io->waited;
+	if (io->done_seq < l) {
+		io->plugged = 0;
+		pthread_cond_signal(&io->cv_sub);
+		if (!io->serving && !io->stop)
+			serve_queued(io, NULL, &l);
+		while (io->done_seq < l)
+			pthread_cond_wait(&io->cv_done, &io->mu);
+	}
+	pthread_mutex_unlock(&io->mu);
+	return l;
 }
 
 uint64_t lfs_io_last_seq(struct lfs_io *io)

@@ -70,6 +70,14 @@ struct lfs_io_opts {
 	 * called on the *submitting* thread when the request completes. */
 	void (*hook)(void *arg, const struct lfs_event *ev);
 	void *hook_arg;
+	/* 0: lfs_io_done_seq is the server's progress.  N > 0 (replay, whose
+	 * results must not depend on thread timing): it reports commit s done
+	 * once N later commits were submitted or a caller waited for s (and
+	 * waits for the server in the rare case it is behind), so what the
+	 * page cache decides from it (pages still in writeback) follows the
+	 * submission order alone.  With N = the txn layer's max_inflight the
+	 * server is never behind it: that layer waits for s - N at each commit. */
+	uint32_t done_lag;
 };
 
 struct lfs_io_stats {
@@ -134,7 +142,7 @@ int lfs_io_txn_commit_async(struct lfs_io *io, uint64_t txn, int sync, uint64_t 
 /* Wait until every commit up to seq completed; returns the first error of
  * a failed async commit <= seq not yet returned, else 0. */
 int lfs_io_wait_seq(struct lfs_io *io, uint64_t seq);
-uint64_t lfs_io_done_seq(struct lfs_io *io);   /* completed high-water mark */
+uint64_t lfs_io_done_seq(struct lfs_io *io);   /* completed high-water mark (done_lag) */
 uint64_t lfs_io_last_seq(struct lfs_io *io);   /* last commit submitted */
 /* Wait until the queue is empty and the server idle (direct kv use after). */
 void lfs_io_drain(struct lfs_io *io);

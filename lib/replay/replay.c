@@ -2112,6 +2112,7 @@ int lfs_replay_run(const char *path, const struct lfs_replay_opts *o,
 	struct lfs_mount_opts mo = o->mount;
 	mo.clock = rp_clock;
 	mo.clock_arg = &r;
+	mo.deterministic = 1;    /* no decision depends on the KV server's speed */
 	if (o->image) {
 		mo.in_memory = 0;
 		if (access(o->image, F_OK) != 0) {

@@ -51,6 +51,10 @@ struct lfs_mount_opts {
 	enum lfs_sched sched;
 	uint32_t txn_max_pages;    /* 0 = 310, as LightFS */
 	int      no_lock;          /* tests only */
+	/* What the page cache sees of writeback completion follows the order
+	 * of submission, not the KV server thread's speed, so every decision
+	 * and counter is the same from run to run (replay; io.h done_lag). */
+	int      deterministic;
 	/* Clock for age-based writeback; NULL = CLOCK_MONOTONIC.  Replay passes
 	 * the trace's clock so expiry follows trace time. */
 	uint64_t (*clock)(void *arg);

@@ -583,7 +583,7 @@ int lfs_mount(const char *image, const struct lfs_mount_opts *o,
 		return -ENOMEM;
 	}
 	struct lfs_fs_opts fo = { .queue_depth = o->queue_depth, .sched = o->sched,
-				  .txn_max_pages = o->txn_max_pages };
+				  .txn_max_pages = o->txn_max_pages, .deterministic = o->deterministic };
 	rc = lfs_fs_mount_opts(kv, o->readonly && !o->in_memory, &fo, &m->fs, err);
 	if (rc < 0) {
 		lfs_kv_close(kv);
