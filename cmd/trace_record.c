@@ -202,6 +202,7 @@ struct rec {
 	uint64_t next_seq;       /* kernel seq of the next event to write */
 	struct held *held;       /* min-heap on seq of records that came early */
 	size_t nheld, capheld;
+	uint64_t nheld_total;    /* records that waited in it (LFS_TRACE_DEBUG) */
 	const uint8_t *cur_data; /* --data payload of the record being written */
 	size_t cur_dlen;
 	int go_fd;               /* the held child's pipe: its read() is ours */
@@ -597,6 +598,7 @@ static int held_push(struct rec *r, const void *rec, size_t size, const uint8_t 
 	if (dlen)
 		memcpy(x.data, data, dlen);
 	size_t i = r->nheld++;
+	r->nheld_total++;
 	r->held[i] = x;
 	while (i > 0 && r->held[(i - 1) / 2].seq > r->held[i].seq) {
 		held_swap(&r->held[(i - 1) / 2], &r->held[i]);
@@ -1555,9 +1557,9 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		 * what it takes from a core the command may need */
 		struct rusage ru;
 		getrusage(RUSAGE_SELF, &ru);
-		fprintf(stderr, "lightfs: trace: ring %u KiB, at most %lu KiB waiting at a drain; "
-			"recorder CPU user %.3f s sys %.3f s, %ld involuntary context switches\n",
-			(unsigned)(ring >> 10), rp.max_backlog >> 10,
+		fprintf(stderr, "lightfs: trace: ring %u KiB, at most %lu KiB waiting at a drain; %llu records "
+			"held for seq order; recorder CPU user %.3f s sys %.3f s, %ld involuntary context switches\n",
+			(unsigned)(ring >> 10), rp.max_backlog >> 10, (unsigned long long)r.nheld_total,
 			ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
 			ru.ru_nivcsw);
 	}
