@@ -737,7 +737,7 @@ static int src_readlink(struct cpx *x, struct node *n, char *buf, size_t cap)
 	return 0;
 }
 
-/* The bytes of a host file read by the reader thread (its DATA records,
+/* The bytes of a source file read by the reader thread (its DATA records,
  * each at its offset, up to its END) to dst, which is empty.  Returns 0,
  * or < 0 with *on_dst saying which side failed. */
 static int copy_pre(struct cpx *x, struct node *n, struct xf *dst, int *on_dst)
