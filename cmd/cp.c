@@ -54,6 +54,8 @@
  * CPU copying a 512 MiB file) */
 #define CP_BUF      (256u << 10)
 #define CP_MAXIMG   16
+/* an image file copied out is read by the reader thread from this size up */
+#define CP_PRE_IMG_MIN (4u << 20)
 #define CP_MAXTOPS  256
 
 /* ---------------------------------------------------------------- small helpers */
@@ -1571,7 +1573,11 @@ static int copy_arg(struct cpx *x, const struct lfs_ipath *sp, const struct lfs_
 	/* an image source copied out: its reader thread reads the image
 	 * through its own mount while this one creates the host files (not
 	 * for the shell's own mount: its uncommitted changes are only there) */
-	if (sim && !sim->from_session)
+	struct lfs_stat ls;
+	if (sim && !sim->from_session &&
+	    (x->o.deref ? lfs_stat : lfs_lstat)(sim->proc, sname, &ls) == 0 &&
+	    ((S_ISDIR(ls.mode) && x->o.recursive) || (S_ISREG(ls.mode) && ls.size >= CP_PRE_IMG_MIN)))
+		/* (a second mount costs ~4 ms: for a tree or a large file only) */
 		x->pre = pre_start_img(sim->image, sname, x->o.recursive, x->o.deref, CP_BUF);
 	int rc = copy_host_dst(x, dp, sdfd, sname, dparent, dname);
 	pre_stop(x->pre);
