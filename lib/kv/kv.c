@@ -194,6 +194,7 @@ static void mt_free_all(struct lfs_kv *kv)
 	}
 	kv->root = NULL;
 	kv->mt_max = NULL;
+	memset(kv->mt_finger, 0, sizeof kv->mt_finger);
 	kv->mt_bytes = 0;
 	kv->mt_count = 0;
 }
@@ -273,18 +274,84 @@ static void rot_right(struct lfs_kv *kv, struct mnode *x)
 	x->p = y;
 }
 
-/* Find or insert the node of key; *created says which. */
+/* Where key goes right after finger f (f->key < key): f's right child if
+ * f has none and key is below f's successor, the successor's left child if
+ * f has a right subtree (its leftmost node, the successor, has no left
+ * child) and key is below it.  Returns the link (*parent set), or NULL
+ * when key is not in (f, successor) — *found is then the successor if key
+ * equals it. */
+static struct mnode **finger_link(struct mnode *f, const void *key, size_t klen,
+				  struct mnode **parent, struct mnode **found)
+{
+	struct mnode *s, **link;
+	if (!f->r) {
+		struct mnode *x = f;     /* the successor: the first ancestor of
+					    which f is in the left subtree */
+		while (x->p && x == x->p->r)
+			x = x->p;
+		s = x->p;
+		*parent = f;
+		link = &f->r;
+	} else {
+		s = f->r;
+		while (s->l)
+			s = s->l;
+		*parent = s;
+		link = &s->l;
+	}
+	if (!s)
+		return link;
+	int c = keycmp(key, klen, s->key, s->klen);
+	if (c < 0)
+		return link;
+	if (c == 0)
+		*found = s;
+	return NULL;
+}
+
+/* Find or insert the node of key; *created says which.
+ * Keys arrive in runs of one kind each (a file's data pages in index
+ * order, new inodes in number order, the superblock): for each first key
+ * byte the node last found or inserted with it is a finger, and a key just
+ * above it is placed next to it — one key comparison and a walk up parent
+ * links instead of a descent with a comparison per level. */
 static struct mnode *mt_upsert(struct lfs_kv *kv, const void *key, size_t klen, int *created)
 {
 	struct mnode **link = &kv->root, *parent = NULL;
-	if (kv->mt_max && keycmp(key, klen, kv->mt_max->key, kv->mt_max->klen) > 0) {
+	struct mnode **fslot = &kv->mt_finger[klen ? *(const uint8_t *)key : 0];
+	struct mnode *f = *fslot;
+	if (kv->mt_max && keycmp(key, klen, kv->mt_max->key, kv->mt_max->klen) >= 0) {
+		if (!keycmp(key, klen, kv->mt_max->key, kv->mt_max->klen)) {
+			*created = 0;
+			return kv->mt_max;
+		}
 		parent = kv->mt_max;             /* past the largest key: its right child */
 		link = &parent->r;
+	} else if (f) {
+		int c = keycmp(key, klen, f->key, f->klen);
+		if (c == 0) {
+			*created = 0;
+			return f;
+		}
+		if (c > 0) {
+			struct mnode *found = NULL, *par;
+			struct mnode **fl = finger_link(f, key, klen, &par, &found);
+			if (found) {
+				*created = 0;
+				*fslot = found;
+				return found;
+			}
+			if (fl) {
+				parent = par;
+				link = fl;
+			}
+		}
 	}
 	while (*link) {
 		int c = keycmp(key, klen, (*link)->key, (*link)->klen);
 		if (!c) {
 			*created = 0;
+			*fslot = *link;
 			return *link;
 		}
 		parent = *link;
@@ -304,6 +371,7 @@ static struct mnode *mt_upsert(struct lfs_kv *kv, const void *key, size_t klen, 
 	*created = 1;
 	kv->mt_count++;
 	struct mnode *made = z;
+	*fslot = z;
 	/* red-black insert fix-up (CLRS 13.3) */
 	while (z->p && z->p->red) {
 		struct mnode *g = z->p->p;

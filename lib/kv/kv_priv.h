@@ -80,6 +80,8 @@ struct lfs_kv {
 	struct base base;
 	struct mnode *root;        /* memtable */
 	struct mnode *mt_max;      /* its rightmost node (appends in key order skip the descent) */
+	struct mnode *mt_finger[256]; /* per first key byte: the node last found or
+	                              inserted with it (see mt_upsert) */
 	struct arena *arena;
 	size_t mt_bytes, mt_count, memtable_limit;
 	double compact_ratio;

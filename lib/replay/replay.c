@@ -32,6 +32,7 @@
  * before the capture without a snapshot) is counted as out of scope.
  */
 #include "replay/replay.h"
+#include "replay/tread.h"
 #include "common/tsc.h"
 #include "trace/trace.h"
 
@@ -1907,10 +1908,10 @@ static void sleep_until(uint64_t t)
 
 static int replay_pass(struct rp *r, const char *path)
 {
-	struct lfs_trace_reader *tr;
+	struct rp_tread *tr;             /* decoded ahead on a thread (tread.h) */
 	struct lfs_trace_event ev;
 	struct lfs_replay_result *res = r->res;
-	int rc = lfs_trace_open(&tr, path, r->err);
+	int rc = rp_tread_open(&tr, path, r->err);
 	if (rc < 0)
 		return rc;
 	uint32_t iv = r->o->intervals ? r->o->intervals : 100;
@@ -1922,7 +1923,7 @@ static int replay_pass(struct rp *r, const char *path)
 	double scale = r->o->timing == LFS_TIMING_SCALE && r->o->scale > 0 ? r->o->scale : 1.0;
 	take_sample(r, 0);
 	r->ev_no = 0;
-	while ((rc = lfs_trace_next(tr, &ev, r->err)) > 0) {
+	while ((rc = rp_tread_next(tr, &ev, r->err)) > 0) {
 		uint64_t en = r->ev_no++;
 		/* per-CPU capture can deliver slightly out-of-order times: the
 		 * engine's clock never goes back */
@@ -1988,9 +1989,9 @@ static int replay_pass(struct rp *r, const char *path)
 				lfs_set_event_hook(r->m, NULL, NULL);
 		}
 	}
-	if (rc == 0 && lfs_trace_truncated(tr))
+	if (rc == 0 && rp_tread_truncated(tr))
 		res->trace_truncated = 1;
-	lfs_trace_reader_close(tr);
+	rp_tread_close(tr);
 	if (rc < 0)
 		return rc;
 	/* what the flusher would do after the trace ends: part of the picture */
