@@ -195,6 +195,7 @@ static void mt_free_all(struct lfs_kv *kv)
 	kv->root = NULL;
 	kv->mt_max = NULL;
 	memset(kv->mt_finger, 0, sizeof kv->mt_finger);
+	memset(kv->mt_cmax, 0, sizeof kv->mt_cmax);
 	kv->mt_bytes = 0;
 	kv->mt_count = 0;
 }
@@ -314,12 +315,17 @@ static struct mnode **finger_link(struct mnode *f, const void *key, size_t klen,
  * order, new inodes in number order, the superblock): for each first key
  * byte the node last found or inserted with it is a finger, and a key just
  * above it is placed next to it — one key comparison and a walk up parent
- * links instead of a descent with a comparison per level. */
+ * links instead of a descent with a comparison per level.  So is a key
+ * above the largest node of its first byte (a new inode's number is above
+ * every inode's while older inodes are updated in between). */
 static struct mnode *mt_upsert(struct lfs_kv *kv, const void *key, size_t klen, int *created)
 {
 	struct mnode **link = &kv->root, *parent = NULL;
-	struct mnode **fslot = &kv->mt_finger[klen ? *(const uint8_t *)key : 0];
-	struct mnode *f = *fslot;
+	unsigned kb = klen ? *(const uint8_t *)key : 0;
+	struct mnode **fslot = &kv->mt_finger[kb], **cslot = &kv->mt_cmax[kb];
+	struct mnode *f = *fslot, *cm = *cslot;
+	int above_cmax = 0;                /* key > every node of its first byte */
+	int cc;
 	if (kv->mt_max && keycmp(key, klen, kv->mt_max->key, kv->mt_max->klen) >= 0) {
 		if (!keycmp(key, klen, kv->mt_max->key, kv->mt_max->klen)) {
 			*created = 0;
@@ -327,6 +333,28 @@ static struct mnode *mt_upsert(struct lfs_kv *kv, const void *key, size_t klen, 
 		}
 		parent = kv->mt_max;             /* past the largest key: its right child */
 		link = &parent->r;
+		above_cmax = 1;
+	} else if ((cc = cm ? keycmp(key, klen, cm->key, cm->klen) : 1) >= 0) {
+		if (!cc) {
+			*created = 0;
+			*fslot = cm;
+			return cm;
+		}
+		above_cmax = 1;                  /* (no node of its first byte yet: too) */
+		if (cm) {
+			struct mnode *found = NULL, *par;
+			struct mnode **fl = finger_link(cm, key, klen, &par, &found);
+			if (found) {               /* (cannot be: its successor has
+							  another first byte) */
+				*created = 0;
+				*fslot = found;
+				return found;
+			}
+			if (fl) {
+				parent = par;
+				link = fl;
+			}
+		}
 	} else if (f) {
 		int c = keycmp(key, klen, f->key, f->klen);
 		if (c == 0) {
@@ -372,6 +400,8 @@ static struct mnode *mt_upsert(struct lfs_kv *kv, const void *key, size_t klen, 
 	kv->mt_count++;
 	struct mnode *made = z;
 	*fslot = z;
+	if (above_cmax)
+		*cslot = z;
 	/* red-black insert fix-up (CLRS 13.3) */
 	while (z->p && z->p->red) {
 		struct mnode *g = z->p->p;

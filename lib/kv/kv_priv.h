@@ -82,6 +82,7 @@ struct lfs_kv {
 	struct mnode *mt_max;      /* its rightmost node (appends in key order skip the descent) */
 	struct mnode *mt_finger[256]; /* per first key byte: the node last found or
 	                              inserted with it (see mt_upsert) */
+	struct mnode *mt_cmax[256];   /* per first key byte: its largest node */
 	struct arena *arena;
 	size_t mt_bytes, mt_count, memtable_limit;
 	double compact_ratio;
