@@ -103,6 +103,8 @@ struct lfs_kv {
 	void *cctx, *dctx;         /* ZSTD_CCtx / ZSTD_DCtx */
 	struct lfs_kv_stats st;
 	struct lfs_memval *mval;   /* memory mode: where the values live (memval.h) */
+	struct lfs_prefill *arena_pf; /* memory mode: the memtable's next arena
+	                              chunks mapped ahead (arena_alloc) */
 	struct bcache bc[KV_BCACHE_N];
 	uint64_t bc_tick;
 	uint8_t *pbuf;             /* encoded payload scratch (zstd commits, replay) */

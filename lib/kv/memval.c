@@ -87,6 +87,11 @@ static void *map_populated(size_t len, size_t align)
 	return c;
 }
 
+void *lfs_map_populated(size_t len)
+{
+	return map_populated(len, 0);
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec t;

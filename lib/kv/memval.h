@@ -65,6 +65,10 @@ size_t lfs_memval_prefilled(const struct lfs_memval *m);
  * (out of memory, no thread): callers map their own. */
 struct lfs_prefill;
 struct lfs_prefill *lfs_prefill_new(size_t len, unsigned ahead, size_t align);
+/* An anonymous mapping of len bytes of ordinary pages, populated (one
+ * MADV_POPULATE_WRITE), as the prefill thread makes them; NULL when out of
+ * memory.  The caller unmaps it. */
+void  *lfs_map_populated(size_t len);
 void  *lfs_prefill_take(struct lfs_prefill *f);
 size_t lfs_prefill_taken(struct lfs_prefill *f);
 void   lfs_prefill_free(struct lfs_prefill *f);

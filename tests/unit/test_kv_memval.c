@@ -290,8 +290,54 @@ TEST(kv_memtable_fingers)
 	lfs_kv_close(kv);
 }
 
+/* The in-memory image's memtable in several arena chunks (mapped, from the
+ * second on by a prefill thread): 40,000 keys of two interleaved files'
+ * pages, with and without checkpoints between them (a small memtable
+ * limit), all read back. */
+static void memtable_chunks(size_t limit)
+{
+	struct lfs_kv_opts o = { .mode = LFS_KV_MEMORY, .memtable_bytes = limit };
+	struct lfs_kv *kv;
+	struct lfs_err err = { 0 };
+	CHECK_EQ(lfs_kv_open(NULL, &o, &kv, &err), 0);
+	uint8_t k[17];
+	for (uint64_t i = 0; i < 40000; i++) {
+		uint64_t ino = 2 + (i & 1), idx = i >> 1;
+		k[0] = 'B';
+		for (int j = 0; j < 8; j++) {
+			k[1 + j] = (uint8_t)(ino >> (56 - 8 * j));
+			k[9 + j] = (uint8_t)(idx >> (56 - 8 * j));
+		}
+		CHECK_EQ(lfs_kv_put(kv, k, sizeof k, &i, sizeof i, &err), 0);
+	}
+	struct lfs_kv_stats st;
+	lfs_kv_stats(kv, &st);
+	CHECK_EQ(st.live_keys, 40000);
+	if (!limit)
+		CHECK(st.memtable_bytes >= (2u << 20));   /* more than one chunk */
+	for (uint64_t i = 0; i < 40000; i += 7) {
+		uint64_t ino = 2 + (i & 1), idx = i >> 1, got = 0;
+		size_t vl = 0;
+		k[0] = 'B';
+		for (int j = 0; j < 8; j++) {
+			k[1 + j] = (uint8_t)(ino >> (56 - 8 * j));
+			k[9 + j] = (uint8_t)(idx >> (56 - 8 * j));
+		}
+		CHECK_EQ(lfs_kv_get_into(kv, k, sizeof k, &got, sizeof got, &vl, &err), 0);
+		CHECK_EQ(got, i);
+	}
+	lfs_kv_close(kv);
+}
+
+TEST(kv_memtable_chunks)
+{
+	memtable_chunks(0);
+	memtable_chunks(1u << 20);   /* checkpoints: chunks unmapped and taken again */
+}
+
 int main(int argc, char **argv)
 {
 	return RUN_TESTS(argc, argv, memval_random_oracle, memval_reuse, memval_asan_poison,
-			 memval_large_prefilled, prefill_thread, kv_memtable_fingers);
+			 memval_large_prefilled, prefill_thread, kv_memtable_fingers,
+			 kv_memtable_chunks);
 }
