@@ -197,6 +197,7 @@ struct rec {
 	char p1[LFT_PATH_MAX], p2[LFT_PATH_MAX];
 	uint8_t small_arg[128][2]; /* per enum lfs_tr_sys: lft_small's x / y argument */
 	struct lft_event wide;   /* an lft_small widened: zero but for what it sets */
+	struct lfs_trace_event fast; /* small_fast's event (eflags NODUR) */
 	/* seq order: records arrive in ring order, which per-CPU batching
 	 * breaks across CPUs; they are written in seq order (see arrive) */
 	uint64_t next_seq;       /* kernel seq of the next event to write */
@@ -382,6 +383,60 @@ static int decode_sys(struct rec *r, const struct lft_event *e, const char *p1, 
 }
 
 /* Write one record (in seq order; the --data payload in r->cur_data). */
+/* The plain fd calls (read, write, pread64, pwrite64, lseek, fsync,
+ * fdatasync, ftruncate) as lft_small records: the trace event is set up
+ * straight from the record in a standing event (r->fast, every field it
+ * does not set at its lfs_trace_event_init value) and written; no
+ * widening to struct lft_event, no clearing, and no path tracking (these
+ * calls change no fd table or cwd, lfs_trace_paths_apply does nothing for
+ * them).  Returns 0 for any other call or a write with --data: the full
+ * path takes it.  Same event as decode_sys makes (trace_child checks
+ * each of these calls field by field). */
+static int small_fast(struct rec *r, const struct lft_small *m)
+{
+	struct lfs_trace_event *ev = &r->fast;
+	uint8_t s1 = r->small_arg[m->h.sys][0], s2 = r->small_arg[m->h.sys][1];
+	uint64_t x = s1 < 6 ? m->x : 0, y = s2 < 6 ? m->y : 0;
+	switch (m->h.sys) {
+	case LFS_TR_WRITE: case LFS_TR_PWRITE64:
+		if (r->data_max)
+			return 0;
+		/* fall through */
+	case LFS_TR_READ: case LFS_TR_PREAD64:
+		ev->count = x;
+		ev->offset = m->h.sys == LFS_TR_PREAD64 || m->h.sys == LFS_TR_PWRITE64 ? (int64_t)y : -1;
+		ev->whence = 0;
+		break;
+	case LFS_TR_LSEEK:
+		ev->count = 0;
+		ev->offset = (int64_t)x;
+		ev->whence = (int32_t)y;
+		break;
+	case LFS_TR_FTRUNCATE:
+		ev->count = 0;
+		ev->offset = (int64_t)x;
+		ev->whence = 0;
+		break;
+	case LFS_TR_FSYNC: case LFS_TR_FDATASYNC:
+		ev->count = 0;
+		ev->offset = -1;
+		ev->whence = 0;
+		break;
+	default:
+		return 0;
+	}
+	ev->seq = m->seq + 1;
+	ev->ts_ns = m->ts > r->mono0 ? m->ts - r->mono0 : 0;
+	ev->pid = (int32_t)m->pid;
+	ev->tid = (int32_t)m->h.tid;
+	ev->sys = m->h.sys;
+	ev->ret = m->ret;
+	ev->fd = (int32_t)m->a0;
+	if (!r->err)
+		r->err = lfs_trace_write(r->w, ev, &r->lerr);
+	return 1;
+}
+
 static int process_record(struct rec *r, const void *data, size_t size)
 {
 	const struct lft_hdr *h = data;
@@ -415,6 +470,8 @@ static int process_record(struct rec *r, const void *data, size_t size)
 		 * which stays zero otherwise: no clearing of 200 bytes per event) */
 		const struct lft_small *m = data;
 		if (size < sizeof *m || h->sys >= sizeof r->small_arg / sizeof r->small_arg[0])
+			return 0;
+		if (r->seen_root && small_fast(r, m))
 			return 0;
 		struct lft_event *e = &r->wide;
 		e->h = m->h;
@@ -1197,6 +1254,8 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 
 	struct rec r;
 	memset(&r, 0, sizeof r);
+	lfs_trace_event_init(&r.fast);
+	r.fast.eflags = LFS_TREV_NODUR;
 	r.go_fd = -1;
 	r.data_max = (uint32_t)data_max;
 	struct lfs_trace_header hdr;

@@ -472,27 +472,34 @@ static uint32_t intern(struct lfs_trace_writer *w, const char *s)
 int lfs_trace_write(struct lfs_trace_writer *w, const struct lfs_trace_event *in,
 		    struct lfs_err *err)
 {
+	/* Read in place (no copy of the ~200-byte event): only seq, sys and
+	 * eflags may differ from *in, and they are kept in locals. */
+	const struct lfs_trace_event *e = in;
 	if (w->err)
 		return lfs_seterr(err, w->err, "writing trace: %s", lfs_strerror(w->err));
-	struct lfs_trace_event ev = *in;
-	if (ev.seq == 0)
-		ev.seq = w->pr.seq + 1;
-	ev.sys &= 0xff;
-	if (ev.sys >= 0x100 - REC_EV)
-		return lfs_seterr(err, -EINVAL, "syscall number %u out of range", ev.sys);
+	struct pred *pr = &w->pr;
+	uint64_t seq = e->seq ? e->seq : pr->seq + 1;
+	unsigned sys = e->sys & 0xff;
+	uint32_t eflags = e->eflags;
+	if (sys >= 0x100 - REC_EV)
+		return lfs_seterr(err, -EINVAL, "syscall number %u out of range", sys);
 
-	uint32_t id_path = intern(w, ev.path), id_pabs = intern(w, ev.path_abs);
-	uint32_t id_path2 = intern(w, ev.path2), id_p2abs = intern(w, ev.path2_abs);
-	uint32_t id_comm = intern(w, ev.comm);
+	/* the common event has no strings: intern only what is there */
+#define INTERN(s) ((s) ? intern(w, (s)) : 0)
+	uint32_t id_path = INTERN(e->path), id_pabs = INTERN(e->path_abs);
+	uint32_t id_path2 = INTERN(e->path2), id_p2abs = INTERN(e->path2_abs);
+	uint32_t id_comm = INTERN(e->comm);
+#undef INTERN
 	if (w->err)
 		return lfs_seterr(err, w->err, "writing trace: %s", lfs_strerror(w->err));
 
-	uint32_t dlen = ev.data ? ev.data_len : 0;
+	uint32_t dlen = e->data ? e->data_len : 0;
 	if (dlen > MAX_DATA_LEN) {
 		dlen = MAX_DATA_LEN;
-		ev.eflags |= LFS_TREV_DATATRUNC;
+		eflags |= LFS_TREV_DATATRUNC;
 	}
-	if (chunk_reserve(&w->cur, MAX_EV_BYTES + dlen + 16)) {
+	if (w->cur.len + MAX_EV_BYTES + dlen + 16 > w->cur.cap &&
+	    chunk_reserve(&w->cur, MAX_EV_BYTES + dlen + 16)) {
 		w->err = -ENOMEM;
 		return lfs_seterr(err, w->err, "out of memory");
 	}
@@ -500,60 +507,67 @@ int lfs_trace_write(struct lfs_trace_writer *w, const struct lfs_trace_event *in
 	if (dlen) {
 		*p++ = REC_DATA;
 		p = put_var(p, dlen);
-		memcpy(p, ev.data, dlen);
+		memcpy(p, e->data, dlen);
 		p += dlen;
 	}
-	struct pred *pr = &w->pr;
-	const struct sysstate *s = &pr->s[ev.sys];
+	struct sysstate *s = &pr->s[sys];
 	uint64_t v[F_NFIELDS];
 	uint32_t mask = 0;
+	int64_t poff = pred_offset(s);
 #define FIELD(bit, cond, val) do { if (cond) { mask |= 1u << (bit); v[bit] = (val); } } while (0)
-	FIELD(F_SEQ, ev.seq != pr->seq + 1, zz((int64_t)(ev.seq - pr->seq - 1)));
-	FIELD(F_TS, ev.ts_ns != pr->ts, zz((int64_t)(ev.ts_ns - pr->ts)));
-	FIELD(F_PID, ev.pid != pr->pid, zz((int64_t)ev.pid - pr->pid));
-	FIELD(F_TID, ev.tid != ev.pid, zz((int64_t)ev.tid - ev.pid));
-	FIELD(F_RET, ev.ret != (int64_t)ev.count, zz(ev.ret - (int64_t)ev.count));
-	FIELD(F_FD, ev.fd != s->fd, zz((int64_t)ev.fd - s->fd));
-	FIELD(F_FD2, ev.fd2 != s->fd2, zz((int64_t)ev.fd2 - s->fd2));
-	FIELD(F_DIRFD, ev.dirfd != s->dirfd, zz((int64_t)ev.dirfd - s->dirfd));
-	FIELD(F_DIRFD2, ev.dirfd2 != s->dirfd2, zz((int64_t)ev.dirfd2 - s->dirfd2));
-	FIELD(F_FLAGS, ev.flags != s->flags, ev.flags);
-	FIELD(F_MODE, ev.mode != s->mode, ev.mode);
-	FIELD(F_WHENCE, ev.whence != s->whence, zz(ev.whence));
-	FIELD(F_OFF, ev.offset != pred_offset(s), zz((int64_t)((uint64_t)ev.offset - (uint64_t)pred_offset(s))));
-	FIELD(F_OFF2, ev.offset2 != s->offset2, zz((int64_t)((uint64_t)ev.offset2 - (uint64_t)s->offset2)));
-	FIELD(F_COUNT, ev.count != s->count, ev.count);
-	FIELD(F_ARG, ev.arg != s->arg, ev.arg);
+	FIELD(F_SEQ, seq != pr->seq + 1, zz((int64_t)(seq - pr->seq - 1)));
+	FIELD(F_TS, e->ts_ns != pr->ts, zz((int64_t)(e->ts_ns - pr->ts)));
+	FIELD(F_PID, e->pid != pr->pid, zz((int64_t)e->pid - pr->pid));
+	FIELD(F_TID, e->tid != e->pid, zz((int64_t)e->tid - e->pid));
+	FIELD(F_RET, e->ret != (int64_t)e->count, zz(e->ret - (int64_t)e->count));
+	FIELD(F_FD, e->fd != s->fd, zz((int64_t)e->fd - s->fd));
+	FIELD(F_FD2, e->fd2 != s->fd2, zz((int64_t)e->fd2 - s->fd2));
+	FIELD(F_DIRFD, e->dirfd != s->dirfd, zz((int64_t)e->dirfd - s->dirfd));
+	FIELD(F_DIRFD2, e->dirfd2 != s->dirfd2, zz((int64_t)e->dirfd2 - s->dirfd2));
+	FIELD(F_FLAGS, e->flags != s->flags, e->flags);
+	FIELD(F_MODE, e->mode != s->mode, e->mode);
+	FIELD(F_WHENCE, e->whence != s->whence, zz(e->whence));
+	FIELD(F_OFF, e->offset != poff, zz((int64_t)((uint64_t)e->offset - (uint64_t)poff)));
+	FIELD(F_OFF2, e->offset2 != s->offset2, zz((int64_t)((uint64_t)e->offset2 - (uint64_t)s->offset2)));
+	FIELD(F_COUNT, e->count != s->count, e->count);
+	FIELD(F_ARG, e->arg != s->arg, e->arg);
 	FIELD(F_PATH, id_path != 0, id_path);
 	FIELD(F_PABS, id_pabs != 0, id_pabs);
 	FIELD(F_PATH2, id_path2 != 0, id_path2);
 	FIELD(F_P2ABS, id_p2abs != 0, id_p2abs);
-	FIELD(F_STAT, ev.eflags & LFS_TREV_STAT, 0);
-	FIELD(F_CHILD, ev.child_pid || ev.child_tid, 0);
-	FIELD(F_EXIT, ev.exit_code != 0, zz(ev.exit_code));
+	FIELD(F_STAT, eflags & LFS_TREV_STAT, 0);
+	FIELD(F_CHILD, e->child_pid || e->child_tid, 0);
+	FIELD(F_EXIT, e->exit_code != 0, zz(e->exit_code));
 	FIELD(F_COMM, id_comm != 0, id_comm);
-	FIELD(F_DUR, ev.dur_ns != 0, ev.dur_ns);
-	FIELD(F_EFL, ev.eflags != 0, ev.eflags);
-	FIELD(F_CMD, ev.cmd != s->cmd, zz((int64_t)ev.cmd - s->cmd));
+	FIELD(F_DUR, e->dur_ns != 0, e->dur_ns);
+	FIELD(F_EFL, eflags != 0, eflags);
+	FIELD(F_CMD, e->cmd != s->cmd, zz((int64_t)e->cmd - s->cmd));
 #undef FIELD
-	*p++ = (uint8_t)(REC_EV + ev.sys);
+	*p++ = (uint8_t)(REC_EV + sys);
 	p = put_var(p, mask);
 	for (uint32_t m = mask; m; m &= m - 1) {
 		int bit = __builtin_ctz(m);
 		if (bit == F_STAT) {
-			p = put_var(p, ev.size);
-			p = put_var(p, ev.ino);
-			p = put_var(p, ev.dev);
-			p = put_var(p, ev.ftype);
+			p = put_var(p, e->size);
+			p = put_var(p, e->ino);
+			p = put_var(p, e->dev);
+			p = put_var(p, e->ftype);
 		} else if (bit == F_CHILD) {
-			p = put_var(p, zz((int64_t)ev.child_pid - ev.pid));
-			p = put_var(p, zz((int64_t)ev.child_tid - ev.child_pid));
+			p = put_var(p, zz((int64_t)e->child_pid - e->pid));
+			p = put_var(p, zz((int64_t)e->child_tid - e->child_pid));
 		} else {
 			p = put_var(p, v[bit]);
 		}
 	}
 	w->cur.len = (size_t)(p - w->cur.buf);
-	pred_update(pr, &ev);
+	/* pred_update, from the locals */
+	pr->seq = seq;
+	pr->ts = e->ts_ns;
+	pr->pid = e->pid;
+	s->fd = e->fd; s->fd2 = e->fd2; s->dirfd = e->dirfd; s->dirfd2 = e->dirfd2;
+	s->whence = e->whence; s->cmd = e->cmd; s->mode = e->mode; s->flags = e->flags;
+	s->count = e->count; s->arg = e->arg; s->offset = e->offset; s->offset2 = e->offset2;
+	s->ret = e->ret;
 	w->events++;
 	if (w->cur.len >= w->flush_every) {
 		int rc = writer_ship(w, 0);
