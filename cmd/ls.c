@@ -9,6 +9,7 @@
  * object per line per entry (full-precision timestamps, ls-stat.c's shape).
  */
 #include "image.h"
+#include "common/grow.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -108,14 +109,8 @@ static void entv_free(struct entv *e)
 
 static struct ent *entv_add(struct entv *e, const char *name, const char *path)
 {
-	if (e->n == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 64;
-		struct ent *v = realloc(e->v, cap * sizeof *v);
-		if (!v)
-			return NULL;
-		e->v = v;
-		e->cap = cap;
-	}
+	if (lfs_grow(&e->v, &e->cap, e->n + 1, sizeof *e->v, 64) < 0)
+		return NULL;
 	struct ent *x = &e->v[e->n];
 	memset(x, 0, sizeof *x);
 	x->name = strdup(name);

@@ -7,6 +7,7 @@
  * it was.  The root directory is never removed.
  */
 #include "image.h"
+#include "common/grow.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -26,14 +27,8 @@ struct names {
 static int names_cb(void *arg, const struct lfs_dirent *de)
 {
 	struct names *n = arg;
-	if (n->n == n->cap) {
-		size_t cap = n->cap ? n->cap * 2 : 32;
-		char **v = realloc(n->v, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		n->v = v;
-		n->cap = cap;
-	}
+	if (lfs_grow(&n->v, &n->cap, n->n + 1, sizeof *n->v, 32) < 0)
+		return -ENOMEM;
 	if (!(n->v[n->n] = strdup(de->name)))
 		return -ENOMEM;
 	n->n++;

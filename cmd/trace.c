@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "trace/trace.h"
+#include "common/grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -579,11 +580,9 @@ static int trace_stat(struct lfs_ctx *c, int argc, char **argv)
 			ph = (ph + 1) & (pcap - 1);
 		size_t i = pidx[ph] ? pidx[ph] - 1 : nps;
 		if (i == nps) {
-			if (nps == cps) {
-				cps = cps ? cps * 2 : 16;
-				struct procstat *np = realloc(ps, cps * sizeof *np);
-				if (!np) { rc = -ENOMEM; break; }
-				ps = np;
+			if (lfs_grow(&ps, &cps, nps + 1, sizeof *ps, 16) < 0) {
+				rc = -ENOMEM;
+				break;
 			}
 			ps[nps++] = (struct procstat){ .pid = ev.pid };
 			pidx[ph] = nps;

@@ -3,6 +3,7 @@
  * a directory tree drawn as tree(1) draws it, with its summary line.
  */
 #include "image.h"
+#include "common/grow.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -42,15 +43,9 @@ static int collect(void *arg, const struct lfs_dirent *de)
 		return 0;
 	if (l->dirs_only && de->type != DT_DIR)
 		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 32;
-		struct tent *v = realloc(l->v, cap * sizeof *v);
-		if (!v) {
-			l->err = -ENOMEM;
-			return 1;
-		}
-		l->v = v;
-		l->cap = cap;
+	if (lfs_grow(&l->v, &l->cap, l->n + 1, sizeof *l->v, 32) < 0) {
+		l->err = -ENOMEM;
+		return 1;
 	}
 	if (!(l->v[l->n].name = strdup(de->name))) {
 		l->err = -ENOMEM;

@@ -17,6 +17,7 @@
 #include <zstd.h>
 
 #include "common/crc32c.h"
+#include "common/grow.h"
 #include "fs/schema.h"
 #include "kv/kv_int.h"   /* salvage reads the log format directly */
 
@@ -72,24 +73,9 @@ struct scan {
 	int log_errors;
 };
 
-static int grow(void **p, size_t *cap, size_t need, size_t sz)
-{
-	if (need <= *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 64;
-	while (nc < need)
-		nc *= 2;
-	void *np = realloc(*p, nc * sz);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = nc;
-	return 0;
-}
-
 static int pool_add(struct scan *s, const void *b, size_t n, size_t *off)
 {
-	if (grow((void **)&s->pool, &s->cpool, s->npool + n + 1, 1) < 0)
+	if (lfs_grow(&s->pool, &s->cpool, s->npool + n + 1, 1, 64) < 0)
 		return -ENOMEM;
 	memcpy(s->pool + s->npool, b, n);
 	s->pool[s->npool + n] = 0;
@@ -137,7 +123,7 @@ static struct lfs_fsck_problem *problem(struct scan *s, int kind, uint64_t ino, 
 static struct lfs_fsck_problem *problem(struct scan *s, int kind, uint64_t ino, const char *fmt, ...)
 {
 	static struct lfs_fsck_problem dummy;
-	if (grow((void **)&s->pr, &s->cpr, s->npr + 1, sizeof *s->pr) < 0)
+	if (lfs_grow(&s->pr, &s->cpr, s->npr + 1, sizeof *s->pr, 64) < 0)
 		return memset(&dummy, 0, sizeof dummy);
 	struct lfs_fsck_problem *p = &s->pr[s->npr++];
 	memset(p, 0, sizeof *p);
@@ -246,7 +232,7 @@ static int scan_key(struct scan *s, const uint8_t *k, size_t kl, const void *v, 
 	int kind = lfs_fs_key_decode(k, kl, &key);
 	s->records++;
 	if (kind < 0) {
-		if (grow((void **)&s->bk, &s->cbk, s->nbk + 1, sizeof *s->bk) < 0)
+		if (lfs_grow(&s->bk, &s->cbk, s->nbk + 1, sizeof *s->bk, 64) < 0)
 			return -ENOMEM;
 		struct badkey *b = &s->bk[s->nbk++];
 		b->len = kl;
@@ -268,7 +254,7 @@ static int scan_key(struct scan *s, const uint8_t *k, size_t kl, const void *v, 
 		break;
 	}
 	case LFS_FS_K_INODE: {
-		if (grow((void **)&s->ino, &s->cino, s->nino + 1, sizeof *s->ino) < 0)
+		if (lfs_grow(&s->ino, &s->cino, s->nino + 1, sizeof *s->ino, 64) < 0)
 			return -ENOMEM;
 		struct fino *f = &s->ino[s->nino++];
 		memset(f, 0, sizeof *f);
@@ -295,7 +281,7 @@ static int scan_key(struct scan *s, const uint8_t *k, size_t kl, const void *v, 
 		break;
 	}
 	case LFS_FS_K_DENTRY: {
-		if (grow((void **)&s->d, &s->cd, s->nd + 1, sizeof *s->d) < 0)
+		if (lfs_grow(&s->d, &s->cd, s->nd + 1, sizeof *s->d, 64) < 0)
 			return -ENOMEM;
 		struct fdent *d = &s->d[s->nd++];
 		memset(d, 0, sizeof *d);
@@ -320,7 +306,7 @@ static int scan_key(struct scan *s, const uint8_t *k, size_t kl, const void *v, 
 		break;
 	}
 	case LFS_FS_K_DATA: {
-		if (grow((void **)&s->pg, &s->cpg, s->npg + 1, sizeof *s->pg) < 0)
+		if (lfs_grow(&s->pg, &s->cpg, s->npg + 1, sizeof *s->pg, 64) < 0)
 			return -ENOMEM;
 		struct fpage *g = &s->pg[s->npg++];
 		g->ino = key.ino;
@@ -1270,7 +1256,7 @@ static int merge(struct lfs_fsck_report *r, struct pset *ps, const struct scan *
 			snprintf(r->v[j].msg, sizeof r->v[j].msg, "%s", s->pr[i].msg);
 			continue;
 		}
-		if (grow((void **)&r->v, &r->cap, r->n + 1, sizeof *r->v) < 0)
+		if (lfs_grow(&r->v, &r->cap, r->n + 1, sizeof *r->v, 64) < 0)
 			return -ENOMEM;
 		r->v[r->n++] = s->pr[i];
 		if (pset_add(ps, r->v, r->n - 1) < 0)
@@ -1517,7 +1503,7 @@ static int salv_taint(struct salv *v, uint64_t ino)
 	for (size_t i = 0; i < v->ntaint; i++)
 		if (v->taint[i] == ino)
 			return 0;
-	if (grow((void **)&v->taint, &v->ctaint, v->ntaint + 1, sizeof *v->taint) < 0)
+	if (lfs_grow(&v->taint, &v->ctaint, v->ntaint + 1, sizeof *v->taint, 64) < 0)
 		return -ENOMEM;
 	v->taint[v->ntaint++] = ino;
 	return 0;
@@ -1574,7 +1560,7 @@ static void salv_note_ino(struct salv *v, const uint8_t *key, size_t klen)
 	int kind = lfs_fs_key_decode(key, klen, &k);
 	/* inodes and pages name a file; a dentry names its directory */
 	if ((kind == LFS_FS_K_INODE || kind == LFS_FS_K_DATA || kind == LFS_FS_K_DENTRY) &&
-	    grow((void **)&v->inos, &v->cinos, v->ninos + 1, sizeof *v->inos) == 0)
+	    lfs_grow(&v->inos, &v->cinos, v->ninos + 1, sizeof *v->inos, 64) == 0)
 		v->inos[v->ninos++] = k.ino;
 }
 
@@ -1630,13 +1616,8 @@ static int salv_apply(struct salv *v, const uint8_t *p, const struct kv_ophdr *o
 		if (o->flags & KV_OPF_ZSTD) {
 			if (!v->dctx && !(v->dctx = ZSTD_createDCtx()))
 				return -ENOMEM;
-			if (v->rawcap < (size_t)o->vlen + 1) {
-				uint8_t *nb = realloc(v->raw, (size_t)o->vlen + 1);
-				if (!nb)
-					return -ENOMEM;
-				v->raw = nb;
-				v->rawcap = (size_t)o->vlen + 1;
-			}
+			if (lfs_grow(&v->raw, &v->rawcap, (size_t)o->vlen + 1, 1, 4096) < 0)
+				return -ENOMEM;
 			size_t r = ZSTD_decompressDCtx(v->dctx, v->raw, o->vlen, val, o->slen);
 			if (ZSTD_isError(r) || r != o->vlen)
 				return LFS_E_CORRUPT;
@@ -1657,13 +1638,8 @@ static int salv_blk_room(struct salv *v, size_t len)
 {
 	if (!v->dctx && !(v->dctx = ZSTD_createDCtx()))
 		return -ENOMEM;
-	if (v->blkcap < len) {
-		uint8_t *nb = realloc(v->blk, len);
-		if (!nb)
-			return -ENOMEM;
-		v->blk = nb;
-		v->blkcap = len;
-	}
+	if (lfs_grow(&v->blk, &v->blkcap, len, 1, 4096) < 0)
+		return -ENOMEM;
 	v->blkoff = 0;
 	return 0;
 }
@@ -2158,7 +2134,7 @@ static int salv_index_headerless(struct salv *v, uint64_t off, uint64_t count, u
 static int salv_grp_push(struct salv *v, uint64_t pos, uint32_t len, uint32_t nops, int intact, int headerless,
 			 int maybe)
 {
-	if (grow((void **)&v->grp, &v->cgrp, v->ngrp + 1, sizeof *v->grp) < 0)
+	if (lfs_grow(&v->grp, &v->cgrp, v->ngrp + 1, sizeof *v->grp, 64) < 0)
 		return -ENOMEM;
 	if (!v->ngrp)
 		v->grp_damage = 0;
@@ -2215,7 +2191,7 @@ static int salv_grp_drop(struct salv *v, struct lfs_kv *nkv, struct lfs_err *err
 			if (r == -ENOMEM)
 				rc = r;
 			for (size_t j = 0; j < v->ninos && rc >= 0; j++) {
-				if (grow((void **)&files, &cf, nf + 1, sizeof *files) < 0)
+				if (lfs_grow(&files, &cf, nf + 1, sizeof *files, 64) < 0)
 					rc = -ENOMEM;
 				else
 					files[nf++] = v->inos[j];

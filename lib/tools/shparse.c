@@ -7,6 +7,7 @@
  * where it stopped instead.
  */
 #include "tools/shparse.h"
+#include "common/grow.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -19,14 +20,8 @@ struct buf {
 
 static int bput(struct buf *b, char ch)
 {
-	if (b->n + 2 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 32;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return -ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
+	if (lfs_grow(&b->p, &b->cap, b->n + 2, 1, 32) < 0)
+		return -ENOMEM;
 	b->p[b->n++] = ch;
 	b->p[b->n] = 0;
 	return 0;
