@@ -79,8 +79,11 @@ static void *decoder(void *arg)
 	struct rp_tread *t = arg;
 	for (;;) {
 		pthread_mutex_lock(&t->mu);
-		while (!t->stop && t->head - t->tail == RP_TREAD_RING)
-			pthread_cond_wait(&t->can_fill, &t->mu);
+		/* a full ring: wait until half of it is free (one wakeup per
+		 * RP_TREAD_RING / 2 batches, not one per batch) */
+		if (t->head - t->tail == RP_TREAD_RING)
+			while (!t->stop && t->head - t->tail > RP_TREAD_RING / 2)
+				pthread_cond_wait(&t->can_fill, &t->mu);
 		if (t->stop) {
 			pthread_mutex_unlock(&t->mu);
 			return NULL;
@@ -145,7 +148,8 @@ int rp_tread_next(struct rp_tread *t, struct lfs_trace_event *ev, struct lfs_err
 			pthread_mutex_lock(&t->mu);
 			if (b) {               /* give the used batch back */
 				t->tail++;
-				pthread_cond_signal(&t->can_fill);
+				if (t->head - t->tail == RP_TREAD_RING / 2)
+					pthread_cond_signal(&t->can_fill);
 			}
 			while (t->head == t->tail)
 				pthread_cond_wait(&t->can_take, &t->mu);

@@ -21,6 +21,8 @@
  *  - Without a thread (pthread_create failed) it reads in the caller's
  *    thread: same events.
  *  - Memory: at most RP_TREAD_RING batches of events and data are held.
+ *  - The decoder, finding the ring full, sleeps until half of it is free:
+ *    one wakeup per RP_TREAD_RING / 2 batches.
  */
 #ifndef LFS_REPLAY_TREAD_H
 #define LFS_REPLAY_TREAD_H
@@ -29,7 +31,7 @@
 #include "trace/trace.h"
 
 #define RP_TREAD_BATCH 256
-#define RP_TREAD_RING 4
+#define RP_TREAD_RING 8
 #define RP_TREAD_BYTES (1u << 20)
 
 struct rp_tread;
