@@ -1157,7 +1157,12 @@ static int tpbtf_attach(const struct bpf_program *prog, long cookie, struct bpf_
  * An existing output (a file, a device, a link) is opened as before, after
  * the load: replacing it by a rename would change what it is. */
 struct prep {
-	int rbfd;                         /* the ring map */
+	uint32_t ring;                    /* ring size in bytes */
+	int rbfd;                         /* the ring map, made by prep_run */
+	int map_errno;                    /* its bpf_map_create failed */
+	int map_done;                     /* rbfd / map_errno set */
+	pthread_mutex_t mu;               /* map_done, signalled on cv */
+	pthread_cond_t cv;
 	struct rec *r;
 	char path[PATH_MAX];              /* the trace file's temporary name, "" = none */
 	const struct lfs_trace_header *hdr;
@@ -1170,6 +1175,19 @@ struct prep {
 static void *prep_run(void *arg)
 {
 	struct prep *p = arg;
+	/* the ring first: the main thread waits for it after opening the
+	 * object (the kernel allocating and zeroing the ring's pages, ~1.3 ms,
+	 * runs beside libbpf parsing the object, ~1.2 ms) */
+	int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "rb", 0, 0, p->ring, NULL);
+	int e = errno;
+	pthread_mutex_lock(&p->mu);
+	p->rbfd = fd;
+	p->map_errno = fd < 0 ? e : 0;
+	p->map_done = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	if (fd < 0)
+		return NULL;
 	p->rb = ring_buffer__new(p->rbfd, on_record, p->r, NULL);
 	if (!p->rb)
 		p->ring_err = -errno;
@@ -1359,14 +1377,9 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 			r.small_arg[sysdefs[i].sys][1] = si.s2;
 		}
 	}
-	/* The ring, made before the object so that its consumer side and the
-	 * trace file are set up (prep_run) while the programs load. */
-	rbfd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "rb", 0, 0, (__u32)ring, NULL);
-	if (rbfd < 0) {
-		rc = lfs_error(c, NULL, "cannot load the BPF program: cannot create its ring buffer: %s%s",
-			       strerror(errno), geteuid() ? " (run as root, e.g. with sudo)" : "");
-		goto cleanup;
-	}
+	/* The ring, its consumer side and the trace file are made on a second
+	 * thread (prep_run) while this one opens and loads the object: the
+	 * ring map before the load (the object reuses it). */
 	if (lfs_trace_paths_new(&r.paths)) {
 		rc = lfs_error(c, NULL, "out of memory");
 		goto cleanup;
@@ -1376,7 +1389,11 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 	hdr.start_real_ns = now_ns(CLOCK_REALTIME);
 	hdr.root_pid = attach_pid ? attach_pid : child;
 	r.root_pid = hdr.root_pid;
-	prep.rbfd = rbfd;
+	prep.ring = (uint32_t)ring;
+	prep.rbfd = -1;
+	prep.map_done = 0;
+	pthread_mutex_init(&prep.mu, NULL);
+	pthread_cond_init(&prep.cv, NULL);
 	prep.r = &r;
 	prep.hdr = &hdr;
 	struct stat ost;
@@ -1395,6 +1412,15 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 		if (!skel)
 			break;
 		PHASE("open");
+		if (rbfd < 0) {
+			pthread_mutex_lock(&prep.mu);
+			while (!prep.map_done)
+				pthread_cond_wait(&prep.cv, &prep.mu);
+			pthread_mutex_unlock(&prep.mu);
+			rbfd = prep.rbfd;
+			if (rbfd < 0)
+				break;           /* reported after the join */
+		}
 		skel->rodata->data_max = r.data_max;
 		skel->rodata->wakeup_bytes = ring / 8;
 		skel->rodata->floor_only = !floor ? 0 : !strcmp(floor, "clock") ? 2 : 1;
@@ -1462,6 +1488,14 @@ int lfs_trace_record(struct lfs_ctx *c, int argc, char **argv)
 	have_prep = 0;
 	rb = prep.rb;
 	rp = prep.rp;
+	rbfd = prep.rbfd;
+	if (rbfd < 0) {
+		lftrace_bpf__destroy(skel);
+		skel = NULL;
+		rc = lfs_error(c, NULL, "cannot load the BPF program: cannot create its ring buffer: %s%s",
+			       strerror(prep.map_errno), geteuid() ? " (run as root, e.g. with sudo)" : "");
+		goto cleanup;
+	}
 	if (!skel) {
 		rc = lfs_error(c, NULL, "cannot open the BPF program: %s", strerror(errno));
 		goto cleanup;
@@ -1710,6 +1744,7 @@ cleanup:
 		pthread_join(prep_th, NULL);
 		rb = prep.rb;
 		rp = prep.rp;
+		rbfd = prep.rbfd;
 	}
 	if (r.w)
 		lfs_trace_finish(r.w, &hdr, NULL);

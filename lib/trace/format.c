@@ -204,10 +204,40 @@ struct strent {
 	uint32_t hash;            /* str_hash of key: compared before the key */
 };
 
+struct strblock {             /* keys are carved from these, freed at once */
+	struct strblock *next;
+	char b[];
+};
+
 struct strtab {               /* string → id, open addressing */
 	struct strent *ent;
 	size_t cap, n;
+	struct strblock *blocks;  /* newest first */
+	char *bp;                 /* free bytes of blocks: bp .. bp + bleft */
+	size_t bleft;
 };
+
+#define STRBLOCK (256 * 1024)
+
+/* n bytes for a key (a tar x interns ~20,000 new paths: one malloc each,
+ * and as many frees at the end, were a tenth of the recorder's time) */
+static char *strtab_key(struct strtab *t, size_t n)
+{
+	if (n > t->bleft) {
+		size_t sz = n > STRBLOCK ? n : STRBLOCK;
+		struct strblock *b = malloc(sizeof *b + sz);
+		if (!b)
+			return NULL;
+		b->next = t->blocks;
+		t->blocks = b;
+		t->bp = b->b;
+		t->bleft = sz;
+	}
+	char *k = t->bp;
+	t->bp += n;
+	t->bleft -= n;
+	return k;
+}
 
 struct chunk {
 	uint8_t *buf;
@@ -449,9 +479,12 @@ static uint32_t intern(struct lfs_trace_writer *w, const char *s)
 	}
 	if (len >= MAX_STR_LEN)
 		len = MAX_STR_LEN - 1;
-	char *k = malloc(len + 1);
-	if (!k || chunk_reserve(&w->cur, len + 16)) {
-		free(k);
+	if (chunk_reserve(&w->cur, len + 16)) {
+		w->err = -ENOMEM;
+		return 0;
+	}
+	char *k = strtab_key(t, len + 1);
+	if (!k) {
 		w->err = -ENOMEM;
 		return 0;
 	}
@@ -634,8 +667,10 @@ int lfs_trace_finish(struct lfs_trace_writer *w, const struct lfs_trace_header *
 	}
 	if (close(w->fd) && !rc)
 		rc = -errno;
-	for (size_t i = 0; i < w->st.cap; i++)
-		free(w->st.ent[i].key);
+	for (struct strblock *b = w->st.blocks, *nb; b; b = nb) {
+		nb = b->next;
+		free(b);
+	}
 	free(w->st.ent);
 	free(w->cur.buf);
 	free(w->pending.buf);
