@@ -763,10 +763,16 @@ static int copy_pre(struct cpx *x, struct node *n, struct xf *dst, int *on_dst)
 				*on_dst = 1;
 			return rc;
 		}
-		int rc = xf_write(dst, r->data, r->dlen, r->off);
+		int rc = xf_write(dst, pre_bytes(r), r->dlen, r->off);
 		if (rc < 0) {
 			*on_dst = 1;
 			return rc;
+		}
+		if ((r->flags & PRE_F_MAP) && pre_fault_take()) {
+			/* the source shrank while mapped: zeros were written */
+			pre_skip_to(x->pre, n->depth);
+			n->pre_open = 0;
+			return -EIO;
 		}
 		x->done_bytes += r->dlen;
 		cp_flush_note(x->flush, r->dlen);

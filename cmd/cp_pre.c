@@ -25,10 +25,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define PRE_RING        (8u << 20)
@@ -40,6 +42,13 @@
  * level at least 2 bytes) are too long anyway and it refuses the entries;
  * this also bounds the reader's stack (a few hundred bytes a level) */
 #define PRE_DEPTH_MAX   (PATH_MAX + 1)
+/* mapped DATA (PRE_F_MAP): files from PRE_MAP_MIN bytes, PRE_MAP_CHUNK a
+ * record; a record takes 1/PRE_MAP_RING of its bytes of ring room, which
+ * bounds what is mapped ahead (64 MiB for the 8 MiB ring) */
+#define PRE_MAP_MIN     (1u << 20)
+#define PRE_MAP_CHUNK   (4u << 20)
+#define PRE_MAP_RING    8
+#define PRE_MAP_SLOTS   64
 
 struct anc { dev_t dev; ino_t ino; };
 
@@ -263,6 +272,90 @@ static ssize_t data_rec(struct pre *p, int fd, size_t want, uint64_t off, int po
 	return got;
 }
 
+/* ---------------------------------------------------------------- mapped data */
+
+/* The mappings live in records (the SIGBUS handler looks them up here). */
+static _Atomic uintptr_t map_lo[PRE_MAP_SLOTS], map_hi[PRE_MAP_SLOTS];
+static _Atomic int map_fault;
+static pthread_once_t map_once = PTHREAD_ONCE_INIT;
+static int map_ready;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	uintptr_t a = (uintptr_t)si->si_addr;
+	for (int i = 0; i < PRE_MAP_SLOTS; i++) {
+		uintptr_t lo = atomic_load(&map_lo[i]), hi = atomic_load(&map_hi[i]);
+		if (lo && a >= lo && a < hi) {
+			/* past the end of a file that shrank: zeros from here on */
+			uintptr_t pg = a & ~(uintptr_t)4095;
+			if (mmap((void *)pg, hi - pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+				 -1, 0) != MAP_FAILED) {
+				atomic_store(&map_fault, 1);
+				return;
+			}
+			break;
+		}
+	}
+	signal(sig, SIG_DFL);   /* not ours: the default action when it faults again */
+}
+
+static void map_init(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	map_ready = sysconf(_SC_PAGESIZE) == 4096 && sigaction(SIGBUS, &sa, NULL) == 0;
+}
+
+int pre_fault_take(void)
+{
+	return atomic_exchange(&map_fault, 0);
+}
+
+static void map_drop(const struct pre_rec *r)
+{
+	const char *m = pre_bytes(r);
+	for (int i = 0; i < PRE_MAP_SLOTS; i++)
+		if (atomic_load(&map_lo[i]) == (uintptr_t)m) {
+			atomic_store(&map_hi[i], 0);
+			atomic_store(&map_lo[i], 0);
+			break;
+		}
+	munmap((void *)m, r->dlen);
+}
+
+/* Pass [off, off + len) of fd as a mapped DATA record: 1 done, 0 not
+ * possible (read it instead), -ECANCELED when stopped. */
+static int map_rec(struct pre *p, int fd, size_t len, uint64_t off, uint32_t depth)
+{
+	int slot = -1;
+	for (int i = 0; i < PRE_MAP_SLOTS && slot < 0; i++)
+		if (!atomic_load(&map_lo[i]))
+			slot = i;
+	if (slot < 0)
+		return 0;
+	size_t n = HDR + sizeof(char *) + len / PRE_MAP_RING;
+	struct pre_rec *r = reserve(p, ALIGN8(n));
+	if (!r)
+		return -ECANCELED;
+	char *m = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, (off_t)off);
+	if (m == MAP_FAILED)
+		return 0;              /* reserved, not committed */
+	atomic_store(&map_hi[slot], (uintptr_t)m + len);
+	atomic_store(&map_lo[slot], (uintptr_t)m);
+	r->kind = PRE_DATA;
+	r->flags = PRE_F_MAP;
+	r->depth = depth;
+	r->dlen = (uint32_t)len;
+	r->off = off;
+	memcpy(r->data, &m, sizeof m);
+	commit(p, r, n, 0);
+	return 1;
+}
+
 /* The bytes of a regular file, as cp's copy loop reads them: a file with
  * fewer bytes stored than its size has holes, and only its data extents
  * are read (SEEK_DATA/SEEK_HOLE); else read until EOF (a short read that
@@ -305,6 +398,22 @@ static int stream(struct pre *p, int fd, const struct stat *st, uint32_t depth)
 			return emit(p, PRE_END, depth, -EIO, 0, 0);
 	}
 	uint64_t total = 0;
+	if (!p->proc && !sparse && S_ISREG(st->st_mode) && size >= PRE_MAP_MIN &&
+	    (pthread_once(&map_once, map_init), map_ready)) {
+		/* its pages mapped, up to the size it had; then read on from
+		 * there (it may have grown) */
+		while (total < size) {
+			size_t len = size - total < PRE_MAP_CHUNK ? (size_t)(size - total) : PRE_MAP_CHUNK;
+			int m = map_rec(p, fd, len, total, depth);
+			if (m == -ECANCELED)
+				return -1;
+			if (m == 0)
+				break;
+			total += len;
+		}
+		if (total && lseek(fd, (off_t)total, SEEK_SET) < 0)
+			return emit(p, PRE_END, depth, -errno, 0, 0);
+	}
 	for (;;) {
 		size_t want = p->chunk;
 		if (size >= total && size - total < p->chunk)
@@ -731,6 +840,8 @@ const struct pre_rec *pre_peek(struct pre *p)
 void pre_pop(struct pre *p)
 {
 	const struct pre_rec *r = (const struct pre_rec *)(p->ring + p->c_pos % p->cap);
+	if (r->kind == PRE_DATA && (r->flags & PRE_F_MAP))
+		map_drop(r);
 	p->c_pos += r->len;
 	uint64_t t = atomic_load_explicit(&p->tail, memory_order_relaxed);
 	/* release room in steps of 1/16 of the ring; wake the reader once a
@@ -778,6 +889,13 @@ void pre_stop(struct pre *p)
 	pthread_cond_signal(&p->cv_prod);
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->th, NULL);
+	/* the mappings of records not taken */
+	for (uint64_t pos = p->c_pos; pos < p->p_pos;) {
+		const struct pre_rec *r = (const struct pre_rec *)(p->ring + pos % p->cap);
+		if (r->kind == PRE_DATA && (r->flags & PRE_F_MAP))
+			map_drop(r);
+		pos += r->len;
+	}
 	unmount(p);
 	free(p->seen);
 	free(p->anc);

@@ -35,6 +35,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 
 enum pre_kind { PRE_ENTRY = 1, PRE_DATA, PRE_END, PRE_LEAVE, PRE_WRAP };
@@ -44,6 +45,8 @@ enum pre_kind { PRE_ENTRY = 1, PRE_DATA, PRE_END, PRE_LEAVE, PRE_WRAP };
 #define PRE_F_DIR    2u   /* a directory: its entries and LEAVE follow */
 #define PRE_F_LINK   4u   /* a symlink: target() or err_link */
 #define PRE_F_SPARSE 8u   /* DATA at offsets, END truncates to its size */
+#define PRE_F_MAP    16u  /* DATA: the bytes are the source's own pages, mapped
+			   * (pre_bytes); unmapped by pre_pop */
 
 struct pre_rec {
 	uint32_t len;              /* the whole record, a multiple of 8 */
@@ -62,6 +65,24 @@ struct pre_rec {
 
 static inline const char *pre_name(const struct pre_rec *r) { return r->data; }
 static inline const char *pre_target(const struct pre_rec *r) { return r->data + r->namelen + 1; }
+/* DATA: its dlen bytes */
+static inline const char *pre_bytes(const struct pre_rec *r)
+{
+	if (!(r->flags & PRE_F_MAP))
+		return r->data;
+	const char *m;
+	memcpy(&m, r->data, sizeof m);
+	return m;
+}
+
+/* A large host file (PRE_MAP_MIN bytes or more, no holes) is passed as
+ * its own pages mapped (mmap, populated by the reader), not read into the
+ * ring: the consumer's one copy into the image's page cache is the only
+ * copy of its bytes.  Should the file shrink while it is copied, touching
+ * a mapped page past its new end raises SIGBUS: the reader's handler maps
+ * zeros there and notes it.  1 when that happened since the last call
+ * (the data the consumer just wrote is not the file's: an error). */
+int pre_fault_take(void);
 
 struct pre;
 

@@ -121,6 +121,26 @@ rm -rf or && "$LF" cp -r "$img:/r" or
 same_tree r or >"$TMPDIR/.why" && pass rd_ring_same || fail rd_ring_same "$(head -3 "$TMPDIR/.why")"
 ok rd_fsck_end "$LF" fsck "$img"
 
+# ---- a large file passed as mapped pages (1 MiB and more) that shrinks
+# while copied: SIGBUS is caught, the file's error line, no partial copy
+head -c 1048576 /dev/urandom >r1m && ok rd_map_1m "$LF" cp r1m "$img:/r1m" &&
+	"$LF" cat "$img:/r1m" | cmp -s - r1m && pass rd_map_1m_same || fail rd_map_1m_same "differs"
+head -c $((192 * 1048576)) /dev/zero >shrink
+"$LF" mkfs "$W/sh.lfs" >/dev/null 2>&1
+"$LF" cp --no-progress shrink "$W/sh.lfs:/f" >"$TMPDIR/.out" 2>"$TMPDIR/.err" &
+cpid=$!
+sleep 0.05; truncate -s 4096 shrink
+wait $cpid; rc=$?
+if [ $rc = 0 ]; then
+	skip rd_map_shrink "the copy ended before the truncate"
+else
+	[ $rc = 1 ] && grep -qF "shrink: read: Input/output error" "$TMPDIR/.err" && pass rd_map_shrink ||
+		fail rd_map_shrink "exit $rc: $(head -2 "$TMPDIR/.err")"
+	"$LF" stat "$W/sh.lfs:/f" >/dev/null 2>&1 && fail rd_map_shrink_nofile "a partial copy" || pass rd_map_shrink_nofile
+	ok rd_map_shrink_fsck "$LF" fsck "$W/sh.lfs"
+fi
+rm -f shrink r1m
+
 # ---- out: the image read by the reader thread
 # a damaged page in one file: that file's error line (exit 4, the image is
 # corrupt), no partial copy of it, the others whole
