@@ -99,6 +99,8 @@ struct lfs_mapping {
 	uint64_t i_size;                 /* the host's size (EOF for reads) */
 	struct lfs_page **slots;         /* hash of pages by index */
 	uint32_t nslots;
+	struct lfs_page *slots0[16];     /* its first slots, inline: a small file's
+					    pages need no allocation (slots == slots0) */
 	uint64_t nrpages, nrdirty, nrwb;
 	struct lfs_page *dirty_pages;    /* PG_dirty pages, in dirtying order */
 	uint64_t dirtied_when;           /* clock when it became dirty (b_dirty order) */
