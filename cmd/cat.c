@@ -18,6 +18,7 @@
 #define CAT_BUF (128u << 10)              /* as GNU cat: stays in the CPU cache */
 #endif
 #define CAT_DROP_BEHIND (16ull << 20)
+#define CAT_DIRECT      (16ull << 20)
 
 enum { W_OK_ = 0, W_PIPE = 1, W_INTR = 2, W_ERR = 3 };
 
@@ -110,12 +111,23 @@ static int cmd_cat_fn(struct lfs_ctx *c, int argc, char **argv)
 		/* (no stat: it counts the file's pages for st_blocks; a directory
 		 * opens and its first read says EISDIR) */
 		int fd = lfs_open(im->proc, ip.path, O_RDONLY, 0);
+		off_t size = fd < 0 ? 0 : lfs_lseek(im->proc, fd, 0, SEEK_END);
+		if (size >= (off_t)CAT_DIRECT && !im->from_session) {
+			/* a long stream: read past the cache (O_DIRECT), the
+			 * pages straight into buf.  Not in the shell, where
+			 * pages written but not stored yet live in the cache */
+			int dfd = lfs_open(im->proc, ip.path, O_RDONLY | O_DIRECT, 0);
+			if (dfd >= 0) {
+				lfs_close(im->proc, fd);
+				fd = dfd;
+				size = 0;      /* no drop-behind needed */
+			}
+		}
 		if (fd < 0) {
 			int s = lfs_img_errno(c, arg, fd);
 			status = status ? status : s;
 			continue;
 		}
-		off_t size = lfs_lseek(im->proc, fd, 0, SEEK_END);
 		if (size > 0)
 			lfs_lseek(im->proc, fd, 0, SEEK_SET);
 		/* a file this large would flush the page cache anyway: drop the
