@@ -43,6 +43,7 @@
 #include <zstd.h>
 
 #include "common/crc32c.h"
+#include "common/grow.h"
 
 #define WBUF_CAP        (1u << 20)
 #define DEF_MEMTABLE    (16u << 20)
@@ -1331,14 +1332,8 @@ static int build_index(struct lfs_kv *kv, struct wr *w, uint64_t *count, int fre
 		}
 		if (!c.dead) {
 			size_t sz = align8(sizeof(struct kv_ient) + c.klen);
-			if (w->len + sz > w->cap) {
-				size_t ncap = w->cap * 2 > w->len + sz ? w->cap * 2 : w->len + sz;
-				uint8_t *nb = realloc(w->buf, ncap);
-				if (!nb)
-					return -ENOMEM;
-				w->buf = nb;
-				w->cap = ncap;
-			}
+			if (lfs_grow(&w->buf, &w->cap, w->len + sz, 1, 4096) < 0)
+				return -ENOMEM;
 			struct kv_ient e;
 			memset(&e, 0, sizeof e);
 			e.klen = (uint16_t)c.klen;
@@ -1639,14 +1634,8 @@ struct pendv { struct pend *v; size_t n, cap; uint64_t first; };
 
 static int pend_push(struct pendv *g, uint64_t pos, uint32_t len, uint32_t nops)
 {
-	if (g->n == g->cap) {
-		size_t nc = g->cap ? g->cap * 2 : 64;
-		struct pend *nv = realloc(g->v, nc * sizeof *nv);
-		if (!nv)
-			return -ENOMEM;
-		g->v = nv;
-		g->cap = nc;
-	}
+	if (lfs_grow(&g->v, &g->cap, g->n + 1, sizeof *g->v, 64) < 0)
+		return -ENOMEM;
 	if (!g->n)
 		g->first = pos;
 	g->v[g->n++] = (struct pend){ pos, len, nops };
@@ -2206,17 +2195,7 @@ struct lfs_kv_batch *lfs_kv_batch_new(void)
 
 static int batch_room(struct lfs_kv_batch *b, size_t need)
 {
-	if (BHDR + b->len + need + KV_REC_ALIGN > b->cap) {
-		size_t nc = b->cap ? b->cap * 2 : 4096;
-		while (nc < BHDR + b->len + need + KV_REC_ALIGN)
-			nc *= 2;
-		uint8_t *nb = realloc(b->buf, nc);
-		if (!nb)
-			return -ENOMEM;
-		b->buf = nb;
-		b->cap = nc;
-	}
-	return 0;
+	return lfs_grow(&b->buf, &b->cap, BHDR + b->len + need + KV_REC_ALIGN, 1, 4096);
 }
 
 static int put_ref(struct lfs_kv_batch *b, const void *key, size_t klen, const void *val,
@@ -2227,14 +2206,8 @@ static int put_ref(struct lfs_kv_batch *b, const void *key, size_t klen, const v
 	size_t need = sizeof(struct kv_ophdr) + klen;
 	if (batch_room(b, need))
 		return -ENOMEM;
-	if (b->nrefs == b->caprefs) {
-		size_t nc = b->caprefs ? b->caprefs * 2 : 64;
-		struct bref *nr = realloc(b->refs, nc * sizeof *nr);
-		if (!nr)
-			return -ENOMEM;
-		b->refs = nr;
-		b->caprefs = nc;
-	}
+	if (lfs_grow(&b->refs, &b->caprefs, b->nrefs + 1, sizeof *b->refs, 64) < 0)
+		return -ENOMEM;
 	uint8_t *dst = b->buf + BHDR + b->len;
 	struct kv_ophdr o = { .type = KV_OP_PUT, .klen = (uint16_t)klen, .slen = (uint32_t)vlen,
 			      .vlen = (uint32_t)vlen };
@@ -2417,17 +2390,7 @@ static size_t maybe_compress(struct lfs_kv *kv, const void *val, size_t vlen, co
 
 static int pbuf_room(struct lfs_kv *kv, size_t need)
 {
-	if (need <= kv->pcap)
-		return 0;
-	size_t nc = kv->pcap ? kv->pcap : 1u << 16;
-	while (nc < need)
-		nc *= 2;
-	uint8_t *nb = realloc(kv->pbuf, nc);
-	if (!nb)
-		return -ENOMEM;
-	kv->pbuf = nb;
-	kv->pcap = nc;
-	return 0;
+	return lfs_grow(&kv->pbuf, &kv->pcap, need, 1, 1u << 16);
 }
 
 /* Compress raw operations into one frame at dst (cap bytes): the window
@@ -2504,14 +2467,8 @@ static int emit_run(struct lfs_kv *kv, const uint8_t *ops, size_t n, size_t nops
 		}
 		size_t c = block_compress(kv, kv->pbuf + *out + sizeof(struct kv_ophdr), cap, raw, n);
 		if (c && sizeof(struct kv_ophdr) + c < n) {
-			if (kv->nbr == kv->cbr) {
-				size_t nc = kv->cbr ? kv->cbr * 2 : 16;
-				struct blkref *nb = realloc(kv->br, nc * sizeof *nb);
-				if (!nb)
-					return -ENOMEM;
-				kv->br = nb;
-				kv->cbr = nc;
-			}
+			if (lfs_grow(&kv->br, &kv->cbr, kv->nbr + 1, sizeof *kv->br, 16) < 0)
+				return -ENOMEM;
 			kv->br[kv->nbr++] = (struct blkref){ *out, raw, n };
 			kv->rlen += n;
 			block_hdr(kv->pbuf + *out, c, n);
@@ -3829,26 +3786,11 @@ struct cstate {
 	uint64_t count;
 };
 
-static int grow_buf(uint8_t **buf, size_t *cap, size_t need)
-{
-	if (need <= *cap)
-		return 0;
-	size_t nc = *cap ? *cap : 4096;
-	while (nc < need)
-		nc *= 2;
-	uint8_t *nb = realloc(*buf, nc);
-	if (!nb)
-		return -ENOMEM;
-	*buf = nb;
-	*cap = nc;
-	return 0;
-}
-
 /* Add an index entry for key (location filled in later); *at: its position. */
 static int cs_ient(struct cstate *cs, const void *key, size_t klen, size_t *at)
 {
 	size_t sz = align8(sizeof(struct kv_ient) + klen);
-	if (grow_buf(&cs->iw.buf, &cs->iw.cap, cs->iw.len + sz + KV_REC_ALIGN))
+	if (lfs_grow(&cs->iw.buf, &cs->iw.cap, cs->iw.len + sz + KV_REC_ALIGN, 1, 4096))
 		return -ENOMEM;
 	struct kv_ient e;
 	memset(&e, 0, sizeof e);
@@ -3946,7 +3888,7 @@ static int cs_add_zstd(struct cstate *cs, const uint8_t *key, size_t klen, const
 	size_t sz = sizeof(struct kv_ophdr) + klen + loc->vlen;
 	size_t at;
 	int rc;
-	if (grow_buf(&cs->vb, &cs->vcap, sz))
+	if (lfs_grow(&cs->vb, &cs->vcap, sz, 1, 4096))
 		return lfs_seterr(err, -ENOMEM, "out of memory");
 	/* the value, checked, into an operation of its own */
 	struct kv_ophdr o = { KV_OP_PUT, 0, (uint16_t)klen, loc->vlen, loc->vlen, 0 };
@@ -3966,16 +3908,10 @@ static int cs_add_zstd(struct cstate *cs, const uint8_t *key, size_t klen, const
 	}
 	if (cs->blen + sz > kv->block_bytes && (rc = cs_flush_block(cs)) != 0)
 		return lfs_seterr(err, rc, "compact: write: %s", lfs_strerror(rc));
-	if (grow_buf(&cs->blk, &cs->bcap, cs->blen + sz))
+	if (lfs_grow(&cs->blk, &cs->bcap, cs->blen + sz, 1, 4096))
 		return lfs_seterr(err, -ENOMEM, "out of memory");
-	if (cs->npend == cs->cpend) {
-		size_t nc = cs->cpend ? cs->cpend * 2 : 64;
-		struct cpend *np = realloc(cs->pend, nc * sizeof *np);
-		if (!np)
-			return lfs_seterr(err, -ENOMEM, "out of memory");
-		cs->pend = np;
-		cs->cpend = nc;
-	}
+	if (lfs_grow(&cs->pend, &cs->cpend, cs->npend + 1, sizeof *cs->pend, 64) < 0)
+		return lfs_seterr(err, -ENOMEM, "out of memory");
 	memcpy(cs->blk + cs->blen, op, sz);
 	cs->pend[cs->npend++] = (struct cpend){ at, cs->blen, sz };
 	cs->blen += sz;
@@ -3989,7 +3925,7 @@ static int cs_add_copy(struct cstate *cs, const uint8_t *key, size_t klen, const
 	struct lfs_kv *kv = cs->kv;
 	size_t n = sizeof(struct kv_ophdr) + klen + loc->slen;
 	int rc;
-	if (grow_buf(&cs->vb, &cs->vcap, n))
+	if (lfs_grow(&cs->vb, &cs->vcap, n, 1, 4096))
 		return lfs_seterr(err, -ENOMEM, "out of memory");
 	rc = read_at(kv, cs->vb, n, loc->off);
 	struct kv_ophdr o;
@@ -4015,7 +3951,7 @@ static int cs_add_copy(struct cstate *cs, const uint8_t *key, size_t klen, const
 		cs->rnops = 0;
 		cs->open_rec = 1;
 	}
-	if (grow_buf(&cs->w.buf, &cs->w.cap, cs->w.len + n + KV_REC_ALIGN))
+	if (lfs_grow(&cs->w.buf, &cs->w.cap, cs->w.len + n + KV_REC_ALIGN, 1, 4096))
 		return lfs_seterr(err, -ENOMEM, "out of memory");
 	struct loc l = *loc;
 	l.off = cs->w.off + cs->w.len;
