@@ -337,6 +337,32 @@ static struct mnode **finger_link(struct mnode *f, const void *key, size_t klen,
 	return NULL;
 }
 
+/* Finger search: the lowest ancestor x of f (or f) whose subtree holds
+ * key's place (c: key's order against f, nonzero).  Climbing from f toward
+ * key's side, a parent reached from its other side bounds x's subtree
+ * there: key short of that parent lies inside (the bound on f's far side
+ * holds since key is past f).  One comparison per such parent, none per
+ * other; the caller descends from x.  *found: the parent equal to key. */
+static struct mnode *finger_climb(struct mnode *f, const void *key, size_t klen, int c,
+				  struct mnode **found)
+{
+	struct mnode *x = f;
+	while (x->p) {
+		struct mnode *p = x->p;
+		if (c > 0 ? x == p->l : x == p->r) {
+			int d = keycmp(key, klen, p->key, p->klen);
+			if (d == 0) {
+				*found = p;
+				return x;
+			}
+			if (c > 0 ? d < 0 : d > 0)
+				return x;
+		}
+		x = p;
+	}
+	return x;                          /* the root */
+}
+
 /* Find or insert the node of key; *created says which.
  * Keys arrive in runs of one kind each (a file's data pages in index
  * order, new inodes in number order, the superblock): for each first key
@@ -388,9 +414,10 @@ static struct mnode *mt_upsert(struct lfs_kv *kv, const void *key, size_t klen, 
 			*created = 0;
 			return f;
 		}
+		struct mnode **fl = NULL;
 		if (c > 0) {
 			struct mnode *found = NULL, *par;
-			struct mnode **fl = finger_link(f, key, klen, &par, &found);
+			fl = finger_link(f, key, klen, &par, &found);
 			if (found) {
 				*created = 0;
 				*fslot = found;
@@ -399,6 +426,19 @@ static struct mnode *mt_upsert(struct lfs_kv *kv, const void *key, size_t klen, 
 			if (fl) {
 				parent = par;
 				link = fl;
+			}
+		}
+		if (!fl) {
+			struct mnode *found = NULL;
+			struct mnode *x = finger_climb(f, key, klen, c, &found);
+			if (found) {
+				*created = 0;
+				*fslot = found;
+				return found;
+			}
+			if (x->p) {
+				parent = x->p;
+				link = x == x->p->l ? &x->p->l : &x->p->r;
 			}
 		}
 	}
