@@ -33,6 +33,7 @@
  */
 #include "replay/replay.h"
 #include "replay/tread.h"
+#include "common/grow.h"
 #include "common/tsc.h"
 #include "trace/trace.h"
 
@@ -517,15 +518,9 @@ static int sh_cut(struct shadow *s, uint64_t off, uint64_t len)
 			continue;
 		}
 		if (e->off < off && ee > end) {      /* split in two */
-			if (s->n + 1 > s->cap) {
-				size_t nc = s->cap ? s->cap * 2 : 4;
-				struct extent *nx = realloc(s->ex, nc * sizeof *nx);
-				if (!nx)
-					return -ENOMEM;
-				s->ex = nx;
-				s->cap = nc;
-				e = &s->ex[k];
-			}
+			if (lfs_grow(&s->ex, &s->cap, s->n + 1, sizeof *s->ex, 4) < 0)
+				return -ENOMEM;
+			e = &s->ex[k];
 			struct extent tail = *e;
 			tail.off = end;
 			tail.len = ee - end;
@@ -590,14 +585,8 @@ static int sh_put(struct shadow *s, uint64_t off, uint64_t len, int kind, const 
 		s->ex[k - 1].len += len;
 		return 0;
 	}
-	if (s->n + 1 > s->cap) {
-		size_t nc = s->cap ? s->cap * 2 : 4;
-		struct extent *nx = realloc(s->ex, nc * sizeof *nx);
-		if (!nx)
-			return -ENOMEM;
-		s->ex = nx;
-		s->cap = nc;
-	}
+	if (lfs_grow(&s->ex, &s->cap, s->n + 1, sizeof *s->ex, 4) < 0)
+		return -ENOMEM;
 	struct extent e = { off, len, kind, NULL };
 	if (kind == EX_DATA) {
 		e.data = malloc(len);
@@ -897,14 +886,8 @@ static void scope_add(struct rp *r, int32_t pid)
 {
 	if (pid_in_scope(r, pid))
 		return;
-	if (r->nscope == r->scope_cap) {
-		size_t nc = r->scope_cap ? r->scope_cap * 2 : 16;
-		int32_t *n = realloc(r->scope_pids, nc * sizeof *n);
-		if (!n)
-			return;
-		r->scope_pids = n;
-		r->scope_cap = nc;
-	}
+	if (lfs_grow(&r->scope_pids, &r->scope_cap, r->nscope + 1, sizeof *r->scope_pids, 16) < 0)
+		return;
 	r->scope_pids[r->nscope++] = pid;
 }
 
@@ -1216,14 +1199,8 @@ static void stats_sub(struct lfs_stats *d, const struct lfs_stats *a, const stru
 static void take_sample(struct rp *r, uint64_t t)
 {
 	struct lfs_replay_result *res = r->res;
-	if (res->nsamples == r->samples_cap) {
-		size_t nc = r->samples_cap ? r->samples_cap * 2 : 128;
-		struct lfs_replay_sample *n = realloc(res->samples, nc * sizeof *n);
-		if (!n)
-			return;
-		res->samples = n;
-		r->samples_cap = nc;
-	}
+	if (lfs_grow(&res->samples, &r->samples_cap, res->nsamples + 1, sizeof *res->samples, 128) < 0)
+		return;
 	struct lfs_stats now, d;
 	lfs_mount_stats(r->m, &now);
 	stats_sub(&d, &now, &r->base);

@@ -1,5 +1,6 @@
 /* lib/replay/sbuf.c — the growing string the renderers append to. */
 #include "replay/replay.h"
+#include "common/grow.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,18 +11,10 @@ static int sb_grow(struct lfs_sbuf *sb, size_t more)
 {
 	if (sb->oom)
 		return -1;
-	if (sb->len + more + 1 <= sb->cap)
-		return 0;
-	size_t cap = sb->cap ? sb->cap : 1024;
-	while (cap < sb->len + more + 1)
-		cap *= 2;
-	char *nb = realloc(sb->buf, cap);
-	if (!nb) {
+	if (lfs_grow(&sb->buf, &sb->cap, sb->len + more + 1, 1, 1024) < 0) {
 		sb->oom = 1;
 		return -1;
 	}
-	sb->buf = nb;
-	sb->cap = cap;
 	return 0;
 }
 

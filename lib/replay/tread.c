@@ -1,6 +1,7 @@
 /* lib/replay/tread.c — lfs_trace_next run ahead on a decoder thread (see
  * tread.h). */
 #include "replay/tread.h"
+#include "common/grow.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -53,17 +54,9 @@ static void fill(struct rp_tread *t, struct tbatch *b)
 		}
 		b->doff[b->n] = SIZE_MAX;
 		if (ev->data && ev->data_len) {
-			if (b->dlen + ev->data_len > b->dcap) {
-				size_t cap = b->dcap ? b->dcap : 64u << 10;
-				while (cap < b->dlen + ev->data_len)
-					cap *= 2;
-				uint8_t *nd = realloc(b->data, cap);
-				if (!nd) {
-					b->end = lfs_seterr(&b->err, -ENOMEM, "out of memory");
-					return;
-				}
-				b->data = nd;
-				b->dcap = cap;
+			if (lfs_grow(&b->data, &b->dcap, b->dlen + ev->data_len, 1, 64u << 10) < 0) {
+				b->end = lfs_seterr(&b->err, -ENOMEM, "out of memory");
+				return;
 			}
 			memcpy(b->data + b->dlen, ev->data, ev->data_len);
 			b->doff[b->n] = b->dlen;
