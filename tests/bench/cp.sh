@@ -37,11 +37,11 @@ ms() {
 rate() { [ -n "$2" ] && awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / (t > 0 ? t : 1) * 1000 }'; }
 ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 row() {   # LABEL VALUE UNIT [REF_VALUE]
-	if [ -z "$2" ]; then printf '  %-50s %12s\n' "$1" "failed"; return; fi
+	if [ -z "$2" ]; then printf '  %-58s %12s\n' "$1" "failed"; return; fi
 	if [ -n "${4:-}" ]; then
-		printf '  %-50s %12s %-8s lightfs/peer %s\n' "$1" "$2" "$3" "$(ratio "$4" "$2")"
+		printf '  %-58s %12s %-8s lightfs/peer %s\n' "$1" "$2" "$3" "$(ratio "$4" "$2")"
 	else
-		printf '  %-50s %12s %s\n' "$1" "$2" "$3"
+		printf '  %-58s %12s %s\n' "$1" "$2" "$3"
 	fi
 }
 fresh() { rm -rf "$@"; sync; }
