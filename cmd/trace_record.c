@@ -11,6 +11,7 @@
  */
 #include "cli.h"
 #include "trace/trace.h"
+#include "common/grow.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -232,14 +233,8 @@ static struct pend *pend_for(struct rec *r, uint32_t tid, int create)
 
 static void fmap_add(struct rec *r, int32_t pid, uint64_t addr, uint64_t len)
 {
-	if (r->nmaps == r->capmaps) {
-		size_t nc = r->capmaps ? r->capmaps * 2 : 64;
-		struct fmap *nm = realloc(r->maps, nc * sizeof *nm);
-		if (!nm)
-			return;
-		r->maps = nm;
-		r->capmaps = nc;
-	}
+	if (lfs_grow(&r->maps, &r->capmaps, r->nmaps + 1, sizeof *r->maps, 64) < 0)
+		return;
 	r->maps[r->nmaps++] = (struct fmap){ pid, addr, len };
 }
 
@@ -451,16 +446,8 @@ static int process_record(struct rec *r, const void *data, size_t size)
 		struct pend *p = pend_for(r, d->h.tid, d->off == 0);
 		if (!p || p->len != d->off)
 			return 0;
-		if (p->len + d->len > p->cap) {
-			size_t nc = p->cap ? p->cap * 2 : 65536;
-			while (nc < p->len + d->len)
-				nc *= 2;
-			uint8_t *nb = realloc(p->buf, nc);
-			if (!nb)
-				return 0;
-			p->buf = nb;
-			p->cap = nc;
-		}
+		if (lfs_grow(&p->buf, &p->cap, p->len + d->len, 1, 65536) < 0)
+			return 0;
 		memcpy(p->buf + p->len, d->d, d->len);
 		p->len += d->len;
 		return 0;
@@ -635,14 +622,8 @@ static void held_swap(struct held *a, struct held *b)
 
 static int held_push(struct rec *r, const void *rec, size_t size, const uint8_t *data, size_t dlen)
 {
-	if (r->nheld == r->capheld) {
-		size_t nc = r->capheld ? r->capheld * 2 : 256;
-		struct held *nh = realloc(r->held, nc * sizeof *nh);
-		if (!nh)
-			return -ENOMEM;
-		r->held = nh;
-		r->capheld = nc;
-	}
+	if (lfs_grow(&r->held, &r->capheld, r->nheld + 1, sizeof *r->held, 256) < 0)
+		return -ENOMEM;
 	struct held x = { rec_seq(rec), malloc(size), size, NULL, dlen };
 	if (dlen)
 		x.data = malloc(dlen);
@@ -810,14 +791,8 @@ static int add_tids(struct lftrace_bpf *skel, int32_t pid)
 /* pid and its descendants, via /proc/PID/task/TID/children. */
 static int collect_tree(int32_t pid, int32_t **out, size_t *n, size_t *cap)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 32;
-		int32_t *nb = realloc(*out, nc * sizeof *nb);
-		if (!nb)
-			return -ENOMEM;
-		*out = nb;
-		*cap = nc;
-	}
+	if (lfs_grow(out, cap, *n + 1, sizeof **out, 32) < 0)
+		return -ENOMEM;
 	(*out)[(*n)++] = pid;
 	char p[64];
 	snprintf(p, sizeof p, "/proc/%d/task", pid);

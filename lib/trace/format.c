@@ -13,6 +13,7 @@
  * never disagree about a field that is not stored.
  */
 #include "trace/trace.h"
+#include "common/grow.h"
 #include "common/crc32c.h"
 
 #include <errno.h>
@@ -313,17 +314,7 @@ static int strtab_grow(struct strtab *t)
 
 static int chunk_reserve(struct chunk *c, size_t more)
 {
-	if (c->len + more <= c->cap)
-		return 0;
-	size_t ncap = c->cap ? c->cap : 65536;
-	while (ncap < c->len + more)
-		ncap *= 2;
-	uint8_t *nb = realloc(c->buf, ncap);
-	if (!nb)
-		return -ENOMEM;
-	c->buf = nb;
-	c->cap = ncap;
-	return 0;
+	return lfs_grow(&c->buf, &c->cap, c->len + more, 1, 65536);
 }
 
 /* Compress c and append it to the file; end the zstd frame if `end`. */
@@ -761,17 +752,9 @@ static size_t ensure(struct lfs_trace_reader *r, size_t n)
 			r->end -= r->pos;
 			r->pos = 0;
 		}
-		if (r->out_cap < n + 4096) {
-			size_t ncap = r->out_cap ? r->out_cap : 1 << 17;
-			while (ncap < n + 4096)
-				ncap *= 2;
-			uint8_t *nb = realloc(r->out, ncap);
-			if (!nb) {
-				r->err = -ENOMEM;
-				break;
-			}
-			r->out = nb;
-			r->out_cap = ncap;
+		if (lfs_grow(&r->out, &r->out_cap, n + 4096, 1, 1 << 17) < 0) {
+			r->err = -ENOMEM;
+			break;
 		}
 		if (r->zin.pos == r->zin.size) {
 			if (r->in_eof || !refill(r)) {
