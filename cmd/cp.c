@@ -741,7 +741,7 @@ static int src_readlink(struct cpx *x, struct node *n, char *buf, size_t cap)
 
 /* The bytes of a source file read by the reader thread (its DATA records,
  * each at its offset, up to its END) to dst, which is empty.  Returns 0,
- * or < 0 with *on_dst saying which side failed. */
+ * or < 0 with *on_dst saying which side failed (2: reported here). */
 static int copy_pre(struct cpx *x, struct node *n, struct xf *dst, int *on_dst)
 {
 	*on_dst = 0;
@@ -772,7 +772,8 @@ static int copy_pre(struct cpx *x, struct node *n, struct xf *dst, int *on_dst)
 			/* the source shrank while mapped: zeros were written */
 			pre_skip_to(x->pre, n->depth);
 			n->pre_open = 0;
-			return -EIO;
+			*on_dst = 2;     /* reported here */
+			return fail(x, &x->s, -EIO, "read: the file shrank while it was copied");
 		}
 		x->done_bytes += r->dlen;
 		cp_flush_note(x->flush, r->dlen);
@@ -1042,7 +1043,7 @@ static int copy_file(struct cpx *x, struct node *n, int ddfd, const char *dname)
 	int on_dst = 0;
 	rc = x->pre ? copy_pre(x, n, &out, &on_dst) : copy_bytes(x, &in, &out, st, x->s.stdio, &on_dst);
 	if (rc < 0) {
-		if (rc != LFS_E_CANCELED)
+		if (rc != LFS_E_CANCELED && on_dst != 2)
 			fail(x, on_dst ? &x->d : &x->s, rc, "%s%s", on_dst ? "write: " : "read: ",
 			     lfs_strerror(rc));
 		if (!x->d.stdio) {
