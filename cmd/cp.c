@@ -204,29 +204,6 @@ static void imap_free(struct imap *m)
 	memset(m, 0, sizeof *m);
 }
 
-/* Names of one directory, read whole before any entry is copied (the image's
- * iterator must not live across writes to the same image). */
-struct names { char *buf; size_t len, cap; size_t n; };
-
-static int names_add(struct names *nm, unsigned char type, const char *name)
-{
-	size_t l = strlen(name) + 2;
-	if (nm->len + l > nm->cap) {
-		size_t nc = nm->cap ? nm->cap * 2 : 4096;
-		while (nc < nm->len + l)
-			nc *= 2;
-		char *nb = realloc(nm->buf, nc);
-		if (!nb)
-			return -ENOMEM;
-		nm->buf = nb;
-		nm->cap = nc;
-	}
-	nm->buf[nm->len] = (char)type;
-	memcpy(nm->buf + nm->len + 1, name, l - 1);
-	nm->len += l;
-	nm->n++;
-	return 0;
-}
 
 /* ---------------------------------------------------------------- the copy */
 
@@ -686,27 +663,7 @@ static int src_list(struct cpx *x, struct node *n, struct names *nm)
 				    "or damaged record); its contents are not copied");
 		return rc < 0 ? fail(x, &x->s, rc, NULL) : 0;
 	}
-	int fd = dup(n->fd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return fail(x, &x->s, -e, NULL);
-	}
-	struct dirent *de;
-	int rc = 0;
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if ((rc = names_add(nm, de->d_type, de->d_name)) < 0)
-			break;
-		errno = 0;
-	}
-	if (!rc && errno)
-		rc = -errno;
-	closedir(d);
+	int rc = names_list_dir(n->fd, nm);
 	return rc < 0 ? fail(x, &x->s, rc, NULL) : 0;
 }
 

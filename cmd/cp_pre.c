@@ -19,6 +19,7 @@
  */
 #include "cp_pre.h"
 #include "vfs/lightfs.h"
+#include "common/grow.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -432,10 +433,19 @@ static int stream(struct pre *p, int fd, const struct stat *st, uint32_t depth)
 	return emit(p, PRE_END, depth, 0, 0, 0);
 }
 
-/* Names of a directory, whole (cp copies none before all are read). */
-struct names { char *buf; size_t len, cap; };
+int names_add(struct names *nm, unsigned char type, const char *name)
+{
+	size_t l = strlen(name) + 2;
+	if (lfs_grow(&nm->buf, &nm->cap, nm->len + l, 1, 4096) < 0)
+		return -ENOMEM;
+	nm->buf[nm->len] = (char)type;
+	memcpy(nm->buf + nm->len + 1, name, l - 1);
+	nm->len += l;
+	nm->n++;
+	return 0;
+}
 
-static int list_dir(int fd, struct names *nm)
+int names_list_dir(int fd, struct names *nm)
 {
 	int dfd = dup(fd);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
@@ -451,22 +461,8 @@ static int list_dir(int fd, struct names *nm)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		size_t l = strlen(de->d_name) + 2;
-		if (nm->len + l > nm->cap) {
-			size_t nc = nm->cap ? nm->cap * 2 : 4096;
-			while (nc < nm->len + l)
-				nc *= 2;
-			char *nb = realloc(nm->buf, nc);
-			if (!nb) {
-				rc = -ENOMEM;
-				break;
-			}
-			nm->buf = nb;
-			nm->cap = nc;
-		}
-		nm->buf[nm->len] = (char)de->d_type;
-		memcpy(nm->buf + nm->len + 1, de->d_name, l - 1);
-		nm->len += l;
+		if ((rc = names_add(nm, de->d_type, de->d_name)) < 0)
+			break;
 		errno = 0;
 	}
 	if (!rc && errno)
@@ -518,7 +514,7 @@ static int walk(struct pre *p, int dfd, const char *name, unsigned char dtype, u
 	if (walk_it && depth >= PRE_DEPTH_MAX)
 		lerr = -ENAMETOOLONG;
 	else if (walk_it)
-		lerr = list_dir(fd, &nm);
+		lerr = names_list_dir(fd, &nm);
 	rc = emit_entry(p, depth, name, 0, &st, PRE_F_DIR, NULL, 0);
 	if (rc == 0 && walk_it && !lerr) {
 		if (p->nanc == p->canc) {
@@ -604,22 +600,7 @@ static int img_safe_name(const char *n)
 
 static int img_name_cb(void *arg, const struct lfs_dirent *de)
 {
-	struct names *nm = arg;
-	size_t l = strlen(de->name) + 2;
-	if (nm->len + l > nm->cap) {
-		size_t nc = nm->cap ? nm->cap * 2 : 4096;
-		while (nc < nm->len + l)
-			nc *= 2;
-		char *nb = realloc(nm->buf, nc);
-		if (!nb)
-			return -ENOMEM;
-		nm->buf = nb;
-		nm->cap = nc;
-	}
-	nm->buf[nm->len] = (char)de->type;
-	memcpy(nm->buf + nm->len + 1, de->name, l - 1);
-	nm->len += l;
-	return 0;
+	return names_add(arg, de->type, de->name);
 }
 
 /* Walk one entry of the image (p->path; NAME in the open directory dfd,

@@ -84,6 +84,17 @@ static inline const char *pre_bytes(const struct pre_rec *r)
  * (the data the consumer just wrote is not the file's: an error). */
 int pre_fault_take(void);
 
+/* The names of one directory, read whole before any entry is copied (cp
+ * copies none before all are read; the image's iterator must not live
+ * across writes to the same image): records of a type byte, then the
+ * NUL-terminated name, back to back; n counts them. */
+struct names { char *buf; size_t len, cap; size_t n; };
+/* Append one name.  0 or -ENOMEM (the list is left as it was). */
+int names_add(struct names *nm, unsigned char type, const char *name);
+/* Append the names of the host directory open at fd ("." and ".." left
+ * out; fd stays open: the listing reads through a dup of it).  0 or -errno. */
+int names_list_dir(int fd, struct names *nm);
+
 struct pre;
 
 /* Start the reader on one host source: NAME relative to DFD (the top
