@@ -721,11 +721,14 @@ static int copy_pre(struct cpx *x, struct node *n, struct xf *dst, int *on_dst)
 			return rc;
 		}
 		int rc = xf_write(dst, pre_bytes(r), r->dlen, r->off);
+		/* taken whatever the write did: a flag left set would fail the
+		 * next file copied */
+		int shrank = (r->flags & PRE_F_MAP) && pre_fault_take();
 		if (rc < 0) {
 			*on_dst = 1;
 			return rc;
 		}
-		if ((r->flags & PRE_F_MAP) && pre_fault_take()) {
+		if (shrank) {
 			/* the source shrank while mapped: zeros were written */
 			pre_skip_to(x->pre, n->depth);
 			n->pre_open = 0;

@@ -280,12 +280,17 @@ static _Atomic uintptr_t map_lo[PRE_MAP_SLOTS], map_hi[PRE_MAP_SLOTS];
 static _Atomic int map_fault;
 static pthread_once_t map_once = PTHREAD_ONCE_INIT;
 static int map_ready;
+static struct sigaction map_old;   /* the SIGBUS action before ours */
 
+/* Only async-signal-safe calls here (mmap, sigaction, raise). */
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
-	uintptr_t a = (uintptr_t)si->si_addr;
-	for (int i = 0; i < PRE_MAP_SLOTS; i++) {
+	int saved = errno;
+	/* a fault of the kernel's (si_code > 0), not one sent by kill (whose
+	 * si_addr is not an address) */
+	uintptr_t a = si && si->si_code > 0 ? (uintptr_t)si->si_addr : 0;
+	for (int i = 0; a && i < PRE_MAP_SLOTS; i++) {
 		uintptr_t lo = atomic_load(&map_lo[i]), hi = atomic_load(&map_hi[i]);
 		if (lo && a >= lo && a < hi) {
 			/* past the end of a file that shrank: zeros from here on */
@@ -293,12 +298,19 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 			if (mmap((void *)pg, hi - pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
 				 -1, 0) != MAP_FAILED) {
 				atomic_store(&map_fault, 1);
+				errno = saved;
 				return;
 			}
 			break;
 		}
 	}
-	signal(sig, SIG_DFL);   /* not ours: the default action when it faults again */
+	/* not ours: the action there was before (the default, or ASan's
+	 * report), taken when the access faults again on return, or at
+	 * once for a SIGBUS sent from outside (pending until we return) */
+	sigaction(sig, &map_old, NULL);
+	if (!a)
+		raise(sig);
+	errno = saved;
 }
 
 static void map_init(void)
@@ -308,7 +320,7 @@ static void map_init(void)
 	sa.sa_sigaction = on_sigbus;
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
-	map_ready = sysconf(_SC_PAGESIZE) == 4096 && sigaction(SIGBUS, &sa, NULL) == 0;
+	map_ready = sysconf(_SC_PAGESIZE) == 4096 && sigaction(SIGBUS, &sa, &map_old) == 0;
 }
 
 int pre_fault_take(void)
@@ -749,6 +761,7 @@ static struct pre *start(struct pre *p, int dfd, const char *name, int recursive
 			 size_t chunk)
 {
 	p->cap = PRE_RING;
+	(void)pre_fault_take();    /* none of an earlier reader's left */
 	/* the largest record (a chunk of data) must fit a few times over */
 	if (chunk > p->cap / 4)
 		chunk = p->cap / 4;

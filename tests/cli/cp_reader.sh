@@ -141,6 +141,31 @@ else
 fi
 rm -f shrink r1m
 
+# a SIGBUS sent from outside once the mapped-pages handler is in place (a
+# large file copied first) is not swallowed by it: the copy ends (before,
+# it went on and exited 0).  cp is held on its -v lines into a fifo
+# nobody reads (after the first line, read to know the large file is done)
+head -c $((2 * 1048576)) /dev/urandom >bus1 && mkdir -p busd &&
+	long=$(printf '%0200d' 0) && i=0 &&
+	while [ $i -lt 600 ]; do : >"busd/$i$long"; i=$((i + 1)); done
+"$LF" mkfs "$W/bus.lfs" >/dev/null 2>&1
+rm -f "$W/bus.fifo" && mkfifo "$W/bus.fifo" && exec 3<>"$W/bus.fifo"
+"$LF" cp -rv --no-progress bus1 busd "$W/bus.lfs:/" >"$W/bus.fifo" 2>"$TMPDIR/.err" &
+cpid=$!
+IFS= read -r first <&3
+kill -BUS $cpid 2>/dev/null
+sleep 0.2
+cat <&3 >/dev/null &
+dpid=$!
+wait $cpid; rc=$?
+exec 3<&-
+kill $dpid 2>/dev/null; wait $dpid 2>/dev/null
+case "$first" in *bus1*) [ $rc != 0 ] && pass rd_map_sigbus_sent ||
+	fail rd_map_sigbus_sent "exit $rc: a SIGBUS sent by kill was swallowed" ;;
+*) fail rd_map_sigbus_sent "first -v line: $first" ;;
+esac
+rm -rf bus1 busd "$W/bus.fifo"
+
 # ---- out: the image read by the reader thread
 # a damaged page in one file: that file's error line (exit 4, the image is
 # corrupt), no partial copy of it, the others whole
