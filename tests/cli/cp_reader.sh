@@ -150,21 +150,28 @@ head -c $((2 * 1048576)) /dev/urandom >bus1 && mkdir -p busd &&
 	while [ $i -lt 600 ]; do : >"busd/$i$long"; i=$((i + 1)); done
 "$LF" mkfs "$W/bus.lfs" >/dev/null 2>&1
 rm -f "$W/bus.fifo" && mkfifo "$W/bus.fifo" && exec 3<>"$W/bus.fifo"
-"$LF" cp -rv --no-progress bus1 busd "$W/bus.lfs:/" >"$W/bus.fifo" 2>"$TMPDIR/.err" &
-cpid=$!
+rm -f "$W/bus.pid" "$W/bus.rc" "$W/bus.read"
+( "$LF" cp -rv --no-progress bus1 busd "$W/bus.lfs:/" >"$W/bus.fifo" 2>"$TMPDIR/.err" &
+  echo $! >"$W/bus.pid"; wait $!; echo $? >"$W/bus.rc"
+  # should cp end before its first line, a newline ends the read (no hang)
+  [ -e "$W/bus.read" ] || echo >&3 ) >/dev/null 2>&1 &
+spid=$!
 IFS= read -r first <&3
-kill -BUS $cpid 2>/dev/null
+: >"$W/bus.read"
+while [ ! -s "$W/bus.pid" ]; do sleep 0.05; done
+kill -BUS "$(cat "$W/bus.pid")" 2>/dev/null
 sleep 0.2
 cat <&3 >/dev/null &
 dpid=$!
-wait $cpid; rc=$?
+wait $spid
+rc=$(cat "$W/bus.rc")
 exec 3<&-
 kill $dpid 2>/dev/null; wait $dpid 2>/dev/null
 case "$first" in *bus1*) [ $rc != 0 ] && pass rd_map_sigbus_sent ||
 	fail rd_map_sigbus_sent "exit $rc: a SIGBUS sent by kill was swallowed" ;;
 *) fail rd_map_sigbus_sent "first -v line: $first" ;;
 esac
-rm -rf bus1 busd "$W/bus.fifo"
+rm -rf bus1 busd "$W/bus.fifo" "$W/bus.read" "$W/bus.pid" "$W/bus.rc"
 
 # ---- out: the image read by the reader thread
 # a damaged page in one file: that file's error line (exit 4, the image is
