@@ -1206,17 +1206,23 @@ static int dst_mkdir(struct cpx *x, int ddfd, const char *dname, const struct xs
 /* Copy one entry NAME of the source directory n into the destination
  * directory (dfd / x->d.path).  Returns -1 when the entry was refused
  * before it was opened (its name), else 0. */
+/* An unsafe name is never used as a path: report it escaped.  Out of line,
+ * so that its buffer is not on the stack of every level of a deep copy. */
+static __attribute__((noinline)) void fail_unsafe_name(struct cpx *x, const char *name)
+{
+	char esc[1100];
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p && o < sizeof esc - 5; p++)
+		o += (size_t)snprintf(esc + o, sizeof esc - o, (*p < 0x20 || *p == 0x7f) ? "\\x%02x" : "%c", *p);
+	fail(x, &x->s, LFS_E_UNSAFE, "unsafe entry name \"%s\" (empty, \".\", \"..\" or "
+	     "containing '/'); refused", esc);
+}
+
 static int copy_child(struct cpx *x, struct node *n, int dfd, const char *name, unsigned char type)
 {
 	size_t ss, ds;
 	if (!safe_name(name)) {
-		/* never used as a path: report it escaped */
-		char esc[1100];
-		size_t o = 0;
-		for (const unsigned char *p = (const unsigned char *)name; *p && o < sizeof esc - 5; p++)
-			o += (size_t)snprintf(esc + o, sizeof esc - o, (*p < 0x20 || *p == 0x7f) ? "\\x%02x" : "%c", *p);
-		fail(x, &x->s, LFS_E_UNSAFE, "unsafe entry name \"%s\" (empty, \".\", \"..\" or "
-		     "containing '/'); refused", esc);
+		fail_unsafe_name(x, name);
 		return -1;
 	}
 	if (pb_push(&x->s.path, name, &ss) < 0) {
