@@ -197,3 +197,14 @@ expect_exit 1 rd_out_dst_refused "$LF" cp -r "$img:/s" os2
 expect_err rd_out_dst_refused_msg "exists and is not a directory"
 [ "$(cat os2/s/n os2/s/m os2/s/zz 2>&1)" = keepx3 ] && pass rd_out_dst_rest ||
 	fail rd_out_dst_rest "$(ls -R os2 | head)"
+# a tree deeper than any image path can be (2,100 levels of "a": the image
+# path passes PATH_MAX near level 2,048): one name-too-long error, exit 1,
+# everything above it copied, fsck clean — and no stack overflow on the
+# way down (the ASan build used to overflow here)
+rm -rf dp && python3 -c 'import os
+os.mkdir("dp"); os.chdir("dp")
+for _ in range(2100):
+    os.mkdir("a"); os.chdir("a")' && "$LF" mkfs "$W/dp.lfs" >/dev/null 2>&1
+expect_exit 1 rd_deep_tree "$LF" cp -r dp/a "$W/dp.lfs:/a"
+expect_err rd_deep_tree_msg "File name too long"
+"$LF" fsck "$W/dp.lfs" >/dev/null 2>&1 && pass rd_deep_tree_fsck || fail rd_deep_tree_fsck "fsck: exit $?"
