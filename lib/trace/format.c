@@ -172,10 +172,11 @@ static int64_t pred_offset(const struct sysstate *s)
 	return s->offset;
 }
 
-static void pred_update(struct pred *p, const struct lfs_trace_event *ev)
+/* After an event: what the next is predicted from.  seq and s (the
+ * state of its syscall) are passed in, the writer keeping its own. */
+static void pred_set(struct pred *p, struct sysstate *s, uint64_t seq, const struct lfs_trace_event *ev)
 {
-	struct sysstate *s = &p->s[ev->sys & 0xff];
-	p->seq = ev->seq;
+	p->seq = seq;
 	p->ts = ev->ts_ns;
 	p->pid = ev->pid;
 	s->fd = ev->fd; s->fd2 = ev->fd2; s->dirfd = ev->dirfd; s->dirfd2 = ev->dirfd2;
@@ -584,14 +585,7 @@ int lfs_trace_write(struct lfs_trace_writer *w, const struct lfs_trace_event *in
 		}
 	}
 	w->cur.len = (size_t)(p - w->cur.buf);
-	/* pred_update, from the locals */
-	pr->seq = seq;
-	pr->ts = e->ts_ns;
-	pr->pid = e->pid;
-	s->fd = e->fd; s->fd2 = e->fd2; s->dirfd = e->dirfd; s->dirfd2 = e->dirfd2;
-	s->whence = e->whence; s->cmd = e->cmd; s->mode = e->mode; s->flags = e->flags;
-	s->count = e->count; s->arg = e->arg; s->offset = e->offset; s->offset2 = e->offset2;
-	s->ret = e->ret;
+	pred_set(pr, s, seq, e);
 	w->events++;
 	if (w->cur.len >= w->flush_every) {
 		int rc = writer_ship(w, 0);
@@ -1072,7 +1066,7 @@ int lfs_trace_next(struct lfs_trace_reader *r, struct lfs_trace_event *ev, struc
 			ev->data_len = (uint32_t)r->data_len;
 		}
 		r->pos = (size_t)(p - r->out);
-		pred_update(pr, ev);
+		pred_set(pr, &pr->s[ev->sys & 0xff], ev->seq, ev);
 		r->count++;
 		return 1;
 	}
