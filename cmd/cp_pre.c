@@ -231,6 +231,15 @@ static int emit_entry(struct pre *p, uint32_t depth, const char *name, int err,
 	return commit(p, r, n, 0);
 }
 
+/* The ENTRY of a symlink whose target was read into p->link: l is what the
+ * read returned (its length, or -errno); a target that filled the buffer
+ * may have been cut, so it is refused as too long. */
+static int emit_link(struct pre *p, uint32_t depth, const char *name, const struct stat *st, ssize_t l)
+{
+	int lerr = l < 0 ? (int)l : (size_t)l >= sizeof p->link - 1 ? -ENAMETOOLONG : 0;
+	return emit_entry(p, depth, name, lerr, st, PRE_F_LINK, p->link, lerr ? 0 : (size_t)l);
+}
+
 /* The source file's read, pread and lseek, on the host or in the image. */
 static ssize_t src_read(struct pre *p, int fd, void *buf, size_t n, uint64_t off, int positional)
 {
@@ -504,10 +513,7 @@ static int walk(struct pre *p, int dfd, const char *name, unsigned char dtype, u
 		return emit_entry(p, depth, name, err, NULL, 0, NULL, 0);
 	if (S_ISLNK(st.st_mode)) {
 		ssize_t l = readlinkat(dfd, name, p->link, sizeof p->link - 1);
-		int lerr = l < 0 ? -errno : (size_t)l >= sizeof p->link - 1 ? -ENAMETOOLONG : 0;
-		if (lerr)
-			l = 0;
-		return emit_entry(p, depth, name, lerr, &st, PRE_F_LINK, p->link, (size_t)l);
+		return emit_link(p, depth, name, &st, l < 0 ? -errno : l);
 	}
 	if (S_ISREG(st.st_mode)) {
 		int rc = emit_entry(p, depth, name, 0, &st, PRE_F_DATA, NULL, 0);
@@ -648,11 +654,7 @@ static int walk_img(struct pre *p, int dfd, const char *name, uint32_t depth)
 			lfs_close(pr, fd);
 		if (!S_ISLNK(st.st_mode))
 			return emit_entry(p, depth, name, 0, &st, 0, NULL, 0);
-		ssize_t l = lfs_readlink(pr, p->path, p->link, sizeof p->link - 1);
-		int lerr = l < 0 ? (int)l : (size_t)l >= sizeof p->link - 1 ? -ENAMETOOLONG : 0;
-		if (lerr)
-			l = 0;
-		return emit_entry(p, depth, name, lerr, &st, PRE_F_LINK, p->link, (size_t)l);
+		return emit_link(p, depth, name, &st, lfs_readlink(pr, p->path, p->link, sizeof p->link - 1));
 	}
 	if (S_ISREG(st.st_mode)) {
 		int rc = emit_entry(p, depth, name, 0, &st, PRE_F_DATA, NULL, 0);
