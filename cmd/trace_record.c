@@ -276,18 +276,26 @@ static int64_t adv_off(uint64_t ptr, uint64_t val, int64_t ret)
 	return (int64_t)val - (ret > 0 ? ret : 0);
 }
 
+/* The fields every kernel record carries, into ev: its sequence number
+ * (the trace's count from 1) and its time since the capture's start. */
+static void ev_head(const struct rec *r, struct lfs_trace_event *ev, const struct lft_hdr *h,
+		    uint32_t pid, uint64_t seq, uint64_t ts, int64_t ret)
+{
+	ev->seq = seq + 1;
+	ev->ts_ns = ts > r->mono0 ? ts - r->mono0 : 0;
+	ev->pid = (int32_t)pid;
+	ev->tid = (int32_t)h->tid;
+	ev->sys = h->sys;
+	ev->ret = ret;
+}
+
 /* Decode one kernel syscall record into a trace event. */
 static int decode_sys(struct rec *r, const struct lft_event *e, const char *p1, const char *p2,
 		      struct lfs_trace_event *ev)
 {
 	const __u64 *a = e->a;
 	lfs_trace_event_init(ev);
-	ev->seq = e->seq + 1;
-	ev->ts_ns = e->ts > r->mono0 ? e->ts - r->mono0 : 0;
-	ev->pid = (int32_t)e->pid;
-	ev->tid = (int32_t)e->h.tid;
-	ev->sys = e->h.sys;
-	ev->ret = e->ret;
+	ev_head(r, ev, &e->h, e->pid, e->seq, e->ts, e->ret);
 	ev->eflags = LFS_TREV_NODUR;
 	if (p1 && (e->eflags & LFT_F_BAD1))
 		p1 = NULL, ev->eflags |= LFS_TREV_BADPATH;
@@ -420,12 +428,7 @@ static int small_fast(struct rec *r, const struct lft_small *m)
 	default:
 		return 0;
 	}
-	ev->seq = m->seq + 1;
-	ev->ts_ns = m->ts > r->mono0 ? m->ts - r->mono0 : 0;
-	ev->pid = (int32_t)m->pid;
-	ev->tid = (int32_t)m->h.tid;
-	ev->sys = m->h.sys;
-	ev->ret = m->ret;
+	ev_head(r, ev, &m->h, m->pid, m->seq, m->ts, m->ret);
 	ev->fd = (int32_t)m->a0;
 	if (!r->err)
 		r->err = lfs_trace_write(r->w, ev, &r->lerr);
@@ -527,10 +530,7 @@ static int process_record(struct rec *r, const void *data, size_t size)
 	case LFT_K_FORK: {
 		const struct lft_event *e = data;
 		lfs_trace_event_init(&ev);
-		ev.seq = e->seq + 1;
-		ev.ts_ns = e->ts > r->mono0 ? e->ts - r->mono0 : 0;
-		ev.pid = (int32_t)e->pid;
-		ev.tid = (int32_t)e->h.tid;
+		ev_head(r, &ev, &e->h, e->pid, e->seq, e->ts, 0);
 		ev.sys = LFS_TR_PROC_FORK;
 		ev.child_pid = (int32_t)e->a[0];
 		ev.child_tid = (int32_t)e->a[1];
@@ -544,20 +544,14 @@ static int process_record(struct rec *r, const void *data, size_t size)
 		if (e->a[2] == 1 || e->a[2] == 2) {
 			/* the exit call itself (taken here, it never returns) */
 			lfs_trace_event_init(&ev);
-			ev.seq = e->seq + 1;
-			ev.ts_ns = e->ts > r->mono0 ? e->ts - r->mono0 : 0;
-			ev.pid = (int32_t)e->pid;
-			ev.tid = (int32_t)e->h.tid;
+			ev_head(r, &ev, &e->h, e->pid, e->seq, e->ts, 0);
 			ev.sys = e->a[2] == 2 ? LFS_TR_EXIT_GROUP : LFS_TR_EXIT;
 			ev.exit_code = (int32_t)((e->a[0] >> 8) & 0xff);
 			ev.eflags = LFS_TREV_NODUR;
 			put_event(r, &ev);
 		}
 		lfs_trace_event_init(&ev);
-		ev.seq = e->seq + 2;
-		ev.ts_ns = e->ts > r->mono0 ? e->ts - r->mono0 : 0;
-		ev.pid = (int32_t)e->pid;
-		ev.tid = (int32_t)e->h.tid;
+		ev_head(r, &ev, &e->h, e->pid, e->seq + 1, e->ts, 0);
 		ev.sys = LFS_TR_PROC_EXIT;
 		ev.exit_code = (int32_t)e->a[0];
 		if (e->a[1])
@@ -583,10 +577,7 @@ static int process_record(struct rec *r, const void *data, size_t size)
 		r->exec[i].pid = (int32_t)ep->e.pid;
 		memcpy(r->exec[i].path, r->p1, l1 + 1);
 		lfs_trace_event_init(&ev);
-		ev.seq = ep->e.seq + 1;
-		ev.ts_ns = ep->e.ts > r->mono0 ? ep->e.ts - r->mono0 : 0;
-		ev.pid = (int32_t)ep->e.pid;
-		ev.tid = (int32_t)ep->e.h.tid;
+		ev_head(r, &ev, &ep->e.h, ep->e.pid, ep->e.seq, ep->e.ts, 0);
 		ev.sys = LFS_TR_PROC_EXEC;
 		ev.dirfd = LFS_TR_AT_FDCWD;
 		ev.path = r->p1;
